@@ -1,0 +1,5 @@
+"""`python -m iotorino` is the `iotorino` command."""
+
+from iotorino.cli import main
+
+raise SystemExit(main())
