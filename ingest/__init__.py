@@ -1,0 +1,1 @@
+"""Collectors: each subpackage turns one kind of field traffic into `Reading`s."""

@@ -1,0 +1,1 @@
+"""Tests of the BLE beacon gateway, mirroring ingest/ble_beacons/."""
