@@ -1,0 +1,168 @@
+"""The gateway's wiring: bleak scanner -> privacy filter -> windows -> spool -> broker.
+
+`Gateway.on_advertisement` is the bleak detection callback; a live scan and a
+replay (`ReplayScanner`) both call it through `BleakScanner`. `run` keeps the
+scanner alive (watchdog), closes windows on the clock and logs adverts/s and
+matched/s. Nothing here logs or keeps anything about an unmatched device.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from bleak import BleakScanner
+from bleak.args.bluez import OrPattern
+from bleak.assigned_numbers import AdvertisementDataType
+from bleak.exc import BleakError
+
+from iotorino import catalogue
+from iotorino.errors import PermanentError, Rejected
+from ingest.ble_beacons.capture import CapturedAdvert, CaptureWriter
+from ingest.ble_beacons.config import BleConfig
+from ingest.ble_beacons.const import EDDYSTONE_PATTERN, IBEACON_PATTERN
+from ingest.ble_beacons.publish import Publisher, reading_message
+from ingest.ble_beacons.sightings import BeaconFilter, BeaconRegistry
+from ingest.ble_beacons.windows import WindowAggregator
+
+log = logging.getLogger(__name__)
+
+# Seconds between clock ticks that close due windows and check the watchdog.
+TICK_S = 1.0
+
+
+class BluetoothUnavailable(PermanentError):
+    """BlueZ, the system D-Bus or the Bluetooth adapter is missing: live scanning cannot start."""
+
+    def __init__(self, adapter: str, cause: BaseException) -> None:
+        self.adapter = adapter
+        super().__init__(
+            f"cannot scan for BLE beacons: BlueZ is not reachable or adapter {adapter!r} is missing "
+            f"({type(cause).__name__}: {cause}). Live scanning needs the bluez package with bluetoothd "
+            f"running on the system D-Bus (with --experimental for passive scanning) and an adapter "
+            f"listed by `bluetoothctl list`; without a radio, use --replay FILE."
+        )
+
+
+@dataclass
+class Stats:
+    """Counters for the gateway's self-health: all adverts, matched adverts, scanner restarts."""
+
+    adverts: int = 0
+    matched: int = 0
+    readings: int = 0
+    rejected: int = 0
+    restarts: int = 0
+
+
+class Gateway:
+    """Turns advertisements into published `beacon_sighting` readings."""
+
+    def __init__(self, config: BleConfig, registry: BeaconRegistry, publisher: Publisher,
+                 clock: Callable[[], int] = time.time_ns, recorder: CaptureWriter | None = None) -> None:
+        self.config = config
+        self.filter = BeaconFilter(registry, config.gateway.pair_window_s)
+        self.windows = WindowAggregator(config.gateway.id, config.gateway.window_s)
+        self.publisher = publisher
+        self.clock = clock
+        self.recorder = recorder
+        self.stats = Stats()
+        self.last_advert_monotonic = time.monotonic()
+
+    def on_advertisement(self, device, adv) -> None:
+        """bleak detection callback: keep the advert only if it comes from a registered beacon."""
+        self.stats.adverts += 1
+        self.last_advert_monotonic = time.monotonic()
+        now = self.clock()
+        sighting = self.filter.match(device.address, adv.manufacturer_data, adv.service_data, adv.rssi, now)
+        if sighting is None:
+            return  # not ours: no trace of it leaves this function
+        self.stats.matched += 1
+        self.windows.add(sighting)
+        if self.recorder is not None:
+            self.recorder.write(CapturedAdvert(now, device.address, adv.rssi, adv.manufacturer_data,
+                                               adv.service_data, tuple(adv.service_uuids), adv.tx_power,
+                                               adv.local_name))
+
+    def close_due(self) -> None:
+        """Publish the readings of every window that has ended by the clock."""
+        self._publish(self.windows.close_due(self.clock()))
+
+    def flush(self) -> None:
+        """Publish every open window (at shutdown or the end of a replay)."""
+        self._publish(self.windows.flush())
+
+    def _publish(self, readings) -> None:
+        checked = []
+        for reading in readings:
+            try:
+                checked.append(catalogue.default().validate(reading))
+            except Rejected as error:
+                self.stats.rejected += 1
+                log.warning("dropping a reading of beacon %s: %s", reading.tags["beacon"], error)
+        self.stats.readings += len(checked)
+        self.publisher.publish(reading_message(r) for r in checked)
+
+
+def scanner_factory(config: BleConfig, backend=None, **backend_args) -> Callable[[Callable], BleakScanner]:
+    """Builds `BleakScanner`s for the gateway: passive with or-patterns, or active; any backend."""
+    bluez: dict = {"adapter": config.gateway.adapter}
+    if config.gateway.scanning_mode == "passive":
+        bluez["or_patterns"] = [
+            OrPattern(0, AdvertisementDataType.MANUFACTURER_SPECIFIC_DATA, IBEACON_PATTERN),
+            OrPattern(0, AdvertisementDataType.SERVICE_DATA_UUID16, EDDYSTONE_PATTERN),
+        ]
+
+    def make(callback: Callable) -> BleakScanner:
+        return BleakScanner(callback, scanning_mode=config.gateway.scanning_mode, bluez=bluez,
+                            backend=backend, **backend_args)
+
+    return make
+
+
+async def run(gateway: Gateway, make_scanner: Callable[[Callable], BleakScanner],
+              until: asyncio.Event | None = None) -> Stats:
+    """Scan until `until` is set (forever if None), restarting the scanner when it falls silent."""
+    settings = gateway.config.gateway
+    scanner = await _start(make_scanner, gateway, settings.adapter)
+    last_stats, last_counts = time.monotonic(), (0, 0)
+    try:
+        while until is None or not until.is_set():
+            if until is None:
+                await asyncio.sleep(TICK_S)
+            else:
+                try:
+                    await asyncio.wait_for(until.wait(), TICK_S)
+                except asyncio.TimeoutError:
+                    pass
+            gateway.close_due()
+            now = time.monotonic()
+            if now - gateway.last_advert_monotonic > settings.watchdog_s:
+                log.warning("no advertisement for %.0f s: restarting the scanner", settings.watchdog_s)
+                gateway.stats.restarts += 1
+                await scanner.stop()
+                scanner = await _start(make_scanner, gateway, settings.adapter)
+            if now - last_stats >= settings.stats_interval_s:
+                counts = (gateway.stats.adverts, gateway.stats.matched)
+                elapsed = now - last_stats
+                log.info("adverts/s=%.1f matched/s=%.1f readings=%d spooled=%d restarts=%d",
+                         (counts[0] - last_counts[0]) / elapsed, (counts[1] - last_counts[1]) / elapsed,
+                         gateway.stats.readings, gateway.publisher.spool.count(), gateway.stats.restarts)
+                last_stats, last_counts = now, counts
+    finally:
+        await scanner.stop()
+        gateway.flush()
+    return gateway.stats
+
+
+async def _start(make_scanner, gateway: Gateway, adapter: str) -> BleakScanner:
+    scanner = make_scanner(gateway.on_advertisement)
+    try:
+        await scanner.start()
+    except (BleakError, OSError, EOFError) as error:
+        raise BluetoothUnavailable(adapter, error) from error
+    gateway.last_advert_monotonic = time.monotonic()
+    return scanner

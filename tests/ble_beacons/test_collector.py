@@ -1,0 +1,83 @@
+"""The gateway end to end on a real broker: replay through BleakScanner, privacy, spool, BlueZ error."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import pytest
+
+from ingest.ble_beacons import capture, collector, replay
+from ingest.ble_beacons.publish import Publisher, Spool
+from tests.ble_beacons import captures
+from tests.ble_beacons.fleet import REGISTRY
+
+
+def make_gateway(gateway_config, *, recorder=None, adverts=captures.TWO_WINDOWS):
+    the_replay = replay.Replay(adverts, speed=0)
+    mqtt = gateway_config.mqtt
+    publisher = Publisher(mqtt.host, mqtt.port, mqtt.client_id, Spool(gateway_config.spool_path))
+    gateway = collector.Gateway(gateway_config, REGISTRY, publisher, the_replay.clock, recorder)
+    make_scanner = collector.scanner_factory(gateway_config, backend=replay.ReplayScanner, replay=the_replay)
+    return gateway, make_scanner, the_replay
+
+
+def test_replay_publishes_one_reading_per_beacon_window(gateway_config, subscriber):
+    gateway, make_scanner, the_replay = make_gateway(gateway_config)
+    gateway.publisher.start()
+    stats = asyncio.run(collector.run(gateway, make_scanner, the_replay.done))
+    assert gateway.publisher.stop() == 0
+    messages = {topic: json.loads(payload) for topic, payload, _ in subscriber.wait_for(3)}
+    assert stats.adverts == len(captures.TWO_WINDOWS) and stats.matched == 8
+    first = messages["iotorino/v1/beacon/bcn-0002/gw-test/beacon_sighting"]
+    assert first == {"time": "2026-11-21T10:00:00.000Z",
+                     "fields": {"sightings": 3, "rssi_median": -81.0, "addresses": 1, "measured_power": -59.5,
+                                "battery_mv": 2840, "temperature": 19.0, "adv_count": 5223, "uptime_s": 1094.8}}
+    assert sorted(messages) == ["iotorino/v1/beacon/bcn-0001/gw-test/beacon_sighting",
+                                "iotorino/v1/beacon/bcn-0002/gw-test/beacon_sighting"]
+    assert len(subscriber.wait_for(3)) == 3  # bcn-0001 twice (two windows), bcn-0002 once
+
+
+def test_no_trace_of_phones_anywhere(gateway_config, subscriber, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    recording = tmp_path / "recorded.jsonl"
+    writer = capture.CaptureWriter(recording)
+    gateway, make_scanner, the_replay = make_gateway(gateway_config, recorder=writer)
+    gateway.publisher.start()
+    asyncio.run(collector.run(gateway, make_scanner, the_replay.done))
+    gateway.publisher.stop()
+    writer.close()
+    published = b"".join(topic.encode() + payload for topic, payload, _ in subscriber.wait_for(3))
+    stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    for trace in (captures.PHONE_MAC, captures.WATCH_MAC, captures.PHONE_NAME, "Mi Band", "1005031c0b6a1d",
+                  "0000180d", "C3:00:00:00:00:01"):
+        for where, data in (("MQTT", published), ("files", stored), ("logs", caplog.text.encode())):
+            assert trace.encode() not in data, f"{trace!r} found in {where}"
+    assert len(list(capture.read(recording))) == 8
+    assert gateway.filter.addresses_held() <= 2
+
+
+def test_spool_keeps_readings_while_broker_is_down(gateway_config, mosquitto):
+    mosquitto.stop()
+    gateway, make_scanner, the_replay = make_gateway(gateway_config)
+    gateway.publisher.start()
+    asyncio.run(collector.run(gateway, make_scanner, the_replay.done))
+    assert gateway.publisher.stop(timeout_s=0.5) == 3
+    mosquitto.start()
+    from tests.ble_beacons.conftest import Recorder
+
+    recorder = Recorder(mosquitto.port)
+    try:
+        again = Publisher("127.0.0.1", mosquitto.port, "gw-again", Spool(gateway_config.spool_path))
+        again.start()
+        assert again.stop(timeout_s=20) == 0
+        assert len(recorder.wait_for(3)) == 3
+    finally:
+        recorder.close()
+
+
+def test_live_scan_without_bluez_names_bluez_and_adapter(gateway_config):
+    gateway, _, _ = make_gateway(gateway_config)
+    with pytest.raises(collector.BluetoothUnavailable, match=r"BlueZ.*adapter 'hci0'.*--replay FILE"):
+        asyncio.run(collector.run(gateway, collector.scanner_factory(gateway_config), asyncio.Event()))
