@@ -1,4 +1,4 @@
-"""Daily export of street air-quality hourly aggregates (see iotorino/export/airflow_dags.py)."""
+"""Daily export of air_quality_hourly (see iotorino/export/airflow_dags.py and dags/README.md)."""
 
 from iotorino.export.airflow_dags import daily_export_dag
 

@@ -7,13 +7,12 @@ should send in an hour). An hour with no data has no row, never a zero.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from iotorino.export.query import STATS, Row
 from iotorino.export.window import HOUR_NS, DayWindow, local_label
 
-# device id → its reporting interval in seconds (None when the inventory does not know it)
-IntervalLookup = Callable[[str], "int | None"]
+from iotorino.export.expected import IntervalLookup
 
 
 def completeness(count: int, interval_s: int | None) -> float | None:
@@ -29,13 +28,12 @@ def hourly_rows(
     window: DayWindow,
     fields: Sequence[str],
     tag_columns: Mapping[str, str],
-    device_tag: str,
     interval_s: IntervalLookup,
 ) -> dict[str, list]:
     """Column lists for an hourly dataset, sorted by device tags then hour.
 
     `tag_columns` maps store tag → output column (e.g. unit → unit_id);
-    `device_tag` names the tag whose value `interval_s` is asked about.
+    `interval_s` gives a tag group's reporting interval (for completeness).
     Rows outside `window` are dropped (a chunk never spans further, but be safe).
     """
     kept = [r for r in rows if window.start_ns <= r.time_ns < window.end_ns]
@@ -59,5 +57,5 @@ def hourly_rows(
             for stat in STATS:
                 value = r.values.get(f"{f}_{stat}")
                 columns[f"{f}_{stat}"].append(count if stat == "count" else (value if count else None))
-        columns["completeness"].append(completeness(most, interval_s(r.tags.get(device_tag, ""))))
+        columns["completeness"].append(completeness(most, interval_s(r.tags)))
     return columns

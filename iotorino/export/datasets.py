@@ -26,6 +26,8 @@ class ExportContext:
     chunk_hours: int = 6
 
 
+STREET_TAGS = {"unit": "unit_id", "district": "district"}
+
 Built = tuple[list[Column], dict[str, list]]
 
 
@@ -41,22 +43,24 @@ class Dataset:
     keywords: tuple[str, ...] = ()
 
 
-def street_hourly(measurement: str) -> Callable[[ExportContext], Built]:
-    """Builder of the hourly aggregates of a street measurement, one row per unit and hour."""
+def hourly(measurement: str, tag_columns: dict[str, str]) -> Callable[[ExportContext], Built]:
+    """Builder of a gauge measurement's hourly aggregates, one row per tag group and hour.
+
+    `tag_columns` maps store tags to output columns.
+    """
 
     def build(ctx: ExportContext) -> Built:
         spec = catalogue_mod.default().measurement(measurement)
-        tag_columns = {"unit": "unit_id", "district": "district"}
-        fields = list(spec.fields)
+        fields = [f for f, s in spec.fields.items() if s.kind == "gauge"]
         rows = query.hourly_stats(
             ctx.client, measurement, fields, list(tag_columns), ctx.window.start_ns, ctx.window.end_ns,
             chunk_hours=ctx.chunk_hours,
         )
-        intervals = expected.street_intervals(ctx.inventory, measurement)
-        data = aggregate.hourly_rows(rows, ctx.window, fields, tag_columns, "unit", intervals)
+        intervals = expected.intervals(ctx.inventory, spec.site, measurement)
+        data = aggregate.hourly_rows(rows, ctx.window, fields, tag_columns, intervals)
         columns = [tag_column(spec, t, c) for t, c in tag_columns.items()] + HOUR_COLUMNS
-        for f in spec.fields.values():
-            columns += stat_columns(f)
+        for f in fields:
+            columns += stat_columns(spec.fields[f])
         return columns + [COMPLETENESS], data
 
     return build
@@ -72,8 +76,39 @@ def _street(measurement: str, what: str) -> Dataset:
             f"and local hour (Europe/Rome). Source measurement: {spec.description}"
         ),
         theme="ENVI",
-        build=street_hourly(measurement),
+        build=hourly(measurement, STREET_TAGS),
         keywords=("Torino", "IoT", what),
+    )
+
+
+def _classroom() -> Dataset:
+    spec = catalogue_mod.default().measurement("indoor_climate")
+    return Dataset(
+        name="classroom_environment_hourly",
+        title="IoTorino schools: hourly classroom environment",
+        description=(
+            "Hourly aggregates (mean, minimum, maximum, count, completeness) per school room and "
+            f"local hour (Europe/Rome). Source measurement: {spec.description}"
+        ),
+        theme="EDUC",
+        build=hourly("indoor_climate", {"school": "school_id", "room": "room_id"}),
+        keywords=("Torino", "scuole", "CO2", "indoor climate"),
+    )
+
+
+def _energy() -> Dataset:
+    from iotorino.export import energy_dataset
+
+    return Dataset(
+        name="school_energy_hourly",
+        title="IoTorino schools: hourly electricity use",
+        description=(
+            "Hourly electricity imported per school meter and local hour (Europe/Rome), computed from the "
+            "meters' cumulative registers with resets and roll-overs handled, with active power statistics."
+        ),
+        theme="ENER",
+        build=energy_dataset.build,
+        keywords=("Torino", "scuole", "energia", "electricity"),
     )
 
 
@@ -83,5 +118,7 @@ def registry() -> dict[str, Dataset]:
         _street("air_quality", "air quality"),
         _street("noise", "noise"),
         _street("weather", "weather"),
+        _energy(),
+        _classroom(),
     ]
     return {d.name: d for d in datasets}

@@ -1,15 +1,16 @@
 """What each device should send: reporting intervals from the inventory (`iotorino.inventory`).
 
 Completeness needs the interval a device's profile promises for a measurement.
-The inventory is asked once per export; a device it does not know gets None
-(completeness then stays empty rather than guessed).
+A lookup takes a series' tags (unit; or school with room/meter) and answers
+seconds, or None when the inventory does not know the device (completeness
+then stays empty rather than guessed).
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping
 
-IntervalLookup = Callable[[str], "int | None"]
+IntervalLookup = Callable[[Mapping[str, str]], "int | None"]
 
 
 def load_inventory() -> Any | None:
@@ -21,50 +22,38 @@ def load_inventory() -> Any | None:
     return inventory.default()
 
 
-def _by_id(items: Iterable[Any] | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(items, Mapping):
-        return dict(items)
-    return {item.id: item for item in items}
+def intervals(inventory: Any | None, site: str, measurement: str) -> IntervalLookup:
+    """Series tags → reporting interval (s) of `measurement` for a catalogue `site` (street or school)."""
+    if inventory is None or site not in ("street", "school"):
+        return lambda tags: None
+    table: dict[tuple[str, str], int | None] = {}
+    if site == "street":
+        for unit in _items(inventory.street_units):
+            table[(unit.id, "")] = _interval(inventory, getattr(unit, "profile", None), measurement)
+    else:
+        for school in _items(inventory.schools):
+            table[(school.id, "")] = _interval(inventory, getattr(school, "outdoor_profile", None), measurement)
+            for part in (*_items(getattr(school, "rooms", ())), *_items(getattr(school, "meters", ()))):
+                table[(school.id, part.id)] = _interval(inventory, getattr(part, "profile", None), measurement)
+
+    def lookup(tags: Mapping[str, str]) -> int | None:
+        if site == "street":
+            return table.get((tags.get("unit", ""), ""))
+        part = tags.get("room") or tags.get("meter") or ""
+        return table.get((tags.get("school", ""), part))
+
+    return lookup
 
 
-def _profile(inventory: Any, profile: Any) -> Any | None:
+def _items(items: Iterable[Any] | Mapping[str, Any]) -> list[Any]:
+    return list(items.values()) if isinstance(items, Mapping) else list(items or ())
+
+
+def _interval(inventory: Any, profile: Any, measurement: str) -> int | None:
     if isinstance(profile, str):
-        return _by_id(inventory.profiles).get(profile)
-    return profile
-
-
-def street_intervals(inventory: Any | None, measurement: str) -> IntervalLookup:
-    """unit id → seconds between `measurement` readings per the unit's profile."""
-    if inventory is None:
-        return lambda unit_id: None
-    table: dict[str, int | None] = {}
-    for unit_id, unit in _by_id(inventory.street_units).items():
-        profile = _profile(inventory, unit.profile)
-        table[unit_id] = profile.interval_s(measurement) if profile is not None else None
-    return table.get
-
-
-def school_intervals(inventory: Any | None, measurement: str) -> IntervalLookup:
-    """school id → seconds between `measurement` readings per the school's profile(s).
-
-    Rooms and meters carry their own sensors; a school-level profile for them is
-    looked up on `outdoor_profile` or on the room/meter entries when they name one.
-    """
-    if inventory is None:
-        return lambda school_id: None
-    table: dict[str, int | None] = {}
-    for school_id, school in _by_id(inventory.schools).items():
-        table[school_id] = _school_interval(inventory, school, measurement)
-    return table.get
-
-
-def _school_interval(inventory: Any, school: Any, measurement: str) -> int | None:
-    candidates = [getattr(school, "outdoor_profile", None)]
-    for group in (getattr(school, "rooms", ()) or (), getattr(school, "meters", ()) or ()):
-        for entry in group.values() if isinstance(group, Mapping) else group:
-            candidates.append(getattr(entry, "profile", None))
-    for candidate in candidates:
-        profile = _profile(inventory, candidate) if candidate is not None else None
-        if profile is not None and measurement in getattr(profile, "measurements", ()):
-            return profile.interval_s(measurement)
-    return None
+        profile = {p.id: p for p in _items(inventory.profiles)}.get(profile) if not isinstance(
+            inventory.profiles, Mapping
+        ) else inventory.profiles.get(profile)
+    if profile is None:
+        return None
+    return profile.interval_s(measurement)

@@ -83,3 +83,30 @@ def _rows(series: list[dict]) -> Iterator[Row]:
         columns = s["columns"]
         for values in s["values"]:
             yield Row(int(values[0]), tags, dict(zip(columns[1:], values[1:])))
+
+
+def edge_points(
+    client: InfluxV1Client,
+    measurement: str,
+    field: str,
+    group_tags: Sequence[str],
+    start_ns: int,
+    end_ns: int,
+    reach_ns: int,
+) -> tuple[list[Row], list[Row]]:
+    """The last value of `field` per group in [start - reach, start) and the first in [end, end + reach).
+
+    They bound the intervals that cross the window's edges (cumulative registers).
+    """
+    group = ", ".join(f'"{t}"' for t in group_tags)
+    before = client.query(
+        f'SELECT last("{field}") AS "{field}" FROM "{measurement}" '
+        f"WHERE time >= {start_ns - reach_ns} AND time < {start_ns} GROUP BY {group}",
+        epoch="ns",
+    )
+    after = client.query(
+        f'SELECT first("{field}") AS "{field}" FROM "{measurement}" '
+        f"WHERE time >= {end_ns} AND time < {end_ns + reach_ns} GROUP BY {group}",
+        epoch="ns",
+    )
+    return list(_rows(before)), list(_rows(after))
