@@ -100,6 +100,7 @@ class Collector:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
 
     # -- broker side (paho's network thread) ---------------------------------
 
@@ -113,6 +114,13 @@ class Collector:
         prefix = f"$share/{self.config.mqtt.share_group}/" if self.config.mqtt.share_group else ""
         client.subscribe([(prefix + route.topic, 1) for route in self.pipeline.routes])
         self.connected.set()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        failed = [str(code) for code in reason_codes if code.is_failure]
+        if failed:
+            log.error("subscription refused by the broker: %s", ", ".join(failed))
+        else:
+            log.info("subscribed to %s", ", ".join(route.topic for route in self.pipeline.routes))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
