@@ -96,6 +96,7 @@ class Collector:
         self._generation = 0
         self._stop = threading.Event()
         self.connected = threading.Event()
+        self.subscribed = threading.Event()
         self.client = client_factory(config.mqtt)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -121,9 +122,11 @@ class Collector:
             log.error("subscription refused by the broker: %s", ", ".join(failed))
         else:
             log.info("subscribed to %s", ", ".join(route.topic for route in self.pipeline.routes))
+            self.subscribed.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
+        self.subscribed.clear()
         if not self._stop.is_set():
             self.stats.reconnects += 1
             log.warning("disconnected from the broker (%s); paho reconnects", reason_code)
