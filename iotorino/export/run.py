@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from iotorino.errors import ConfigError
-from iotorino.export import expected, parquet
+from iotorino.export import dcat, expected, parquet
 from iotorino.export.datasets import ExportContext, registry
 from iotorino.export.window import local_day
 from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings
@@ -51,6 +51,8 @@ def run_export(
 ) -> ExportResult:
     """Export dataset `name` for local day `day` from the store at `settings` into `out_dir`.
 
+    Writes the day's Parquet partition, its CSV copy when small enough, and
+    refreshes the dataset's `dcat.jsonld` and `dictionary.csv`.
     Re-running replaces the day's partition atomically. `inventory` defaults to
     the project's inventory (reporting intervals for completeness).
     """
@@ -68,5 +70,6 @@ def run_export(
     table = parquet.build_table(columns, data, meta)
     path = parquet.write_partition(table, Path(out_dir), ds.name, day)
     csv_path = parquet.write_csv_copy(table, Path(out_dir), ds.name, day)
+    dcat.write_metadata(ds, columns, Path(out_dir) / ds.name)
     log.info("exported %s for %s: %d rows (%d hours) to %s", ds.name, day, table.num_rows, window.hours, path)
     return ExportResult(ds.name, day, path, table.num_rows, csv_path)
