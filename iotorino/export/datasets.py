@@ -7,28 +7,14 @@ Every dataset builds one local day into columns (`Column` specs + data lists);
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 from iotorino import catalogue as catalogue_mod
 from iotorino.export import aggregate, expected, query
 from iotorino.export.columns import COMPLETENESS, HOUR_COLUMNS, Column, stat_columns, tag_column
-from iotorino.export.window import DayWindow
-from iotorino.store.influx_v1 import InfluxV1Client
-
-
-@dataclass
-class ExportContext:
-    """What a dataset builder may use: the store `client`, the day `window`, the `inventory` (or None)."""
-
-    client: InfluxV1Client
-    window: DayWindow
-    inventory: Any | None
-    chunk_hours: int = 6
-
+from iotorino.export.model import Built, ExportContext
 
 STREET_TAGS = {"unit": "unit_id", "district": "district"}
-
-Built = tuple[list[Column], dict[str, list]]
 
 
 @dataclass(frozen=True)
@@ -61,7 +47,7 @@ def hourly(measurement: str, tag_columns: dict[str, str]) -> Callable[[ExportCon
         columns = [tag_column(spec, t, c) for t, c in tag_columns.items()] + HOUR_COLUMNS
         for f in fields:
             columns += stat_columns(spec.fields[f])
-        return columns + [COMPLETENESS], data
+        return Built(columns + [COMPLETENESS], data)
 
     return build
 
@@ -112,9 +98,27 @@ def _energy() -> Dataset:
     )
 
 
+def _dimension(name: str, what: str, theme: str, build) -> Dataset:
+    def built(ctx: ExportContext) -> Built:
+        return Built(*build(ctx))
+
+    return Dataset(
+        name=name,
+        title=f"IoTorino: {what}",
+        description=f"Daily snapshot of the {what} from the IoTorino inventory, as GeoParquet 1.1 points (lon/lat).",
+        theme=theme,
+        build=built,
+        keywords=("Torino", "IoT", "GeoParquet"),
+    )
+
+
 def registry() -> dict[str, Dataset]:
     """All datasets by name, in publishing order."""
+    from iotorino.export import dimensions
+
     datasets = [
+        _dimension("stations", "street-furniture sensor units", "ENVI", dimensions.stations),
+        _dimension("schools", "monitored schools", "EDUC", dimensions.schools),
         _street("air_quality", "air quality"),
         _street("noise", "noise"),
         _street("weather", "weather"),
