@@ -1,0 +1,182 @@
+"""Local Mosquitto and InfluxDB processes on loopback, with their state in a directory of ours.
+
+Used by the demo (state under var/demo) and by the test fixtures (state in a
+temporary directory). Each server gets a config file written here, binds to
+127.0.0.1 only, and is stopped with its process group.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from iotorino.errors import IotorinoError
+
+MOSQUITTO_BIN = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+INFLUXD_BIN = shutil.which("influxd") or "/usr/bin/influxd"
+
+
+class ServiceError(IotorinoError):
+    """A local server could not be started or did not become ready."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class _Process:
+    name: str
+    argv: list[str]
+    log_path: Path
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                self.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        finally:
+            log.close()
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        """Stop the process (SIGTERM, then SIGKILL after `timeout` seconds)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    @property
+    def pid(self) -> int | None:
+        """Process id (also the process group id), None before start."""
+        return self.proc.pid if self.proc else None
+
+    def check_alive(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            tail = self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
+            raise ServiceError(f"{self.name} exited during start-up; its log ends with:\n{tail}")
+
+
+def _wait(ready, process: _Process, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        process.check_alive()
+        if ready():
+            return
+        time.sleep(0.05)
+    raise ServiceError(f"{what} not ready after {timeout:.0f} s (log: {process.log_path})")
+
+
+class Mosquitto:
+    """A mosquitto broker on 127.0.0.1:`port`, persistence in `state_dir`."""
+
+    def __init__(self, state_dir: Path, port: int | None = None, *, max_queued: int = 0) -> None:
+        self.state_dir = Path(state_dir)
+        self.port = port or free_port()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        conf = self.state_dir / "mosquitto.conf"
+        conf.write_text(
+            "# written by iotorino.services\n"
+            f"listener {self.port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "persistence true\n"
+            f"persistence_location {self.state_dir}/\n"
+            "autosave_interval 1\n"
+            # 0: no limit on messages queued for a persistent session (a collector
+            # that is down must find its whole backlog when it comes back).
+            f"max_queued_messages {max_queued}\n"
+            "max_inflight_messages 1000\n"
+            "log_type error\nlog_type warning\nlog_type notice\n"
+            "log_dest stdout\n"
+        )
+        self._process = _Process("mosquitto", [MOSQUITTO_BIN, "-c", str(conf)], self.state_dir / "mosquitto.log")
+
+    def start(self) -> "Mosquitto":
+        """Start the broker and wait until it accepts connections."""
+        self._process.start()
+        _wait(self._accepts, self._process, f"mosquitto on port {self.port}")
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop the broker; with SIGTERM it saves its persistence file first."""
+        self._process.stop(sig)
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the broker."""
+        return self._process.pid
+
+    def _accepts(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+
+class Influxd:
+    """An InfluxDB 1.x server on 127.0.0.1:`port`, data in `state_dir`."""
+
+    def __init__(self, state_dir: Path, port: int | None = None) -> None:
+        self.state_dir = Path(state_dir)
+        self.port = port or free_port()
+        rpc_port = free_port()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        conf = self.state_dir / "influxdb.conf"
+        conf.write_text(
+            "# written by iotorino.services\n"
+            "reporting-disabled = true\n"
+            f'bind-address = "127.0.0.1:{rpc_port}"\n'
+            f'[meta]\n  dir = "{self.state_dir}/meta"\n'
+            f'[data]\n  dir = "{self.state_dir}/data"\n  wal-dir = "{self.state_dir}/wal"\n'
+            '  query-log-enabled = false\n  index-version = "tsi1"\n'
+            "[monitor]\n  store-enabled = false\n"
+            f'[http]\n  bind-address = "127.0.0.1:{self.port}"\n  log-enabled = false\n'
+            "  max-body-size = 0\n"
+            "[logging]\n  level = \"warn\"\n"
+        )
+        self._process = _Process("influxd", [INFLUXD_BIN, "-config", str(conf)], self.state_dir / "influxd.log")
+
+    @property
+    def url(self) -> str:
+        """Base URL of the HTTP API."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "Influxd":
+        """Start the server and wait until /ping answers."""
+        self._process.start()
+        _wait(self._pings, self._process, f"influxd on port {self.port}", timeout=60)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop the server."""
+        self._process.stop(sig)
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the server."""
+        return self._process.pid
+
+    def _pings(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/ping", timeout=0.5).status_code == 204
+        except requests.RequestException:
+            return False

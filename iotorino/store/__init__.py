@@ -1,0 +1,34 @@
+"""Writers that put readings into the time-series store, all with one interface.
+
+A writer has `write(readings)`, raising `TransientError` when trying again may
+help and `PermanentError` (or `PointsRejected`) when it will not.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+from iotorino.errors import PermanentError
+from iotorino.reading import Reading
+
+
+class Writer(Protocol):
+    """Anything that stores readings durably."""
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        """Store `readings`; return only once the store has accepted them."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class PointsRejected(PermanentError):
+    """The store refused some points for good (a 400: type conflict, bad line).
+
+    `detail` is the store's own message; points not named in it may have been written.
+    """
+
+    def __init__(self, status: int, detail: str) -> None:
+        self.status = status
+        self.detail = detail
+        super().__init__(f"store rejected points (HTTP {status}): {detail}")

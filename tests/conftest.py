@@ -1,0 +1,76 @@
+"""Shared fixtures: real mosquitto and influxd processes on free loopback ports, Airflow's home.
+
+Servers are started by the fixtures with temporary state directories and
+stopped afterwards. Airflow's environment is set here, before anything can
+import Airflow.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="iotorino-airflow-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/airflow.db"
+
+from iotorino.services import Influxd, Mosquitto  # noqa: E402
+from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def influxd(tmp_path_factory):
+    """One real influxd for the session; tests isolate themselves by database (see `influx`)."""
+    server = Influxd(tmp_path_factory.mktemp("influxd")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def influx(influxd):
+    """A v1 client on a fresh, empty database of the session's influxd."""
+    client = InfluxV1Client(InfluxV1Settings(url=influxd.url, database=f"test_{uuid.uuid4().hex[:12]}"))
+    client.create_database()
+    yield client
+    client.query(f'DROP DATABASE "{client.settings.database}"', database="")
+    client.close()
+
+
+@pytest.fixture
+def mosquitto(tmp_path):
+    """A real mosquitto broker for one test, persistence in the test's tmp dir."""
+    broker = Mosquitto(tmp_path / "mosquitto").start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """Airflow's metadata database (SQLite in a temporary AIRFLOW_HOME), created once."""
+    from airflow.utils import db
+
+    db.resetdb()
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture
+def cli_env():
+    """Environment for running `python -m iotorino` in a subprocess on this checkout's code."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+@pytest.fixture
+def python():
+    """The interpreter running the tests (for subprocesses)."""
+    return sys.executable

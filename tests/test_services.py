@@ -1,0 +1,39 @@
+"""The local servers the demo and the tests rely on start, answer and stop."""
+
+import pytest
+
+from iotorino.errors import TransientError
+from iotorino.reading import Reading
+from iotorino.store import PointsRejected
+from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings
+
+
+def test_influx_round_trip(influx):
+    influx.write([Reading("weather", {"unit": "TO-SU-0001"}, {"temperature": 12.5}, 1_700_000_000_000_000_000)])
+    series = influx.query('SELECT "temperature", "unit" FROM "weather"')
+    assert series[0]["values"] == [[1_700_000_000_000_000_000, 12.5, "TO-SU-0001"]]
+
+
+def test_type_conflict_is_a_permanent_rejection(influx):
+    influx.write([Reading("weather", {}, {"temperature": 1.0}, 1)])
+    with pytest.raises(PointsRejected, match="conflict"):
+        influx.write([Reading("weather", {}, {"temperature": "warm"}, 2)])
+
+
+def test_unreachable_store_is_transient(tmp_path):
+    from iotorino.services import free_port
+
+    client = InfluxV1Client(InfluxV1Settings(url=f"http://127.0.0.1:{free_port()}", database="x", timeout_s=1))
+    with pytest.raises(TransientError, match="unreachable"):
+        client.write([Reading("weather", {}, {"temperature": 1.0}, 1)])
+
+
+def test_password_is_not_in_repr():
+    settings = InfluxV1Settings(url="http://127.0.0.1:1", database="d", username="u", password="s3cret")
+    assert "s3cret" not in repr(settings)
+
+
+def test_mosquitto_accepts_a_publish(mosquitto):
+    import paho.mqtt.publish as publish
+
+    publish.single("iotorino/test", b"x", qos=1, hostname="127.0.0.1", port=mosquitto.port)
