@@ -3,8 +3,8 @@
 With fault rate p every message independently becomes faulty with
 probability p, its kind drawn uniformly from `KINDS`:
 
-- `stuck`: the sensor repeats the field values of its previous message with
-  a new timestamp. Valid data: the collector stores it (flat-line detection
+- `stuck`: the sensor repeats the field values of its last healthy message
+  with a new timestamp. Valid data: the collector stores it (flat-line detection
   is a later, downstream check).
 - `out_of_range`: one field carries a spike outside the catalogue's
   plausible range (above its maximum). The collector must reject the message

@@ -142,7 +142,7 @@ def _messages(stream: Stream, spec: MeasurementSpec, seed: int, fault_rate: floa
             payload = faults.truncate(payload, fault_rng)
         elif fault == faults.MISSING:
             payload = b""
-        if fault != faults.STUCK:
+        if fault is None:
             previous = fields
         yield ms, stream.topic, payload, fault
 
