@@ -2,17 +2,17 @@
 
 `add_simulate_arguments(parser)` declares the options on an argparse parser
 (the project CLI's `simulate` subcommand) and `run_simulate(args)` runs it,
-returning the exit status. `--dry-run` counts and generates without a broker.
+returning the exit status; iotorino/commands/simulate.py registers them.
+`--dry-run` counts and generates without a broker.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from datetime import timedelta
 
-from iotorino.errors import ConfigError, IotorinoError
+from iotorino.errors import ConfigError
 from iotorino.simulate import faults
 from iotorino.simulate.period import parse_duration, parse_speed, parse_start
 
@@ -47,48 +47,34 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    """Run `iotorino simulate` with parsed `args`; 0 on success, 2 on a bad option, 1 on a runtime error."""
-    try:
-        start = parse_start(args.start)
-        end = start + timedelta(seconds=parse_duration(args.duration))
-        speed = None if args.max_speed else parse_speed(args.speed)
-        if not 0.0 <= args.fault_rate <= 1.0:
-            raise ConfigError("--fault-rate", f"{args.fault_rate} is not a probability", "a number from 0 to 1, e.g. 0.01")
-        from iotorino import catalogue as measurement_catalogue
-        from iotorino import inventory as fleet
-        from iotorino.simulate.generator import count_messages, iter_messages
+    """Run `iotorino simulate` with parsed `args`; raises `ConfigError` on a bad option."""
+    start = parse_start(args.start)
+    end = start + timedelta(seconds=parse_duration(args.duration))
+    speed = None if args.max_speed else parse_speed(args.speed)
+    if not 0.0 <= args.fault_rate <= 1.0:
+        raise ConfigError("--fault-rate", f"{args.fault_rate} is not a probability", "a number from 0 to 1, e.g. 0.01")
+    from iotorino import catalogue as measurement_catalogue
+    from iotorino import inventory as fleet
+    from iotorino.simulate.generator import count_messages, iter_messages
 
-        inventory, catalogue = fleet.default(), measurement_catalogue.default()
-        expected = count_messages(inventory, catalogue, start, end, args.seed)
-        pace = "as fast as possible" if speed is None else f"over {(end - start).total_seconds() / speed:.0f} s of wall-clock time"
-        _say(f"{expected} messages for {start.isoformat()} to {end.isoformat()} (seed {args.seed}); publishing {pace}")
-        if args.dry_run:
-            kinds = Counter(m.fault for m in iter_messages(inventory, catalogue, start, end, args.seed, args.fault_rate))
-            total = sum(kinds.values())
-            shown = ", ".join(f"{kind} {kinds[kind]}" for kind in faults.KINDS)
-            _say(f"dry run: generated {total} messages; faults: {shown}; nothing published")
-            return 0
-        from iotorino.simulate.publisher import simulate
-
-        summary = simulate(
-            args.host, args.port, start, end, speed, args.seed, args.fault_rate,
-            inventory=inventory, catalogue=catalogue,
-            on_progress=lambda s: _say(f"... {s.published}/{expected} published, simulated time {s.last_time:%Y-%m-%d %H:%M}Z"),
-        )
-        _say(summary.describe())
+    inventory, catalogue = fleet.default(), measurement_catalogue.default()
+    expected = count_messages(inventory, catalogue, start, end, args.seed)
+    pace = "as fast as possible" if speed is None else f"over {(end - start).total_seconds() / speed:.0f} s of wall-clock time"
+    _say(f"{expected} messages for {start.isoformat()} to {end.isoformat()} (seed {args.seed}); publishing {pace}")
+    if args.dry_run:
+        kinds = Counter(m.fault for m in iter_messages(inventory, catalogue, start, end, args.seed, args.fault_rate))
+        shown = ", ".join(f"{kind} {kinds[kind]}" for kind in faults.KINDS)
+        _say(f"dry run: generated {sum(kinds.values())} messages; faults: {shown}; nothing published")
         return 0
-    except ConfigError as exc:
-        print(f"iotorino simulate: {exc}", file=sys.stderr)
-        return 2
-    except IotorinoError as exc:
-        print(f"iotorino simulate: {exc}", file=sys.stderr)
-        return 1
+    from iotorino.simulate.publisher import simulate
 
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m iotorino.simulate`: the simulator on its own."""
-    parser = argparse.ArgumentParser(prog="iotorino simulate", description=__doc__.splitlines()[0])
-    return run_simulate(add_simulate_arguments(parser).parse_args(argv))
+    summary = simulate(
+        args.host, args.port, start, end, speed, args.seed, args.fault_rate,
+        inventory=inventory, catalogue=catalogue,
+        on_progress=lambda s: _say(f"... {s.published}/{expected} published, simulated time {s.last_time:%Y-%m-%d %H:%M}Z"),
+    )
+    _say(summary.describe())
+    return 0
 
 
 def _say(text: str) -> None:

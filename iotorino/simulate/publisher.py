@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 from iotorino.errors import PermanentError, TransientError
 from iotorino.simulate import faults
 from iotorino.simulate.generator import SimMessage, iter_messages
-from iotorino.simulate.period import to_ms
+from iotorino.simulate.period import parse_speed, to_ms
 
 QOS = 1
 MAX_INFLIGHT = 1000  # matches the brokers' max_inflight_messages in iotorino.services
@@ -172,7 +172,7 @@ def simulate(
     broker_port: int,
     start: datetime,
     end: datetime,
-    speed: float | None,
+    speed: float | str | None,
     seed: int,
     fault_rate: float = 0.0,
     *,
@@ -180,7 +180,12 @@ def simulate(
     catalogue=None,
     on_progress: Callable[[SimSummary], None] | None = None,
 ) -> SimSummary:
-    """Publish the fleet's messages for [start, end) to the broker; the default inventory and catalogue if none given."""
+    """Publish the fleet's messages for [start, end) to the broker; the default inventory and catalogue if none given.
+
+    `speed`: simulated seconds per wall-clock second, None or "max" for as fast as possible.
+    """
+    if isinstance(speed, str):
+        speed = parse_speed(speed)
     if inventory is None:
         from iotorino import inventory as fleet
 
