@@ -61,7 +61,10 @@ def daily_export_dag(dataset: str):
 
             day = parse_day(export_day_from_context())
             result = run_export(dataset, day, settings.influx_from_env(), settings.export_dir_from_env())
-            return {"dataset": dataset, "date": day.isoformat(), "path": str(result.path), "rows": result.rows}
+            return {
+                "dataset": dataset, "date": day.isoformat(), "path": str(result.path), "rows": result.rows,
+                "summary": result.summary,
+            }
 
         export()
 

@@ -112,6 +112,23 @@ def _dimension(name: str, what: str, theme: str, build) -> Dataset:
     )
 
 
+def _quality() -> Dataset:
+    from iotorino.export import quality
+
+    return Dataset(
+        name="data_quality_daily",
+        title="IoTorino: daily data quality per device",
+        description=(
+            "Per device and measurement and local day (Europe/Rome): completeness against the device profile's "
+            "reporting interval, fields stuck at a constant value, values outside the sensor's measuring range, "
+            "last value seen and whether the device has been silent for more than a day."
+        ),
+        theme="TECH",
+        build=quality.build,
+        keywords=("Torino", "IoT", "data quality"),
+    )
+
+
 def registry() -> dict[str, Dataset]:
     """All datasets by name, in publishing order."""
     from iotorino.export import dimensions
@@ -124,5 +141,6 @@ def registry() -> dict[str, Dataset]:
         _street("weather", "weather"),
         _energy(),
         _classroom(),
+        _quality(),
     ]
     return {d.name: d for d in datasets}

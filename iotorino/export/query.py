@@ -110,3 +110,56 @@ def edge_points(
         epoch="ns",
     )
     return list(_rows(before)), list(_rows(after))
+
+
+def field_stats(
+    client: InfluxV1Client,
+    measurement: str,
+    fields: Sequence[str],
+    stats: Sequence[str],
+    group_tags: Sequence[str],
+    start_ns: int,
+    end_ns: int,
+) -> Iterator[Row]:
+    """`{field}_{stat}` over [start, end) per tag group, in one query (keep the window bounded)."""
+    select = ", ".join(f'{stat}("{f}") AS "{f}_{stat}"' for f in fields for stat in stats)
+    group = ", ".join(f'"{t}"' for t in group_tags)
+    q = f'SELECT {select} FROM "{measurement}" WHERE time >= {start_ns} AND time < {end_ns} GROUP BY {group}'
+    yield from _rows(client.query(q, epoch="ns"))
+
+
+def count_outside(
+    client: InfluxV1Client,
+    measurement: str,
+    low_high: tuple[float, float],
+    fields: Sequence[str],
+    group_tags: Sequence[str],
+    start_ns: int,
+    end_ns: int,
+    chunk_hours: int,
+) -> Iterator[Row]:
+    """Per tag group and chunk: how many values of each field lie outside [low, high] (`{field}__outside`)."""
+    low, high = low_high
+    group = ", ".join(f'"{t}"' for t in group_tags)
+    for f in fields:
+        for lo, hi in chunks(start_ns, end_ns, chunk_hours):
+            q = (
+                f'SELECT count("{f}") AS "{f}__outside" FROM "{measurement}" WHERE time >= {lo} AND time < {hi} '
+                f'AND ("{f}" < {low!r} OR "{f}" > {high!r}) GROUP BY {group}'
+            )
+            yield from _rows(client.query(q, epoch="ns"))
+
+
+def last_times(
+    client: InfluxV1Client,
+    measurement: str,
+    fields: Sequence[str],
+    group_tags: Sequence[str],
+    start_ns: int,
+    end_ns: int,
+) -> Iterator[Row]:
+    """Per tag group, the time of the last value of any of `fields` in [start, end)."""
+    group = ", ".join(f'"{t}"' for t in group_tags)
+    for f in fields:
+        q = f'SELECT last("{f}") FROM "{measurement}" WHERE time >= {start_ns} AND time < {end_ns} GROUP BY {group}'
+        yield from _rows(client.query(q, epoch="ns"))

@@ -29,6 +29,7 @@ class ExportResult:
     path: Path
     rows: int
     csv_path: Path | None = None
+    summary: str = ""  # a one-line summary for the task log (the quality report has one)
 
 
 def dataset(name: str):
@@ -72,4 +73,7 @@ def run_export(
     csv_path = parquet.write_csv_copy(table, Path(out_dir), ds.name, day)
     dcat.write_metadata(ds, built.columns, Path(out_dir) / ds.name)
     log.info("exported %s for %s: %d rows (%d hours) to %s", ds.name, day, table.num_rows, window.hours, path)
-    return ExportResult(ds.name, day, path, table.num_rows, csv_path)
+    summary = built.metadata.get("iotorino:summary", "")
+    if summary:
+        log.info("%s %s: %s", ds.name, day, summary)
+    return ExportResult(ds.name, day, path, table.num_rows, csv_path, summary)
