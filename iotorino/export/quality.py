@@ -25,6 +25,7 @@ from iotorino.export.columns import UTC_MS, Column
 from iotorino.export.model import Built, ExportContext
 
 STUCK_MIN_VALUES = 6
+DAY_STATS = ("count", "min", "max")
 LOOKBACK_DAYS = 7
 DAY_NS = 86_400 * 1_000_000_000
 SITES = ("street", "school")
@@ -104,7 +105,7 @@ def build(ctx: ExportContext) -> Built:
             return devices[key]
 
         for lo, hi in query.chunks(window.start_ns, window.end_ns, ctx.chunk_hours):
-            for row in query.field_stats(ctx.client, spec.name, fields, ("count", "min", "max"), tags, lo, hi):
+            for row in query.select(ctx.client, spec.name, query.stats_select(fields, DAY_STATS), tags, lo, hi):
                 _add_stats(state(row), fields, row.values)
         for low_high, fields_ in _range_groups(devices, spec).items():
             for row in query.count_outside(ctx.client, spec.name, low_high, fields_, tags, window.start_ns, window.end_ns, ctx.chunk_hours):
