@@ -7,7 +7,7 @@ from datetime import datetime
 import pyarrow.parquet as pq
 import pytest
 
-from tests.export.helpers import ROME, air_quality_readings, expected_hourly, ns, utc
+from tests.export.helpers import ROME, air_quality_readings, expected_hourly, load_dag, ns, utc
 
 DAG_ID = "export_air_quality_hourly"
 
@@ -19,17 +19,6 @@ def export_env(influx, tmp_path, monkeypatch):
     monkeypatch.setenv("IOTORINO_INFLUX_DB", influx.settings.database)
     monkeypatch.setenv("IOTORINO_EXPORT_DIR", str(tmp_path / "exports"))
     return tmp_path / "exports"
-
-
-def load_dag(dag_id: str):
-    """The DAG as Airflow parses it from dags/."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    from iotorino import paths
-
-    bag = DagBag(dag_folder=str(paths.DAGS))
-    assert bag.import_errors == {}
-    return bag.get_dag(dag_id)
 
 
 @pytest.mark.integration

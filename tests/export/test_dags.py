@@ -9,7 +9,7 @@ import pytest
 
 from iotorino import catalogue, inventory
 from iotorino.reading import Reading
-from tests.export.helpers import NS, ROME, expected_hourly, ns, utc
+from tests.export.helpers import NS, ROME, expected_hourly, load_dag, ns, utc
 
 pytestmark = pytest.mark.integration
 
@@ -30,13 +30,8 @@ def synthetic(measurement: str, tags: dict[str, str], interval_s: int, hours: in
 
 
 def run_dag(dag_id: str, **conf):
-    from airflow.dag_processing.dagbag import DagBag
-
-    from iotorino import paths
-
-    bag = DagBag(dag_folder=str(paths.DAGS))
-    assert bag.import_errors == {}
-    return bag.get_dag(dag_id).test(logical_date=LOGICAL, run_conf=conf or {"date": DAY})
+    """`dag.test` for the local day DAY (or with `conf`)."""
+    return load_dag(dag_id).test(logical_date=LOGICAL, run_conf=conf or {"date": DAY})
 
 
 @pytest.fixture
