@@ -129,6 +129,22 @@ def _quality() -> Dataset:
     )
 
 
+def _beacons() -> Dataset:
+    from iotorino.export import beacons
+
+    return Dataset(
+        name="beacon_fleet_daily",
+        title="IoTorino: daily BLE beacon fleet health",
+        description=(
+            "Per registered BLE beacon and local day (Europe/Rome): share of the day it was heard, gateways, "
+            "advertisements heard, battery, last fleet status. Aggregates only: no personal data, no addresses."
+        ),
+        theme="TECH",
+        build=beacons.build,
+        keywords=("Torino", "BLE", "beacon"),
+    )
+
+
 def registry() -> dict[str, Dataset]:
     """All datasets by name, in publishing order."""
     from iotorino.export import dimensions
@@ -143,4 +159,6 @@ def registry() -> dict[str, Dataset]:
         _classroom(),
         _quality(),
     ]
+    if {"beacon_sighting", "beacon_status"} <= set(catalogue_mod.default().measurements):
+        datasets.append(_beacons())  # once the BLE collector's measurements are in the catalogue
     return {d.name: d for d in datasets}

@@ -56,7 +56,12 @@ def select(
     q = f'SELECT {columns} FROM "{measurement}" WHERE time >= {start_ns} AND time < {end_ns}'
     q += f" AND ({where})" if where else ""
     q += f" GROUP BY {group}" + (" fill(none)" if hourly else "")
-    for s in client.query(q, epoch="ns"):
+    yield from rows(client.query(q, epoch="ns"))
+
+
+def rows(series: list[dict]) -> Iterator[Row]:
+    """The rows of a /query answer's `series` list."""
+    for s in series:
         tags = s.get("tags") or {}
         names = s["columns"]
         for values in s["values"]:
