@@ -3,7 +3,7 @@
 A cron data-interval timetable every hour (Europe/Rome): the run at 12:00 covers
 11:00-12:00. `catchup=False`: a missed hour is re-done by a manual run with
 `start`/`end` params (ISO 8601 instants) or `iotorino export influx_hourly --date D`.
-Settings come from the environment when the task runs.
+Settings: the Airflow connection `iotorino_influx`, else the environment, when the task runs.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from iotorino.export.airflow_dags import START_DATE
+from iotorino.export.airflow_dags import START_DATE, influx_settings
 
 HOURLY = CronDataIntervalTimetable("0 * * * *", timezone="Europe/Rome")
 
@@ -36,7 +36,6 @@ def downsample_hourly():
         from datetime import datetime
 
         from iotorino.errors import ConfigError
-        from iotorino.export import settings
         from iotorino.export.downsample import downsample as run
         from iotorino.export.window import to_ns
 
@@ -51,7 +50,7 @@ def downsample_hourly():
             raise ConfigError("start/end", str(exc), "ISO 8601 instants with offset, e.g. 2026-11-21T10:00:00+01:00") from None
         if start.tzinfo is None or end.tzinfo is None:
             raise ConfigError("start/end", "an instant without offset", "ISO 8601 with offset, e.g. 2026-11-21T10:00:00+01:00")
-        return run(settings.influx_from_env(), to_ns(start), to_ns(end))
+        return run(influx_settings(), to_ns(start), to_ns(end))
 
     downsample()
 

@@ -65,3 +65,15 @@ def test_dag_without_date_param_exports_the_data_interval_day(airflow_db, influx
     assert run.data_interval_start.astimezone(ROME).date().isoformat() == "2026-11-21"
     part = export_env / "air_quality_hourly" / "data" / "date=2026-11-21" / "part-0.parquet"
     assert pq.read_table(part).num_rows == 1
+
+
+@pytest.mark.integration
+def test_dag_prefers_the_airflow_connection(airflow_db, influx, export_env, monkeypatch):
+    influx.write(air_quality_readings("TO-TEST-004", "1", utc(2026, 11, 21, 10, 0), 60))
+    monkeypatch.setenv("IOTORINO_INFLUX_URL", "http://127.0.0.1:9")  # nothing listens there
+    host_port = influx.settings.url.removeprefix("http://")
+    monkeypatch.setenv("AIRFLOW_CONN_IOTORINO_INFLUX", f"http://{host_port}/{influx.settings.database}")
+
+    run = load_dag(DAG_ID).test(logical_date=datetime(2026, 11, 22, 0, 0, tzinfo=ROME), run_conf={"date": "2026-11-21"})
+    assert run.state == "success"
+    assert pq.read_table(export_env / "air_quality_hourly" / "data" / "date=2026-11-21").num_rows == 1
