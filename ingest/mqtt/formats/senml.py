@@ -82,7 +82,7 @@ def decode(topic: str, payload: bytes, context: DecodeContext) -> list[Reading]:
         if unit is not None and not isinstance(value, bool):
             if unit in units.SECONDARY_UNITS and not (base.version or VERSION) & SECONDARY_UNITS_FEATURE:
                 raise Rejected("unsupported_version", f"{unit} is a SenML secondary unit (RFC 8798)",
-                               field=name, value=base.version, accepted="bver 26 in the pack's first record")
+                               field=name, value=unit, accepted="bver 26 in the pack's first record")
             value = units.to_canonical(value, unit, canonical, name)
         time = base.time + _number(record, "t", 0.0, name)
         relative = time < RELATIVE_LIMIT_S
