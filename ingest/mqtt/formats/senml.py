@@ -27,7 +27,6 @@ sum-only records and must-understand fields (names ending in `_`) are rejected.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -44,6 +43,7 @@ RELATIVE_LIMIT_S = 2**28  # resolved times below this are relative to now (RFC 8
 VERSION = 10  # RFC 8428
 SECONDARY_UNITS_FEATURE = 1 << 4  # RFC 9100, feature code 4
 _SUPPORTED_VERSIONS = (VERSION, VERSION | SECONDARY_UNITS_FEATURE)
+_LARGEST = 1e300  # bound on any number in a pack; keeps sums and conversions finite
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-:./_]*")
 
 
@@ -86,6 +86,9 @@ def decode(topic: str, payload: bytes, context: DecodeContext) -> list[Reading]:
             value = units.to_canonical(value, unit, canonical, name)
         time = base.time + _number(record, "t", 0.0, name)
         relative = time < RELATIVE_LIMIT_S
+        if time < -RELATIVE_LIMIT_S:
+            raise Rejected("bad_time", "relative time more than 2**28 s (8.5 years) before now", field=f"{name} bt + t",
+                           value=time, accepted=f"a relative time from {-RELATIVE_LIMIT_S} s, or Unix seconds")
         time_ns = context.received_ns + round(time * 1e9) if relative else parse_time(time, field=f"{name} bt + t")
         fields = groups.setdefault((measurement, time_ns, relative), {})
         if field in fields:
@@ -181,7 +184,8 @@ def _value(record: dict, base: _Base, name: str) -> float | int | bool:
 def _number(record: dict, key: str, default: float, name: str) -> float:
     """A finite number at `key`, `default` when absent."""
     value = record.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    # The comparison also refuses NaN, infinities and integers too large for a float.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -_LARGEST <= value <= _LARGEST:
         raise Rejected("type", f"SenML {key} must be a number", field=f"{name} {key}", value=value,
                        accepted="a finite JSON number")
     return value

@@ -49,7 +49,12 @@ def reading_from_codec(device: LorawanDevice, decoded: object, decoded_path: str
 def member(document: dict, path: str, kind: type, required: bool = False):
     """The value at a dotted `path` of nested objects if it has type `kind`; None when absent and not required."""
     value: object = document
-    for key in path.split("."):
+    keys = path.split(".")
+    for depth, key in enumerate(keys):
+        if depth and value is not None and not isinstance(value, dict):
+            parent = ".".join(keys[:depth])
+            raise Rejected("schema", f"{parent} must be a JSON object", field=parent, value=value,
+                           accepted="a JSON object")
         value = value.get(key) if isinstance(value, dict) else None
     if value is None and not required:
         return None

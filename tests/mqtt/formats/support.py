@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ingest.mqtt.formats import FORMATS, DecodeContext
@@ -25,3 +27,21 @@ def pipeline_rejection(pipeline: Pipeline, fmt: str, topic: str, payload: bytes)
     with pytest.raises(Rejected) as caught:
         pipeline.process(topic, payload, NOW, fmt)
     return caught.value
+
+
+DELETE = object()
+
+
+def variant(payload: bytes, **changes: object) -> bytes:
+    """A captured JSON message with members changed (`a__b=value`, path separated by `__`), or removed (DELETE)."""
+    document = json.loads(payload)
+    for path, value in changes.items():
+        *parents, last = path.split("__")
+        node = document
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        if value is DELETE:
+            del node[last]
+        else:
+            node[last] = value
+    return json.dumps(document).encode()
