@@ -23,3 +23,12 @@ FORMATS: dict[str, Decoder] = {
     "ttn": ttn.decode,
     "chirpstack": chirpstack.decode,
 }
+
+# The topic filter each format is published on by default (schemas/mqtt-contract.md);
+# `iotorino decode` routes by these when no config is given.
+DEFAULT_TOPICS: dict[str, str] = {
+    "native": "iotorino/v1/#",
+    "senml": "iotorino/senml/#",
+    "ttn": "v3/+/devices/+/up",
+    "chirpstack": "application/+/device/+/event/up",
+}
