@@ -13,6 +13,7 @@ the file, the path inside it and the value.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,15 +24,18 @@ from iotorino import paths
 from iotorino.catalogue import Catalogue
 from iotorino.errors import ConfigError, Rejected
 
-SITES = ("street", "school")
+SITES = ("street", "school", "beacon")
+ID_PATTERN = re.compile(r"[A-Za-z0-9-]+")  # ids are MQTT topic segments and InfluxDB tag values
 OUTDOOR = "outdoor"  # the point of a school's outdoor station in topics
-# The tag keys each kind of profile site gives its readings; the catalogue's
-# `tags` of every measurement a profile reports must be exactly these.
+# The tag keys each kind of place gives its readings; the catalogue's `tags` of
+# every measurement reported there must be exactly these. Beacons have no
+# profile: a gateway reports every beacon-site measurement of the catalogue.
 SITE_TAGS: Mapping[str, tuple[str, ...]] = {
     "street": ("unit", "district"),
     "school_room": ("school", "room"),
     "school_meter": ("school", "meter"),
     "school_outdoor": ("school",),
+    "beacon": ("beacon", "gateway"),
 }
 
 
@@ -174,6 +178,8 @@ class Inventory:
     street_units: Mapping[str, StreetUnit]
     schools: Mapping[str, School]
     beacons: Mapping[str, Beacon]
+    # The catalogue's beacon-site measurements, which any registered beacon may have.
+    beacon_measurements: tuple[str, ...] = ()
     _by_ibeacon: dict = field(init=False, repr=False, compare=False)
     _by_eddystone: dict = field(init=False, repr=False, compare=False)
     # (school id, point) -> (profile id, tags)
@@ -199,9 +205,12 @@ class Inventory:
     def tags_for(self, site: str, site_id: str, point: str | None, measurement: str) -> dict[str, str]:
         """The tags of `measurement` from a device: {"unit", "district"} on a street unit,
         {"school", "room"} / {"school", "meter"} / {"school"} at a school's room, meter or
-        "outdoor" point. Raises `Rejected` ("unknown_device", "unexpected_point",
-        "unknown_site", "not_in_profile") when the topic names no such device or the
-        device's profile does not report the measurement."""
+        "outdoor" point, {"beacon", "gateway"} for a beacon heard by gateway `point`.
+        Raises `Rejected` ("unknown_device", "not_in_profile", "unknown_topic") when the
+        topic names no such device, the device does not report the measurement, or the
+        site and point do not fit together."""
+        if site == "beacon":
+            return self._beacon_tags(site_id, point, measurement)
         profile, tags = self._locate(site, site_id, point)
         if measurement not in profile.measurements:
             raise Rejected(
@@ -226,6 +235,24 @@ class Inventory:
         """The beacon advertising this Eddystone-UID (hex in any case), or None."""
         return self._by_eddystone.get((namespace.lower(), instance.lower()))
 
+    def _beacon_tags(self, beacon_id: str, gateway: str | None, measurement: str) -> dict[str, str]:
+        if beacon_id not in self.beacons:
+            raise Rejected(
+                "unknown_device", "no beacon with this id in the inventory", field="beacon", value=beacon_id,
+                accepted="a beacon id of hardware/beacons.json, e.g. TO-BC-0001",
+            )
+        if not gateway or not ID_PATTERN.fullmatch(gateway):
+            raise Rejected(
+                "unknown_topic", "a beacon topic names the gateway that heard it", field="gateway",
+                value=gateway, accepted="letters, digits and '-'",
+            )
+        if measurement not in self.beacon_measurements:
+            raise Rejected(
+                "not_in_profile", "not a beacon measurement", field="measurement", value=measurement,
+                accepted=", ".join(self.beacon_measurements),
+            )
+        return {"beacon": beacon_id, "gateway": gateway}
+
     def _locate(self, site: str, site_id: str, point: str | None) -> tuple[Profile, Mapping[str, str]]:
         if site == "street":
             unit = self.street_units.get(site_id)
@@ -236,7 +263,7 @@ class Inventory:
                 )
             if point is not None:
                 raise Rejected(
-                    "unexpected_point", "street units have no measuring points", field="point",
+                    "unknown_topic", "street units have no measuring points", field="point",
                     value=point, accepted="topic iotorino/v1/street/{unit}/{measurement}",
                 )
             return self.profiles[unit.profile], {"unit": unit.id, "district": str(unit.district)}
@@ -256,7 +283,10 @@ class Inventory:
                 )
             profile_id, tags = found
             return self.profiles[profile_id], tags
-        raise Rejected("unknown_site", "no such kind of site", field="site", value=site, accepted=", ".join(SITES))
+        raise Rejected(
+            "unknown_topic", "no such kind of site with a profile", field="site", value=site,
+            accepted="street, school",
+        )
 
 
 def load(root: Path = paths.HARDWARE, catalogue: Catalogue | None = None) -> Inventory:

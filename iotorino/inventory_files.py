@@ -48,7 +48,21 @@ def read_inventory(root: Path, catalogue: Catalogue) -> Inventory:
         street_units=MappingProxyType(units),
         schools=MappingProxyType(schools),
         beacons=MappingProxyType(beacons),
+        beacon_measurements=beacon_measurements(catalogue),
     )
+
+
+def beacon_measurements(catalogue: Catalogue) -> tuple[str, ...]:
+    """The catalogue's beacon-site measurements, checked to carry the tags a beacon topic gives."""
+    names = tuple(m.name for m in catalogue.measurements.values() if m.site == "beacon")
+    for name in names:
+        tags = catalogue.measurements[name].tags
+        if set(tags) != set(SITE_TAGS["beacon"]):
+            raise InventoryError(
+                "schemas/catalogue.yaml", f"measurements.{name}.tags", "differ from the tags a beacon topic gives",
+                sorted(tags), ", ".join(SITE_TAGS["beacon"]),
+            )
+    return names
 
 
 def read_document(path: Path, schema_name: str) -> tuple[str, Any]:

@@ -30,6 +30,31 @@ def measurements() -> catalogue.Catalogue:
     return catalogue.default()
 
 
+BEACON_SIGHTING = {
+    "site": "beacon",
+    "fiware_entity": "Device",
+    "description": "One beacon as heard by one gateway over one window.",
+    "tags": {"beacon": "Beacon id.", "gateway": "Gateway id."},
+    "fields": {"sightings": {"unit": "count", "label": "advertisements", "range": [1, 100000], "kind": "gauge",
+                             "type": "integer", "fiware": "sightings", "description": "Advertisements heard."}},
+}
+
+
+def catalogue_with(tmp_path: Path, name: str, spec: dict) -> catalogue.Catalogue:
+    """The committed catalogue plus measurement `name`."""
+    document = yaml.safe_load((paths.SCHEMAS / "catalogue.yaml").read_text(encoding="utf-8"))
+    document["measurements"][name] = spec
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return catalogue.load(path)
+
+
+@pytest.fixture(scope="module")
+def fleet_with_beacon_measurement(tmp_path_factory: pytest.TempPathFactory) -> inventory.Inventory:
+    """The committed inventory, read with a catalogue that has a beacon measurement."""
+    return inventory.load(catalogue=catalogue_with(tmp_path_factory.mktemp("cat"), "beacon_sighting", BEACON_SIGHTING))
+
+
 # --- the committed data ---------------------------------------------------------------------------
 
 
@@ -105,6 +130,9 @@ def test_tag_keys_equal_catalogue_tags_for_every_profile_and_measurement(
             tags = fleet.tags_for(site, site_id, point, measurement)
             assert set(tags) == set(measurements.measurement(measurement).tags), (profile.id, measurement)
     assert seen_profiles == set(fleet.profiles)
+    for measurement in fleet.beacon_measurements:
+        tags = fleet.tags_for("beacon", "TO-BC-0001", "GW-01", measurement)
+        assert set(tags) == set(measurements.measurement(measurement).tags)
 
 
 # --- lookups -------------------------------------------------------------------------------------
@@ -124,6 +152,20 @@ def test_school_tags_for_room_meter_and_outdoor(fleet: inventory.Inventory) -> N
     assert fleet.tags_for("school", school.id, "outdoor", "outdoor_climate") == {"school": school.id}
 
 
+def test_beacon_tags(fleet_with_beacon_measurement: inventory.Inventory) -> None:
+    fleet = fleet_with_beacon_measurement
+    assert fleet.beacon_measurements == ("beacon_sighting",)
+    tags = fleet.tags_for("beacon", "TO-BC-0001", "GW-07", "beacon_sighting")
+    assert tags == {"beacon": "TO-BC-0001", "gateway": "GW-07"}
+    assert set(tags) == set(BEACON_SIGHTING["tags"])
+
+
+def test_beacon_measurement_with_other_tags_is_refused(tmp_path: Path) -> None:
+    spec = {**BEACON_SIGHTING, "tags": {"beacon": "Beacon id.", "mac": "Advertiser address."}}
+    with pytest.raises(InventoryError, match=r"catalogue.yaml: measurements.beacon_sighting.tags.*accepted: beacon, gateway"):
+        inventory.load(catalogue=catalogue_with(tmp_path, "beacon_sighting", spec))
+
+
 def test_tags_are_a_fresh_dict(fleet: inventory.Inventory) -> None:
     fleet.tags_for("school", "TO-SC-01", "outdoor", "outdoor_climate")["school"] = "changed"
     assert fleet.tags_for("school", "TO-SC-01", "outdoor", "outdoor_climate") == {"school": "TO-SC-01"}
@@ -133,19 +175,25 @@ def test_tags_are_a_fresh_dict(fleet: inventory.Inventory) -> None:
     ("args", "reason", "field", "accepted_part"),
     [
         (("street", "TO-SU-9999", None, "noise"), "unknown_device", "unit", "TO-SU-"),
-        (("street", "TO-SU-0001", "R01", "noise"), "unexpected_point", "point", "iotorino/v1/street/"),
+        (("street", "TO-SU-0001", "R01", "noise"), "unknown_topic", "point", "iotorino/v1/street/"),
         (("school", "TO-SC-99", "R01", "indoor_climate"), "unknown_device", "school", "TO-SC-"),
         (("school", "TO-SC-01", "R99", "indoor_climate"), "unknown_device", "point", "R01"),
         (("school", "TO-SC-01", None, "indoor_climate"), "unknown_device", "point", "outdoor"),
         (("school", "TO-SC-01", "R01", "energy"), "not_in_profile", "measurement", "indoor_climate"),
         (("school", "TO-SC-01", "M1", "indoor_climate"), "not_in_profile", "measurement", "energy"),
         (("school", "TO-SC-01", "outdoor", "indoor_climate"), "not_in_profile", "measurement", "outdoor_climate"),
-        (("lake", "X", None, "noise"), "unknown_site", "site", "street, school"),
+        (("lake", "X", None, "noise"), "unknown_topic", "site", "street, school"),
+        (("beacon", "TO-BC-9999", "GW-01", "beacon_sighting"), "unknown_device", "beacon", "TO-BC-"),
+        (("beacon", "TO-BC-0001", None, "beacon_sighting"), "unknown_topic", "gateway", "letters, digits"),
+        (("beacon", "TO-BC-0001", "gw 1", "beacon_sighting"), "unknown_topic", "gateway", "letters, digits"),
+        (("beacon", "TO-BC-0001", "GW-01", "noise"), "not_in_profile", "measurement", "beacon_sighting"),
     ],
 )
-def test_tags_for_rejects(fleet: inventory.Inventory, args: tuple, reason: str, field: str, accepted_part: str) -> None:
+def test_tags_for_rejects(
+    fleet_with_beacon_measurement: inventory.Inventory, args: tuple, reason: str, field: str, accepted_part: str
+) -> None:
     with pytest.raises(Rejected) as caught:
-        fleet.tags_for(*args)
+        fleet_with_beacon_measurement.tags_for(*args)
     assert caught.value.reason == reason
     assert caught.value.field == field
     assert accepted_part in caught.value.accepted
