@@ -27,14 +27,14 @@ METER_SCHOOLS = 12
 OUTDOOR_SCHOOLS = 12
 NOISE_UNITS = 8
 
-# model -> (IEEE OUI of the maker, start of the DevEUI; codec key -> catalogue field or None)
-MODELS: dict[str, tuple[str, dict[str, str | None]]] = {
-    "Milesight UC300 (Modbus bridge to the meter)": (
-        "24e124", {"energy_import_kwh": "total_active_energy_import", "active_power_w": "total_active_power"}),
-    "Milesight EM500-CO2": (
-        "24e124", {"humidity": "relative_humidity", "pressure": None, "battery": None}),
-    "Milesight WS302": (
-        "24e124", {"la": None, "battery": None, "frequency_weighting": None, "time_weighting": None}),
+# Every model is Milesight's: their IEEE OUI starts each DevEUI.
+MILESIGHT_OUI = "24e124"
+# model -> its codec's output key -> catalogue field, or None for a key that is not stored
+MODELS: dict[str, dict[str, str | None]] = {
+    "Milesight UC300 (Modbus bridge to the meter)": {
+        "energy_import_kwh": "total_active_energy_import", "active_power_w": "total_active_power"},
+    "Milesight EM500-CO2": {"humidity": "relative_humidity", "pressure": None, "battery": None},
+    "Milesight WS302": {"la": None, "battery": None, "frequency_weighting": None, "time_weighting": None},
 }
 
 
@@ -45,11 +45,10 @@ def generate(schools: list[dict], units: list[dict], profiles_with_noise_only: s
 
     def add(device_id: str, network: str, model: str, site: str, site_id: str, point: str | None,
             measurement: str) -> None:
-        oui, fields = MODELS[model]
-        dev_eui = oui + f"{rng.getrandbits(40):010x}"
+        dev_eui = MILESIGHT_OUI + f"{rng.getrandbits(40):010x}"
         devices.append({"device_id": device_id, "dev_eui": dev_eui, "network": network, "model": model,
                         "site": site, "site_id": site_id, "point": point, "measurement": measurement,
-                        "fields": fields})
+                        "fields": MODELS[model]})
 
     schools = sorted(schools, key=lambda s: s["id"])
     for school in schools[:METER_SCHOOLS]:
