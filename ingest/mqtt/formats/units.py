@@ -6,8 +6,10 @@ each maps the units a device may send instead to `(scale, offset)`, so that
 secondary units of RFC 8798); `mg/m3` is not a registered SenML unit but is
 the catalogue's unit for CO, so it is accepted and converted like the others.
 
-SenML `/` is a ratio (0-1) and `%` a percentage (RFC 8798: `%` = `/` x 0.01),
-so relative humidity sent as `/` is multiplied by 100 and `%` is taken as is.
+SenML `/` and `%` are both ratios (0-1): the SenML Units registry of RFC 8428
+lists `%` as "1 (ratio e.g., value of a switch)", kept for existing devices.
+A percentage is the secondary unit `/100` (RFC 8798). So relative humidity
+sent as `/` or `%` is multiplied by 100, and `/100` is taken as is.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from iotorino.errors import Rejected
 # canonical unit -> {unit sent: (scale, offset)}
 CONVERSIONS: dict[str, dict[str, tuple[float, float]]] = {
     "Cel": {"Cel": (1.0, 0.0), "K": (1.0, -273.15)},
-    "%RH": {"%RH": (1.0, 0.0), "%": (1.0, 0.0), "/": (100.0, 0.0)},
+    "%RH": {"%RH": (1.0, 0.0), "/100": (1.0, 0.0), "%": (100.0, 0.0), "/": (100.0, 0.0)},
     "hPa": {"hPa": (1.0, 0.0), "Pa": (0.01, 0.0)},
     "kWh": {"kWh": (1.0, 0.0), "Wh": (0.001, 0.0), "J": (1 / 3.6e6, 0.0)},
     "W": {"W": (1.0, 0.0), "kW": (1000.0, 0.0)},
@@ -34,7 +36,7 @@ CONVERSIONS: dict[str, dict[str, tuple[float, float]]] = {
 
 # RFC 8798 secondary units: a SenML pack may use them only with the
 # "secondary units" feature in its version (RFC 9100, feature code 4).
-SECONDARY_UNITS = frozenset({"%", "hPa", "kWh", "Wh", "kW", "ug/m3", "ppm", "km/h", "cm", "mm"})
+SECONDARY_UNITS = frozenset({"/100", "hPa", "kWh", "Wh", "kW", "ug/m3", "ppm", "km/h", "cm", "mm"})
 
 # Significant digits kept after a conversion: drops binary noise (293.15 K ->
 # 20.0 Cel, not 19.999999999999968) far below any sensor's resolution.

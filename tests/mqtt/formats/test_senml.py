@@ -96,7 +96,8 @@ def test_name_may_carry_the_measurement(context):
 @pytest.mark.parametrize("canonical, unit, value, expected", [
     ("Cel", "K", 293.15, 20.0),
     ("%RH", "/", 0.81, 81.0),
-    ("%RH", "%", 81, 81),
+    ("%RH", "%", 0.81, 81),
+    ("%RH", "/100", 81, 81),
     ("hPa", "Pa", 101325, 1013.25),
     ("kWh", "Wh", 51234500, 51234.5),
     ("kWh", "J", 3.6e6, 1.0),
