@@ -6,8 +6,10 @@ Every dataset builds one local day into columns (`Column` specs + data lists);
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
+
+import pyarrow as pa
 
 from iotorino import catalogue as catalogue_mod
 from iotorino.export import aggregate, expected, query
@@ -45,6 +47,9 @@ def hourly(measurement: str, tag_columns: dict[str, str]) -> Callable[[ExportCon
         intervals = expected.intervals(ctx.inventory, spec.site, measurement)
         data = aggregate.hourly_rows(rows, ctx.window, fields, tag_columns, intervals)
         columns = [tag_column(spec, t, c) for t, c in tag_columns.items()] + HOUR_COLUMNS
+        if "district" in data:  # a number, as in the stations table, so the two join without casts
+            data["district"] = [int(d) if d and d.isdigit() else None for d in data["district"]]
+            columns = [replace(c, type=pa.int8()) if c.name == "district" else c for c in columns]
         for f in fields:
             columns += stat_columns(spec.fields[f])
         return Built(columns + [COMPLETENESS], data)

@@ -51,7 +51,7 @@ def test_dag_exports_one_local_day_with_exact_aggregates(airflow_db, influx, exp
             assert got[key] == (pytest.approx(mean), low, high, count)
     # 24 hours of unit 1, 3 hours (06:00, 07:00, 08:00 UTC) of unit 2; no empty hours.
     assert table.num_rows == 24 + 3
-    assert {r["district"] for r in rows if r["unit_id"] == "TO-TEST-002"} == {"5"}
+    assert {r["district"] for r in rows if r["unit_id"] == "TO-TEST-002"} == {5}
     assert str(table.schema.field("date_observed_from").type) == "timestamp[ms, tz=UTC]"
 
 
