@@ -1,4 +1,4 @@
-"""stations and schools: GeoParquet 1.1 points from the real inventory, readable by DuckDB as geometry."""
+"""stations and schools: GeoParquet 1.1 points from the real inventory, readable by DuckDB and GeoPandas as geometry."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import struct
 from datetime import date
 
 import duckdb
+import geopandas
 import pyarrow.parquet as pq
 import pytest
 
@@ -41,3 +42,14 @@ def test_dimension_is_geoparquet_of_the_inventory(tmp_path, name, id_column, fle
     (geometry_type,) = duckdb.sql(f"SELECT typeof(geometry) FROM read_parquet('{result.path}') LIMIT 1").fetchall()[0]
     assert geometry_type.startswith("GEOMETRY")
     assert "Turin circoscrizione" in json.loads(table.schema.metadata[b"iotorino:columns"])["district"]["description"]
+
+
+@pytest.mark.parametrize("name, id_column, fleet", [("stations", "unit_id", "street_units"), ("schools", "school_id", "schools")])
+def test_dimension_opens_in_geopandas(tmp_path, name, id_column, fleet):
+    result = run_export(name, date(2026, 11, 21), NO_STORE, tmp_path)
+    frame = geopandas.read_parquet(result.path)
+    items = getattr(inventory.default(), fleet)
+    assert frame.crs.to_string() == "OGC:CRS84" and set(frame.geom_type) == {"Point"}
+    for row in frame.itertuples():
+        item = items[getattr(row, id_column)]
+        assert (row.geometry.x, row.geometry.y) == (item.lon, item.lat)
