@@ -1,1 +1,1 @@
-"""Collectors: each subpackage turns one kind of field traffic into `Reading`s."""
+"""Edge collectors: each turns what it receives (MQTT messages, BLE advertisements) into `Reading`s."""

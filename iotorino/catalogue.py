@@ -6,8 +6,7 @@ asks this module; nothing restates them in code.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
@@ -66,7 +65,11 @@ class Catalogue:
             ) from None
 
     def validate(self, reading: Reading) -> Reading:
-        """Return `reading` if every field is known, numeric and in range; raise `Rejected` otherwise."""
+        """`reading` with its values in the field types, if every field is known and in range.
+
+        Integers sent for float fields become floats (InfluxDB would otherwise
+        refuse later points of the other type); anything else raises `Rejected`.
+        """
         spec = self.measurement(reading.measurement)
         if not reading.fields:
             raise Rejected("empty", "the message carries no field values", field="fields", value={})
@@ -81,7 +84,13 @@ class Catalogue:
                     accepted=", ".join(spec.fields),
                 )
             check_value(field, value)
+        if any(type(v) is not _PYTHON_TYPE[spec.fields[k].type] for k, v in reading.fields.items()):
+            fields = {k: _PYTHON_TYPE[spec.fields[k].type](v) for k, v in reading.fields.items()}
+            return replace(reading, fields=fields)
         return reading
+
+
+_PYTHON_TYPE = {"float": float, "integer": int, "boolean": bool}
 
 
 def check_value(field: FieldSpec, value: object) -> None:
@@ -92,7 +101,10 @@ def check_value(field: FieldSpec, value: object) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise Rejected("type", "expected a number", field=field.name, value=value, accepted=f"a number in {field.unit}")
-    if math.isnan(value) or not field.low <= value <= field.high:
+    if field.type == "integer" and isinstance(value, float) and not value.is_integer():
+        raise Rejected("type", "expected a whole number", field=field.name, value=value, accepted="an integer")
+    # Compared without converting to float: a JSON integer may be too large for one.
+    if value != value or not field.low <= value <= field.high:
         raise Rejected(
             "out_of_range",
             "value outside the plausible range",

@@ -64,6 +64,11 @@ class _Process:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
 
+    @property
+    def pid(self) -> int | None:
+        """Process id (also the process group id), None before start."""
+        return self.proc.pid if self.proc else None
+
     def check_alive(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             tail = self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
@@ -114,6 +119,11 @@ class Mosquitto:
         """Stop the broker; with SIGTERM it saves its persistence file first."""
         self._process.stop(sig)
 
+    @property
+    def pid(self) -> int | None:
+        """Process id of the broker."""
+        return self._process.pid
+
     def _accepts(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
@@ -159,6 +169,11 @@ class Influxd:
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stop the server."""
         self._process.stop(sig)
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the server."""
+        return self._process.pid
 
     def _pings(self) -> bool:
         try:

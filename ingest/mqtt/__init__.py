@@ -1,0 +1,1 @@
+"""MQTT collector: subscribe, decode per topic format, validate, store durably, acknowledge."""

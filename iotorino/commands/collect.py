@@ -1,0 +1,32 @@
+"""`iotorino collect mqtt --config FILE`: run a collector until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `iotorino collect`."""
+    kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
+    mqtt = kinds.add_parser("mqtt", help="subscribe to the broker and store readings in InfluxDB")
+    mqtt.add_argument("--config", required=True, type=Path, help="TOML file, see ingest/mqtt/sample.toml")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the chosen collector."""
+    return run_mqtt(args.config)
+
+
+def run_mqtt(config_path: Path) -> int:
+    """Load the config, build the collector and run it until a signal."""
+    from ingest.mqtt.app import build_collector
+
+    collector = build_collector(config_path)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    collector.run_until(stop)
+    return 0

@@ -1,0 +1,42 @@
+"""`iotorino decode --topic T [--format F] < payload`: the operator's "why was my message rejected?"."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from ingest.mqtt.formats import DEFAULT_TOPICS, FORMATS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `iotorino decode`."""
+    parser.add_argument("--topic", required=True, help="the MQTT topic the payload arrived on")
+    parser.add_argument("--format", choices=sorted(FORMATS),
+                        help="payload format (default: the format of the route matching the topic)")
+    parser.add_argument("--config", type=Path, help="collector config for routes and limits (default: built-in)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print line protocol on stdout (exit 0), or the rejection on stderr (exit 1)."""
+    from ingest.mqtt import config as collector_config
+    from ingest.mqtt.app import build_pipeline
+    from iotorino.errors import Rejected
+    from iotorino.lineprotocol import encode
+
+    if args.config:
+        config = collector_config.load(args.config)
+    else:
+        routes = [{"topic": topic, "format": fmt} for fmt, topic in DEFAULT_TOPICS.items()]
+        config = collector_config.from_dict({"subscriptions": routes})
+    payload = sys.stdin.buffer.read()
+    try:
+        readings = build_pipeline(config).process(args.topic, payload, time.time_ns(), args.format)
+    except Rejected as rejection:
+        print(f"rejected: {rejection.describe()}", file=sys.stderr)
+        return 1
+    for reading in readings:
+        flag = "  # no device time: receive time used" if reading.time_is_fallback else ""
+        print(encode(reading) + flag)
+    return 0
