@@ -16,7 +16,8 @@ from iotorino.errors import ConfigError
 from ingest.ble_beacons.const import (DEFAULT_PAIR_WINDOW_S, DEFAULT_WATCHDOG_S, DEFAULT_WINDOW_S,
                                       WINDOW_S_RANGE)
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# Ids are MQTT topic levels and InfluxDB tag values (as iotorino.inventory.ID_PATTERN).
+_ID = re.compile(r"^[A-Za-z0-9-]{1,63}$")
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class GatewayConfig:
     """How this gateway scans and aggregates."""
 
     id: str
-    """Gateway id: the `gateway` tag and a level of the MQTT topic (lowercase, digits, - and _)."""
+    """Gateway id: the `gateway` tag and a level of the MQTT topic (letters, digits and -)."""
     adapter: str = "hci0"
     """BlueZ adapter to scan with."""
     scanning_mode: str = "passive"
@@ -86,7 +87,7 @@ def parse(raw: dict[str, Any], base_dir: Path) -> BleConfig:
     _known("mqtt.", mqtt_raw, set(MqttConfig.__dataclass_fields__))
     gateway = GatewayConfig(**gateway_raw)
     if not isinstance(gateway.id, str) or not _ID.match(gateway.id):
-        raise ConfigError("gateway.id", f"{gateway.id!r} is not a usable id", "lowercase letters, digits, - and _")
+        raise ConfigError("gateway.id", f"{gateway.id!r} is not a usable id", "1-63 letters, digits and -")
     if gateway.scanning_mode not in ("passive", "active"):
         raise ConfigError("gateway.scanning_mode", f"{gateway.scanning_mode!r} is unknown", "passive, active")
     low, high = WINDOW_S_RANGE

@@ -1,4 +1,4 @@
-"""`iotorino collect mqtt --config FILE`: run a collector until SIGINT/SIGTERM."""
+"""`iotorino collect mqtt|ble --config FILE`: run a collector until SIGINT/SIGTERM (or a BLE replay ends)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
     mqtt = kinds.add_parser("mqtt", help="subscribe to the broker and store readings in InfluxDB")
     mqtt.add_argument("--config", required=True, type=Path, help="TOML file, see ingest/mqtt/sample.toml")
+    from ingest.ble_beacons.app import add_arguments as add_ble_arguments
+
+    add_ble_arguments(kinds.add_parser("ble", help="scan for the fleet's BLE beacons (or replay a capture) and publish readings"))
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the chosen collector."""
+    if args.kind == "ble":
+        from ingest.ble_beacons.app import run_collect_ble
+
+        return run_collect_ble(args)
     return run_mqtt(args.config)
 
 

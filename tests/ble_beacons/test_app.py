@@ -1,0 +1,28 @@
+"""`iotorino collect ble` as a subprocess: clear errors without BlueZ and for bad config keys."""
+
+from __future__ import annotations
+
+import subprocess
+
+from tests.conftest import ROOT
+
+
+def run_cli(python, cli_env, *args, timeout=60):
+    return subprocess.run([python, "-m", "iotorino", "collect", "ble", *args], cwd=ROOT, env=cli_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_live_scan_without_bluez_fails_naming_bluez_and_adapter(python, cli_env, tmp_path, mosquitto):
+    config = tmp_path / "gw.toml"
+    config.write_text(f'[gateway]\nid = "GW-1"\nadapter = "hci7"\n[mqtt]\nport = {mosquitto.port}\nspool = "s.sqlite"\n')
+    done = run_cli(python, cli_env, "--config", str(config))
+    assert done.returncode == 1, done.stderr
+    assert "BlueZ" in done.stderr and "adapter 'hci7'" in done.stderr and "--replay FILE" in done.stderr
+
+
+def test_bad_config_key_is_named(python, cli_env, tmp_path):
+    config = tmp_path / "gw.toml"
+    config.write_text('[gateway]\nid = "GW-1"\nwindow_s = 5\n')
+    done = run_cli(python, cli_env, "--config", str(config))
+    assert done.returncode == 2
+    assert "config key 'gateway.window_s'" in done.stderr and "30-60" in done.stderr
