@@ -1,0 +1,214 @@
+"""Fleet health rules: ok, low_battery, rebooted, moved, suspected_clone, missing. Pure; time is passed in.
+
+Thresholds (see `Thresholds`, all configurable):
+- missing: unseen by every gateway for more than max(`missing_min_s`,
+  `missing_intervals` x the learned advertising interval). The interval is
+  learned as window / most sightings any gateway got in one window (the
+  registry's value until a reading arrives); adapters drop reports, so the
+  best-hearing gateway is the best estimate.
+- low_battery: last TLM voltage at or below `low_battery_fraction` x the
+  registry's nominal voltage, or the linear mV trend (at least
+  `min_trend_span_s` of history) reaching `end_of_life_fraction` x nominal
+  within `forecast_days`.
+- rebooted: at one gateway, the TLM advertising count or uptime went down;
+  the flag holds for `event_hold_s`.
+- suspected_clone: its id came from more than one address in a window, or it
+  was heard near its registered place and farther than `max_range_m` from it
+  within two windows; moved: heard only far away since then. Both hold for
+  `event_hold_s`. Gateways without a known position take no part in this rule.
+The dominant status is the first of missing, suspected_clone, moved,
+rebooted, low_battery that applies, else ok.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Mapping
+
+from iotorino.reading import Reading
+
+S = 1_000_000_000
+STATUS_CODES = {"ok": 0, "low_battery": 1, "rebooted": 2, "moved": 3, "suspected_clone": 4, "missing": 5}
+PRECEDENCE = ("missing", "suspected_clone", "moved", "rebooted", "low_battery")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The documented limits of each status rule."""
+
+    window_s: int = 30
+    """Seconds per gateway reading window."""
+    missing_intervals: int = 100
+    """N: missing after N x the learned advertising interval ..."""
+    missing_min_s: float = 180.0
+    """... but never sooner than this many seconds (Home Assistant's 180 s)."""
+    low_battery_fraction: float = 0.85
+    """Low battery at or below this share of the nominal voltage (2550 mV for a 3 V cell)."""
+    end_of_life_fraction: float = 0.80
+    """End of life at this share of the nominal voltage (2400 mV for a 3 V cell)."""
+    forecast_days: float = 30.0
+    """Low battery when the trend reaches end of life within this many days."""
+    min_trend_span_s: float = 6 * 3600.0
+    """Seconds of battery history needed before forecasting."""
+    event_hold_s: float = 3600.0
+    """Seconds a reboot, clone or move keeps flagging the beacon."""
+    max_range_m: float = 150.0
+    """A gateway farther than this from the beacon's registered place cannot hear it there."""
+
+
+@dataclass(frozen=True)
+class BeaconStatus:
+    """A beacon's health at one moment; no addresses, only ids and numbers."""
+
+    beacon: str
+    status: str
+    flags: frozenset[str]
+    since_ns: int
+    last_seen_ns: int | None = None
+    last_gateway: str | None = None
+    battery_mv: int | None = None
+    battery_days_left: float | None = None
+    unseen_s: float | None = None
+
+    @property
+    def code(self) -> int:
+        """The catalogue's status_code of the dominant status."""
+        return STATUS_CODES[self.status]
+
+
+@dataclass
+class _Track:
+    last_seen_ns: int | None = None
+    last_gateway: str | None = None
+    best_sightings: int = 0
+    battery: list[tuple[int, int]] = field(default_factory=list)  # (time_ns, mV), one per hour
+    counters: dict[str, tuple[int, float]] = field(default_factory=dict)  # gateway -> (adv_count, uptime_s)
+    reboot_ns: int | None = None
+    clone_ns: int | None = None
+    near_ns: int | None = None
+    far_ns: int | None = None
+
+
+class FleetHealth:
+    """Keeps per-beacon evidence from readings and reports status changes."""
+
+    def __init__(self, beacons: Mapping, gateways: Mapping[str, tuple[float, float]], thresholds: Thresholds,
+                 start_ns: int) -> None:
+        self.beacons = beacons
+        self.gateways = gateways
+        self.thresholds = thresholds
+        self.start_ns = start_ns
+        self._tracks: dict[str, _Track] = {b: _Track() for b in beacons}
+        self._current: dict[str, BeaconStatus] = {}
+
+    def observe(self, reading: Reading) -> None:
+        """Take one `beacon_sighting` reading into account (readings of unknown beacons are ignored)."""
+        beacon_id, gateway = reading.tags.get("beacon"), reading.tags.get("gateway")
+        track = self._tracks.get(beacon_id)
+        if track is None:
+            return
+        t, fields = reading.time_ns, reading.fields
+        if track.last_seen_ns is None or t >= track.last_seen_ns:
+            track.last_seen_ns, track.last_gateway = t, gateway
+        track.best_sightings = max(track.best_sightings, int(fields.get("sightings", 0)))
+        if "battery_mv" in fields:
+            self._battery(track, t, int(fields["battery_mv"]))
+        if "adv_count" in fields and "uptime_s" in fields:
+            now_counters = (int(fields["adv_count"]), float(fields["uptime_s"]))
+            before = track.counters.get(gateway)
+            if before is not None and (now_counters[0] < before[0] or now_counters[1] < before[1]):
+                track.reboot_ns = t
+            track.counters[gateway] = now_counters
+        if int(fields.get("addresses", 1)) > 1:
+            track.clone_ns = t
+        if gateway in self.gateways:
+            beacon = self.beacons[beacon_id]
+            far = distance_m(self.gateways[gateway], (beacon.lon, beacon.lat)) > self.thresholds.max_range_m
+            if far:
+                track.far_ns = max(track.far_ns or t, t)
+            else:
+                track.near_ns = max(track.near_ns or t, t)
+
+    def evaluate(self, now_ns: int) -> list[BeaconStatus]:
+        """Every beacon's status at `now_ns`; returns those whose status or flags changed."""
+        changed = []
+        for beacon_id in sorted(self._tracks):
+            status = self.status_of(beacon_id, now_ns)
+            previous = self._current.get(beacon_id)
+            if previous is not None and (previous.status, previous.flags) == (status.status, status.flags):
+                self._current[beacon_id] = replace(status, since_ns=previous.since_ns)
+                continue
+            self._current[beacon_id] = status
+            changed.append(status)
+        return changed
+
+    def current(self) -> dict[str, BeaconStatus]:
+        """The statuses of the last evaluation, by beacon id."""
+        return dict(self._current)
+
+    def status_of(self, beacon_id: str, now_ns: int) -> BeaconStatus:
+        """The status `beacon_id` has at `now_ns` by the rules above."""
+        track, beacon, limits = self._tracks[beacon_id], self.beacons[beacon_id], self.thresholds
+        flags = set()
+        seen_until = (track.last_seen_ns + limits.window_s * S) if track.last_seen_ns is not None else self.start_ns
+        unseen_s = max(0.0, (now_ns - seen_until) / S)
+        interval_s = (limits.window_s / track.best_sightings if track.best_sightings
+                      else beacon.advertising_interval_ms / 1000)
+        if unseen_s > max(limits.missing_min_s, limits.missing_intervals * interval_s):
+            flags.add("missing")
+        recent = lambda t: t is not None and now_ns - t <= limits.event_hold_s * S  # noqa: E731
+        if recent(track.reboot_ns):
+            flags.add("rebooted")
+        two_windows = 2 * limits.window_s * S
+        near_and_far = track.near_ns is not None and track.far_ns is not None and abs(
+            track.far_ns - track.near_ns) <= two_windows
+        if recent(track.clone_ns) or (recent(track.far_ns) and near_and_far):
+            flags.add("suspected_clone")
+        elif recent(track.far_ns) and (track.near_ns is None or track.far_ns > track.near_ns + two_windows):
+            flags.add("moved")
+        battery_mv, days_left = self._battery_outlook(track, beacon.nominal_mv)
+        if battery_mv is not None and (battery_mv <= limits.low_battery_fraction * beacon.nominal_mv
+                                       or (days_left is not None and days_left <= limits.forecast_days)):
+            flags.add("low_battery")
+        status = next((name for name in PRECEDENCE if name in flags), "ok")
+        return BeaconStatus(beacon_id, status, frozenset(flags), now_ns, track.last_seen_ns, track.last_gateway,
+                            battery_mv, days_left, round(unseen_s, 3))
+
+    def _battery(self, track: _Track, t: int, mv: int) -> None:
+        if track.battery and t // (3600 * S) == track.battery[-1][0] // (3600 * S):
+            track.battery[-1] = (t, mv)  # keep one sample per hour: the latest
+        elif not track.battery or t > track.battery[-1][0]:
+            track.battery.append((t, mv))
+            del track.battery[:-24 * 60]  # 60 days of hourly samples
+
+    def _battery_outlook(self, track: _Track, nominal_mv: int) -> tuple[int | None, float | None]:
+        if not track.battery:
+            return None, None
+        mv = track.battery[-1][1]
+        end_of_life = self.thresholds.end_of_life_fraction * nominal_mv
+        if mv <= end_of_life:
+            return mv, 0.0
+        span_s = (track.battery[-1][0] - track.battery[0][0]) / S
+        if len(track.battery) < 3 or span_s < self.thresholds.min_trend_span_s:
+            return mv, None
+        slope = _slope_mv_per_s(track.battery)
+        if slope >= 0:
+            return mv, None
+        return mv, round(min(36500.0, (mv - end_of_life) / -slope / 86400), 1)
+
+
+def _slope_mv_per_s(samples: list[tuple[int, int]]) -> float:
+    t0 = samples[0][0]
+    xs = [(t - t0) / S for t, _ in samples]
+    ys = [mv for _, mv in samples]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / spread if spread else 0.0
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in metres between two (lon, lat) points in degrees."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))

@@ -1,0 +1,1 @@
+"""Tests of fleet health and the beacon feed, mirroring iotorino/beacons/."""
