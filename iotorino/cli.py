@@ -15,7 +15,8 @@ from iotorino.errors import ConfigError, IotorinoError
 
 # name -> (module under iotorino.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "collect": ("collect", "run a collector (mqtt) until interrupted"),
+    "collect": ("collect", "run a collector (mqtt, ble) until interrupted"),
+    "beacons": ("beacons", "BLE beacon fleet health and the notification service's HTTP feed"),
     "decode": ("decode", "show the line protocol a message would produce, or why it is rejected"),
     "demo": ("demo", "the main job end to end: brokers, simulated day, collector, export"),
     "simulate": ("simulate", "publish the fleet's simulated telemetry for a period over MQTT"),

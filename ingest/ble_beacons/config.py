@@ -17,7 +17,7 @@ from ingest.ble_beacons.const import (DEFAULT_PAIR_WINDOW_S, DEFAULT_WATCHDOG_S,
                                       WINDOW_S_RANGE)
 
 # Ids are MQTT topic levels and InfluxDB tag values (as iotorino.inventory.ID_PATTERN).
-_ID = re.compile(r"^[A-Za-z0-9-]{1,63}$")
+ID = re.compile(r"^[A-Za-z0-9-]{1,63}$")
 
 
 @dataclass(frozen=True)
@@ -69,24 +69,29 @@ class BleConfig:
 
 def load(path: Path) -> BleConfig:
     """Read and check the TOML file at `path`."""
+    return parse(read_toml(path), path.resolve().parent)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The parsed TOML file at `path`; `ConfigError` naming --config if it is missing or invalid."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError("--config", f"file {str(path)!r} does not exist", "a readable TOML file") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError("--config", f"{path} is not valid TOML: {error}") from None
-    return parse(raw, path.resolve().parent)
+    return raw
 
 
 def parse(raw: dict[str, Any], base_dir: Path) -> BleConfig:
     """Check a parsed TOML document; unknown keys are errors too (they are usually typos)."""
-    _known("", raw, {"gateway", "mqtt"})
-    gateway_raw = _table(raw, "gateway")
-    mqtt_raw = _table(raw, "mqtt", required=False)
-    _known("gateway.", gateway_raw, set(GatewayConfig.__dataclass_fields__))
-    _known("mqtt.", mqtt_raw, set(MqttConfig.__dataclass_fields__))
+    known_keys("", raw, {"gateway", "mqtt"})
+    gateway_raw = table(raw, "gateway")
+    mqtt_raw = table(raw, "mqtt", required=False)
+    known_keys("gateway.", gateway_raw, set(GatewayConfig.__dataclass_fields__))
+    known_keys("mqtt.", mqtt_raw, set(MqttConfig.__dataclass_fields__))
     gateway = GatewayConfig(**gateway_raw)
-    if not isinstance(gateway.id, str) or not _ID.match(gateway.id):
+    if not isinstance(gateway.id, str) or not ID.match(gateway.id):
         raise ConfigError("gateway.id", f"{gateway.id!r} is not a usable id", "1-63 letters, digits and -")
     if gateway.scanning_mode not in ("passive", "active"):
         raise ConfigError("gateway.scanning_mode", f"{gateway.scanning_mode!r} is unknown", "passive, active")
@@ -94,29 +99,32 @@ def parse(raw: dict[str, Any], base_dir: Path) -> BleConfig:
     if not isinstance(gateway.window_s, int) or not low <= gateway.window_s <= high:
         raise ConfigError("gateway.window_s", f"{gateway.window_s!r} is out of range", f"an integer {low}-{high}")
     for key in ("pair_window_s", "watchdog_s", "stats_interval_s"):
-        _positive(f"gateway.{key}", getattr(gateway, key))
+        positive(f"gateway.{key}", getattr(gateway, key))
     mqtt = MqttConfig(**mqtt_raw)
     if not isinstance(mqtt.port, int) or not 0 < mqtt.port < 65536:
         raise ConfigError("mqtt.port", f"{mqtt.port!r} is not a TCP port", "1-65535")
-    _positive("mqtt.keepalive_s", mqtt.keepalive_s)
+    positive("mqtt.keepalive_s", mqtt.keepalive_s)
     if not mqtt.client_id:
         mqtt = MqttConfig(**{**mqtt_raw, "client_id": f"iotorino-ble-{gateway.id}"})
     return BleConfig(gateway, mqtt, base_dir)
 
 
-def _table(raw: dict[str, Any], key: str, required: bool = True) -> dict[str, Any]:
+def table(raw: dict[str, Any], key: str, required: bool = True) -> dict[str, Any]:
+    """The TOML table `key` of `raw` ({} if optional and absent); `ConfigError` if it is not a table."""
     value = raw.get(key, None if required else {})
     if not isinstance(value, dict):
         raise ConfigError(key, "missing or not a table", f"a [{key}] table")
     return value
 
 
-def _known(prefix: str, table: dict[str, Any], known: set[str]) -> None:
+def known_keys(prefix: str, table: dict[str, Any], known: set[str]) -> None:
+    """`ConfigError` naming the first key of `table` not in `known` (usually a typo)."""
     for key in table:
         if key not in known:
             raise ConfigError(prefix + key, "unknown key", ", ".join(sorted(prefix + k for k in known)))
 
 
-def _positive(key: str, value: Any) -> None:
+def positive(key: str, value: Any) -> None:
+    """`ConfigError` unless `value` is a number above 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ConfigError(key, f"{value!r} is not a positive number", "a number > 0")

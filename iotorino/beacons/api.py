@@ -1,0 +1,88 @@
+"""The read-only HTTP feed of the proximity-notification service (FastAPI; OpenAPI at /openapi.json).
+
+List the beacons, get one, or look one up by the identity a phone reports
+(iBeacon UUID/major/minor, Eddystone namespace/instance): each answer gives
+the place, the content id, the current health status and when it was last
+heard, so the service never sends people to a dead or moved beacon.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+from fastapi import FastAPI, HTTPException, Query
+from pydantic import BaseModel
+
+from iotorino.beacons.health import BeaconStatus
+from ingest.ble_beacons.rfc3339 import format_ns
+
+UUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+
+
+class BeaconView(BaseModel):
+    """One beacon as the notification service sees it."""
+
+    id: str
+    host_unit: str
+    lon: float
+    lat: float
+    content_id: str
+    status: str
+    """ok, low_battery, rebooted, moved, suspected_clone, missing; unknown before the first evaluation."""
+    usable: bool
+    """True when the service may send people to it (status ok, low_battery or rebooted)."""
+    flags: list[str]
+    status_since: str | None
+    last_seen: str | None
+    last_gateway: str | None
+    battery_mv: int | None
+    battery_days_left: float | None
+
+
+USABLE = {"ok", "low_battery", "rebooted"}
+
+
+def create_app(beacons: Mapping, registry, statuses: Callable[[], Mapping[str, BeaconStatus]]) -> FastAPI:
+    """The app over `beacons` (id -> registry beacon), `registry` lookups and a `statuses()` source."""
+    app = FastAPI(title="IoTorino beacon feed", version="1",
+                  description="Read-only feed of Turin's street beacons: place, content and health status.")
+
+    def view(beacon) -> BeaconView:
+        status = statuses().get(beacon.id)
+        stamp = lambda t: None if t is None else format_ns(t)  # noqa: E731
+        name = status.status if status else "unknown"
+        return BeaconView(
+            id=beacon.id, host_unit=beacon.host_unit, lon=beacon.lon, lat=beacon.lat, content_id=beacon.content_id,
+            status=name, usable=name in USABLE, flags=sorted(status.flags) if status else [],
+            status_since=stamp(status.since_ns) if status else None,
+            last_seen=stamp(status.last_seen_ns) if status else None,
+            last_gateway=status.last_gateway if status else None,
+            battery_mv=status.battery_mv if status else None,
+            battery_days_left=status.battery_days_left if status else None,
+        )
+
+    def found(beacon, what: str) -> BeaconView:
+        if beacon is None:
+            raise HTTPException(404, f"no registered beacon with {what}")
+        return view(beacon)
+
+    @app.get("/beacons", response_model=list[BeaconView], summary="All registered beacons with their status")
+    def list_beacons(status: str | None = Query(None, description="only beacons with this status")):
+        views = [view(b) for b in beacons.values()]
+        return [v for v in views if status is None or v.status == status]
+
+    @app.get("/beacons/{beacon_id}", response_model=BeaconView, summary="One beacon by id")
+    def get_beacon(beacon_id: str):
+        return found(beacons.get(beacon_id), f"id {beacon_id!r}")
+
+    @app.get("/lookup/ibeacon", response_model=BeaconView, summary="The beacon with this iBeacon identity")
+    def lookup_ibeacon(uuid: str = Query(..., pattern=UUID_PATTERN), major: int = Query(..., ge=0, le=65535),
+                       minor: int = Query(..., ge=0, le=65535)):
+        return found(registry.beacon_by_ibeacon(uuid, major, minor), f"iBeacon {uuid} {major} {minor}")
+
+    @app.get("/lookup/eddystone", response_model=BeaconView, summary="The beacon with this Eddystone-UID")
+    def lookup_eddystone(namespace: str = Query(..., pattern=r"^[0-9A-Fa-f]{20}$"),
+                         instance: str = Query(..., pattern=r"^[0-9A-Fa-f]{12}$")):
+        return found(registry.beacon_by_eddystone(namespace, instance), f"Eddystone-UID {namespace} {instance}")
+
+    return app
