@@ -1,0 +1,168 @@
+"""Whole fleet, end to end: simulated captures -> replay through bleak -> broker -> InfluxDB, health -> API.
+
+Real mosquitto, real influxd, the MQTT collector, every gateway replaying its
+capture through `BleakScanner(backend=ReplayScanner)`, and `iotorino beacons
+serve` as a subprocess answering over real HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+
+import pytest
+import requests
+
+from ingest.ble_beacons import collector, config as gateway_config, replay
+from ingest.ble_beacons.publish import Publisher, Spool
+from ingest.mqtt import config as collector_config
+from ingest.mqtt.app import build_pipeline
+from ingest.mqtt.collector import Collector
+from ingest.mqtt.deadletters import DeadLetterStore
+from iotorino import inventory
+from iotorino.beacons.health import STATUS_CODES
+from iotorino.services import free_port
+from iotorino.simulate import ble, ble_cli
+from tests.ble_beacons.conftest import Recorder
+from tests.conftest import ROOT
+
+MINUTES = 15
+
+
+def wait_until(predicate, timeout=120.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def mqtt_collector(mosquitto, influx, tmp_path):
+    """The project's MQTT collector storing the broker's native messages in the test database."""
+    settings = collector_config.from_dict({
+        "mqtt": {"port": mosquitto.port, "client_id": "e2e-ble"},
+        "subscriptions": [{"topic": "iotorino/v1/#", "format": "native"}],
+        "influxdb": {"url": influx.settings.url, "database": influx.settings.database},
+        "batch": {"max_delay_s": 0.05},
+        "deadletters": {"path": str(tmp_path / "deadletters.sqlite")},
+    })
+    running = Collector(settings, build_pipeline(settings), influx, DeadLetterStore(settings.deadletters_path))
+    running.start()
+    assert running.subscribed.wait(10)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def fleet_captures(tmp_path):
+    """The whole fleet's captures of the last MINUTES minutes, written like `simulate ble-capture`."""
+    start = (time.time_ns() // (60 * 10**9) - MINUTES - 1) * 60 * 10**9
+    fleet = ble.generate(inventory.default().beacons, start, MINUTES * 60, seed=7)
+    ble_cli.write(fleet, tmp_path / "captures")
+    return fleet, tmp_path / "captures"
+
+
+@pytest.fixture
+def feed(mosquitto, fleet_captures, tmp_path, python, cli_env):
+    """`iotorino beacons serve` on a free port with the event clock; yields its base URL."""
+    _, folder = fleet_captures
+    port = free_port()
+    config = tmp_path / "beacons.toml"
+    config.write_text(
+        f'[monitor]\nclock = "event"\nevaluate_every_s = 0.2\n'
+        f'[mqtt]\nport = {mosquitto.port}\nspool = "status.sqlite"\n[api]\nport = {port}\n'
+        + (folder / "health.toml").read_text())
+    log = open(tmp_path / "serve.log", "w")
+    server = subprocess.Popen([python, "-m", "iotorino", "beacons", "serve", "--config", str(config)],
+                              cwd=ROOT, env=cli_env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+
+    def up():
+        assert server.poll() is None, (tmp_path / "serve.log").read_text()
+        try:
+            return requests.get(f"{url}/beacons", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    wait_until(up, 60, "the feed to listen")
+    yield url
+    server.terminate()
+    server.wait(30)
+    log.close()
+
+
+def replay_gateway(capture_path, mosquitto_port, spool_dir):
+    settings = gateway_config.parse({"gateway": {"id": capture_path.stem},
+                                     "mqtt": {"port": mosquitto_port, "spool": f"{capture_path.stem}.sqlite"}},
+                                    spool_dir)
+    publisher = Publisher("127.0.0.1", mosquitto_port, settings.mqtt.client_id, Spool(settings.spool_path))
+    the_replay = replay.Replay.from_file(capture_path, speed=0)
+    gateway = collector.Gateway(settings, inventory.default(), publisher, the_replay.clock)
+    publisher.start()
+    try:
+        asyncio.run(collector.run(gateway, collector.scanner_factory(settings, backend=replay.ReplayScanner,
+                                                                     replay=the_replay), the_replay.done))
+    finally:
+        assert publisher.stop(timeout_s=60) == 0
+    return gateway.stats
+
+
+def test_whole_fleet_replay_gives_every_status_in_store_broker_and_api(
+        mosquitto, influx, mqtt_collector, fleet_captures, feed, tmp_path):
+    fleet, folder = fleet_captures
+    matched = sum(replay_gateway(path, mosquitto.port, tmp_path / "spools").matched
+                  for path in sorted(folder.glob("GW-*.jsonl")))
+    assert matched > 0
+
+    def final_statuses():
+        beacons = requests.get(f"{feed}/beacons", timeout=5).json()
+        got = {b["id"]: b["status"] for b in beacons}
+        return got if got == dict(fleet.expected) else None
+
+    statuses = wait_until(final_statuses, 120, "the expected statuses")
+    troubled = {b: s for b, s in statuses.items() if s != "ok"}
+    assert sorted(set(troubled.values())) == sorted(ble.MISBEHAVIOURS) and len(statuses) == 500
+
+    # Lookups by the identities phones report.
+    registry = inventory.default()
+    moved = registry.beacons[next(b for b, s in troubled.items() if s == "moved")]
+    by_uid = requests.get(f"{feed}/lookup/eddystone", timeout=5,
+                          params={"namespace": moved.eddystone_namespace, "instance": moved.eddystone_instance}).json()
+    assert (by_uid["id"], by_uid["status"], by_uid["usable"], by_uid["content_id"]) == (
+        moved.id, "moved", False, moved.content_id)
+    ok = next(b for b in registry.beacons.values() if b.ibeacon_uuid and statuses[b.id] == "ok")
+    by_ibeacon = requests.get(f"{feed}/lookup/ibeacon", timeout=5, params={
+        "uuid": ok.ibeacon_uuid.upper(), "major": ok.ibeacon_major, "minor": ok.ibeacon_minor}).json()
+    assert by_ibeacon["id"] == ok.id and by_ibeacon["usable"] and by_ibeacon["last_seen"].endswith("Z")
+    assert requests.get(f"{feed}/lookup/ibeacon", timeout=5, params={
+        "uuid": ok.ibeacon_uuid, "major": ok.ibeacon_major, "minor": 65535 - ok.ibeacon_minor}).status_code in (200, 404)
+    assert requests.get(f"{feed}/lookup/ibeacon", timeout=5, params={"uuid": "nope", "major": 1, "minor": 1}).status_code == 422
+    assert requests.get(f"{feed}/beacons/TO-BC-9999", timeout=5).status_code == 404
+    assert "/lookup/eddystone" in requests.get(f"{feed}/openapi.json", timeout=5).json()["paths"]
+
+    # Retained statuses on the broker: one per beacon, the latest one right.
+    recorder = Recorder(mosquitto.port, "iotorino/beacons/+/status")
+    try:
+        retained = wait_until(lambda: len({t for t, _, r in recorder.messages if r}) == 500 and recorder.messages,
+                              30, "500 retained statuses")
+        latest = {json.loads(p)["beacon"]: json.loads(p)["status"] for _, p, r in retained if r}
+        assert latest == dict(fleet.expected)
+    finally:
+        recorder.close()
+
+    # InfluxDB: sightings and statuses stored by the MQTT collector, tags are ids only.
+    def stored_statuses():
+        series = influx.query('SELECT last("status_code") FROM "beacon_status" GROUP BY "beacon"')
+        return {s["tags"]["beacon"]: s["values"][0][1] for s in series} if len(series) == 500 else None
+
+    codes = wait_until(stored_statuses, 60, "500 beacon_status series")
+    assert {b: c for b, c in codes.items() if c} == {b: STATUS_CODES[s] for b, s in troubled.items()}
+    gateways = influx.query('SHOW TAG VALUES FROM "beacon_sighting" WITH KEY = "gateway"')[0]["values"]
+    assert {v[1] for v in gateways} <= set(fleet.gateways)
+    everything = json.dumps(influx.query('SELECT * FROM "beacon_sighting" LIMIT 100000'))
+    assert ":" not in "".join(v[1] for v in gateways) and "Phone" not in everything and "adv-" not in everything
