@@ -26,3 +26,20 @@ def test_bad_config_key_is_named(python, cli_env, tmp_path):
     done = run_cli(python, cli_env, "--config", str(config))
     assert done.returncode == 2
     assert "config key 'gateway.window_s'" in done.stderr and "30-60" in done.stderr
+
+
+def test_simulated_capture_replays_and_records_only_beacons(python, cli_env, tmp_path, mosquitto, subscriber):
+    captures = tmp_path / "captures"
+    made = subprocess.run([python, "-m", "iotorino", "simulate", "ble-capture", "--out", str(captures),
+                           "--minutes", "5"], cwd=ROOT, env=cli_env, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    config = tmp_path / "gw.toml"
+    config.write_text(f'[gateway]\nid = "GW-01"\n[mqtt]\nport = {mosquitto.port}\nspool = "s.sqlite"\n')
+    recorded = tmp_path / "recorded.jsonl"
+    done = run_cli(python, cli_env, "--config", str(config), "--replay", str(captures / "GW-01.jsonl"),
+                   "--speed", "0", "--record", str(recorded))
+    assert done.returncode == 0, done.stderr
+    topics = {topic for topic, _, _ in subscriber.wait_for(1)}
+    assert all(t.startswith("iotorino/v1/beacon/TO-BC-") and "/GW-01/beacon_sighting" in t for t in topics)
+    text = recorded.read_text()
+    assert text and '"local_name":null' in text and "Phone" not in text and "Watch" not in text
