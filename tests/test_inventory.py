@@ -154,7 +154,7 @@ def test_school_tags_for_room_meter_and_outdoor(fleet: inventory.Inventory) -> N
 
 def test_beacon_tags(fleet_with_beacon_measurement: inventory.Inventory) -> None:
     fleet = fleet_with_beacon_measurement
-    assert fleet.beacon_measurements == ("beacon_sighting",)
+    assert "beacon_sighting" in fleet.beacon_measurements
     tags = fleet.tags_for("beacon", "TO-BC-0001", "GW-07", "beacon_sighting")
     assert tags == {"beacon": "TO-BC-0001", "gateway": "GW-07"}
     assert set(tags) == set(BEACON_SIGHTING["tags"])
