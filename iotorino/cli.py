@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("collect", "run a collector (mqtt) until interrupted"),
     "decode": ("decode", "show the line protocol a message would produce, or why it is rejected"),
     "demo": ("demo", "the main job end to end: brokers, simulated day, collector, export"),
+    "simulate": ("simulate", "publish the fleet's simulated telemetry for a period over MQTT"),
+    "export": ("export", "export open-data datasets for local days (Parquet, CSV, DCAT-AP_IT)"),
 }
 
 

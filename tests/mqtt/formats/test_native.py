@@ -11,7 +11,7 @@ from iotorino import catalogue, inventory
 from iotorino.errors import Rejected
 from iotorino.reading import Reading
 
-NOW = 1_795_000_000_000_000_000  # 2026-11-18T09:46:40Z
+NOW = 1_794_995_200_000_000_000  # 2026-11-18T09:46:40Z
 INV = inventory.default()
 UNIT = next(u for u in INV.street_units.values() if "air_quality" in INV.profiles[u.profile].measurements)
 AIR_TOPIC = f"iotorino/v1/street/{UNIT.id}/air_quality"

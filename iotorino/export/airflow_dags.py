@@ -1,0 +1,68 @@
+"""DAG factory for the daily exports: one DAG per dataset, one run per local day (Europe/Rome).
+
+Imported only by the files in `dags/`. Builds the DAG with TaskFlow: a fixed UTC
+`start_date`, a cron data-interval timetable at local midnight (a run covers the
+local day that just ended, 23/24/25 hours), `catchup=False` on purpose (backfills
+are explicit: `iotorino export DATASET --from/--to`), and a `date` param that
+overrides the day for manual runs. No I/O at parse time: settings are read from
+the environment when a task runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from airflow.sdk import Param, dag, get_current_context, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+# A run at local midnight covers the local day that just ended.
+DAILY_AT_LOCAL_MIDNIGHT = CronDataIntervalTimetable("0 0 * * *", timezone="Europe/Rome")
+
+
+def export_day_from_context() -> str:
+    """The local day a run exports: the `date` param if given, else the data interval's local start date."""
+    from iotorino.export.window import local_date_of, parse_day
+
+    context = get_current_context()
+    chosen = (context["params"].get("date") or "").strip()
+    if chosen:
+        return parse_day(chosen).isoformat()
+    return local_date_of(context["data_interval_start"]).isoformat()
+
+
+def daily_export_dag(dataset: str):
+    """The DAG `export_<dataset>`: export one local day of `dataset` to Parquet."""
+
+    @dag(
+        dag_id=f"export_{dataset}",
+        description=f"Daily open-data export of {dataset} (one Parquet partition per local day).",
+        schedule=DAILY_AT_LOCAL_MIDNIGHT,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=["iotorino", "export"],
+        params={
+            "date": Param(
+                "",
+                type="string",
+                pattern=r"^(\d{4}-\d{2}-\d{2})?$",
+                description="Local day to export (YYYY-MM-DD); empty: the run's data interval.",
+            )
+        },
+    )
+    def export_dag():
+        @task
+        def export() -> dict:
+            """Export the day; returns the partition path and row count (paths, not data)."""
+            from iotorino.export import settings
+            from iotorino.export.run import run_export
+            from iotorino.export.window import parse_day
+
+            day = parse_day(export_day_from_context())
+            result = run_export(dataset, day, settings.influx_from_env(), settings.export_dir_from_env())
+            return {"dataset": dataset, "date": day.isoformat(), "path": str(result.path), "rows": result.rows}
+
+        export()
+
+    return export_dag()

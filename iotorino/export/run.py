@@ -1,0 +1,75 @@
+"""Export one dataset for one local day: query, aggregate, write the partition (and its CSV copy).
+
+This is what the DAGs call and what `iotorino export` calls; it needs no Airflow.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from iotorino.errors import ConfigError
+from iotorino.export import dcat, expected, parquet
+from iotorino.export.datasets import ExportContext, registry
+from iotorino.export.window import local_day
+from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What one export wrote: the Parquet `path`, its `rows`, the CSV copy (or None)."""
+
+    dataset: str
+    day: date
+    path: Path
+    rows: int
+    csv_path: Path | None = None
+
+
+def dataset(name: str):
+    """The registered dataset `name`; `ConfigError` listing the known ones otherwise."""
+    known = registry()
+    if name not in known:
+        raise ConfigError("dataset", f"unknown dataset {name!r}", ", ".join(known))
+    return known[name]
+
+
+def run_export(
+    name: str,
+    day: date,
+    settings: InfluxV1Settings,
+    out_dir: Path | str,
+    *,
+    inventory: Any | None = None,
+    client: InfluxV1Client | None = None,
+    chunk_hours: int = 6,
+) -> ExportResult:
+    """Export dataset `name` for local day `day` from the store at `settings` into `out_dir`.
+
+    Writes the day's Parquet partition, its CSV copy when small enough, and
+    refreshes the dataset's `dcat.jsonld` and `dictionary.csv`.
+    Re-running replaces the day's partition atomically. `inventory` defaults to
+    the project's inventory (reporting intervals for completeness).
+    """
+    ds = dataset(name)
+    window = local_day(day)
+    own_client = client is None
+    client = client or InfluxV1Client(settings)
+    try:
+        ctx = ExportContext(client, window, inventory if inventory is not None else expected.load_inventory(), chunk_hours)
+        columns, data = ds.build(ctx)
+    finally:
+        if own_client:
+            client.close()
+    meta = {"iotorino:dataset": ds.name, "iotorino:date": day.isoformat(), "iotorino:time_zone": "Europe/Rome"}
+    table = parquet.build_table(columns, data, meta)
+    path = parquet.write_partition(table, Path(out_dir), ds.name, day)
+    csv_path = parquet.write_csv_copy(table, Path(out_dir), ds.name, day)
+    dcat.write_metadata(ds, columns, Path(out_dir) / ds.name)
+    log.info("exported %s for %s: %d rows (%d hours) to %s", ds.name, day, table.num_rows, window.hours, path)
+    return ExportResult(ds.name, day, path, table.num_rows, csv_path)

@@ -1,0 +1,203 @@
+"""The thin publisher: pace the generator's messages against the wall clock and send them with QoS 1.
+
+`publish_messages` does the pacing and the counting with the outside world
+passed in (a `send` function, the clock, `sleep`); `MqttSender` is the paho
+side (QoS 1, at most `max_inflight` messages awaiting their PUBACK); and
+`simulate` wires the fleet, the generator and a broker together for the CLI
+and the demo.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Iterable
+
+from iotorino.errors import PermanentError, TransientError
+from iotorino.simulate import faults
+from iotorino.simulate.generator import SimMessage, iter_messages
+from iotorino.simulate.period import parse_speed, to_ms
+
+QOS = 1
+MAX_INFLIGHT = 1000  # matches the brokers' max_inflight_messages in iotorino.services
+CONNECT_TIMEOUT_S = 10.0
+FLUSH_TIMEOUT_S = 60.0
+
+
+@dataclass
+class SimSummary:
+    """What a simulation run did: messages generated and published, faults injected by kind."""
+
+    generated: int = 0
+    published: int = 0  # sent and acknowledged by the broker (missing ones are never sent)
+    faults_by_kind: Counter = field(default_factory=Counter)
+    wall_seconds: float = 0.0
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+
+    @property
+    def expected_rejections(self) -> int:
+        """Published messages the collector must reject into the dead letters (out of range, malformed)."""
+        return sum(self.faults_by_kind[kind] for kind in faults.REJECTED_KINDS)
+
+    @property
+    def rate_per_s(self) -> float:
+        """Messages published per wall-clock second."""
+        return self.published / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    def describe(self) -> str:
+        """One operator-facing paragraph."""
+        kinds = ", ".join(f"{kind} {self.faults_by_kind[kind]}" for kind in faults.KINDS) or "none"
+        return (
+            f"published {self.published} of {self.generated} messages in {self.wall_seconds:.1f} s "
+            f"({self.rate_per_s:.0f} msg/s); faults injected: {kinds}; "
+            f"the collector should reject {self.expected_rejections}"
+        )
+
+
+def publish_messages(
+    messages: Iterable[SimMessage],
+    send: Callable[[str, bytes], None],
+    start: datetime,
+    speed: float | None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    on_progress: Callable[[SimSummary], None] | None = None,
+    progress_every: int = 20000,
+) -> SimSummary:
+    """Send each message when its simulated time comes at `speed` (simulated s per wall s; None: no waiting).
+
+    Messages with the `missing` fault are counted, not sent.
+    """
+    summary = SimSummary()
+    start_ms = to_ms(start)
+    wall0 = clock()
+    for message in messages:
+        summary.generated += 1
+        summary.first_time = summary.first_time or message.sim_time
+        summary.last_time = message.sim_time
+        if message.fault:
+            summary.faults_by_kind[message.fault] += 1
+        if speed is not None:
+            due = wall0 + (to_ms(message.sim_time) - start_ms) / 1000 / speed
+            ahead = due - clock()
+            if ahead > 0.001:
+                sleep(ahead)
+        if message.fault != faults.MISSING:
+            send(message.topic, message.payload)
+            summary.published += 1
+        if on_progress and summary.generated % progress_every == 0:
+            summary.wall_seconds = clock() - wall0
+            on_progress(summary)
+    summary.wall_seconds = clock() - wall0
+    return summary
+
+
+class MqttSender:
+    """A paho-mqtt 2.x client publishing with QoS 1, at most `max_inflight` messages unacknowledged."""
+
+    def __init__(self, host: str, port: int, *, client_id: str | None = None, max_inflight: int = MAX_INFLIGHT,
+                 client_factory: Callable[..., object] | None = None) -> None:
+        import paho.mqtt.client as mqtt
+
+        self.host, self.port, self.max_inflight = host, port, max_inflight
+        factory = client_factory or mqtt.Client
+        self.client = factory(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or f"iotorino-sim-{uuid.uuid4().hex[:8]}")
+        self.client.max_inflight_messages_set(max_inflight)
+        self.client.max_queued_messages_set(0)
+        self.client.on_connect = self._on_connect
+        self.client.on_publish = self._on_publish
+        self._connected = threading.Event()
+        self._connect_error: str | None = None
+        self._slots = threading.Condition()
+        self._inflight = 0
+        self.acknowledged = 0
+
+    def __enter__(self) -> "MqttSender":
+        try:
+            self.client.connect(self.host, self.port, keepalive=30)
+        except OSError as exc:
+            raise TransientError(f"cannot connect to the MQTT broker at {self.host}:{self.port}: {exc}") from exc
+        self.client.loop_start()
+        if not self._connected.wait(CONNECT_TIMEOUT_S) or self._connect_error:
+            self.client.loop_stop()
+            raise TransientError(
+                f"MQTT broker at {self.host}:{self.port} did not accept the connection: {self._connect_error or 'no CONNACK'}"
+            )
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            if exc_info[0] is None:
+                self.flush()
+        finally:
+            self.client.disconnect()
+            self.client.loop_stop()
+
+    def send(self, topic: str, payload: bytes) -> None:
+        """Publish with QoS 1; blocks while `max_inflight` messages await their PUBACK."""
+        with self._slots:
+            while self._inflight >= self.max_inflight:
+                self._slots.wait()
+            self._inflight += 1
+        info = self.client.publish(topic, payload, qos=QOS)
+        if info.rc not in (0, 4):  # success, or no connection right now (paho keeps it and resends)
+            raise PermanentError(f"paho refused to publish on {topic!r}: rc={info.rc}")
+
+    def flush(self, timeout: float = FLUSH_TIMEOUT_S) -> None:
+        """Wait until the broker has acknowledged every message sent."""
+        with self._slots:
+            if not self._slots.wait_for(lambda: self._inflight == 0, timeout):
+                raise TransientError(f"{self._inflight} messages still unacknowledged after {timeout:.0f} s")
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            self._connect_error = str(reason_code)
+        self._connected.set()
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        with self._slots:
+            self._inflight -= 1
+            self.acknowledged += 1
+            self._slots.notify()
+
+
+def simulate(
+    broker_host: str,
+    broker_port: int,
+    start: datetime,
+    end: datetime,
+    speed: float | str | None,
+    seed: int,
+    fault_rate: float = 0.0,
+    *,
+    inventory=None,
+    catalogue=None,
+    on_progress: Callable[[SimSummary], None] | None = None,
+) -> SimSummary:
+    """Publish the fleet's messages for [start, end) to the broker; the default inventory and catalogue if none given.
+
+    `speed`: simulated seconds per wall-clock second, None or "max" for as fast as possible.
+    """
+    if isinstance(speed, str):
+        speed = parse_speed(speed)
+    if inventory is None:
+        from iotorino import inventory as fleet
+
+        inventory = fleet.default()
+    if catalogue is None:
+        from iotorino import catalogue as measurement_catalogue
+
+        catalogue = measurement_catalogue.default()
+    messages = iter_messages(inventory, catalogue, start, end, seed, fault_rate)
+    began = time.monotonic()
+    with MqttSender(broker_host, broker_port) as sender:
+        summary = publish_messages(messages, sender.send, start, speed, on_progress=on_progress)
+        sender.flush()
+    summary.wall_seconds = time.monotonic() - began  # including the wait for the last PUBACKs
+    return summary

@@ -1,0 +1,49 @@
+"""Test data for the exports: street readings written through the real store, and independent recomputation."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from iotorino.reading import Reading
+
+ROME = ZoneInfo("Europe/Rome")
+NS = 1_000_000_000
+
+
+def ns(moment: datetime) -> int:
+    """Aware datetime → epoch nanoseconds."""
+    return int(moment.timestamp()) * NS
+
+
+def air_quality_readings(unit: str, district: str, start: datetime, minutes: int, step_min: int = 10, seed: int = 0) -> list[Reading]:
+    """Deterministic air_quality readings every `step_min` minutes for `minutes` minutes from `start`."""
+    out = []
+    for i in range(0, minutes, step_min):
+        k = i // step_min + seed
+        out.append(
+            Reading(
+                "air_quality",
+                {"unit": unit, "district": district},
+                {"pm1": 3.0 + k % 5, "pm25": 10.0 + (k * 7) % 13, "pm10": 20.0 + (k * 3) % 17,
+                 "no2": 30.5 + k % 11, "o3": 40.0 + (k * 5) % 7, "co": 0.25 * (k % 4)},
+                ns(start) + i * 60 * NS,
+            )
+        )
+    return out
+
+
+def expected_hourly(readings: list[Reading], field: str) -> dict[tuple[str, int], tuple[float, float, float, int]]:
+    """(unit, hour start ns) → (mean, min, max, count) of `field`, computed in plain Python."""
+    groups: dict[tuple[str, int], list[float]] = {}
+    hour = 3600 * NS
+    for r in readings:
+        if field in r.fields:
+            groups.setdefault((r.tags["unit"], r.time_ns - r.time_ns % hour), []).append(float(r.fields[field]))
+    return {k: (statistics.fmean(v), min(v), max(v), len(v)) for k, v in groups.items()}
+
+
+def utc(*args: int) -> datetime:
+    """A UTC datetime."""
+    return datetime(*args, tzinfo=timezone.utc)

@@ -1,0 +1,152 @@
+"""A small fleet for the simulator's tests: three street units of different profiles and two schools.
+
+Built with the same shape as `iotorino.inventory` (profiles by id with
+`interval_s`, `measurements` and `quantities`; units and schools by id), so
+the tests do not depend on the size of the committed inventory.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+
+from iotorino import catalogue as measurement_catalogue
+
+
+@dataclass(frozen=True)
+class Quantity:
+    unit: str
+    low: float
+    high: float
+    accuracy: str = ""
+
+
+@dataclass(frozen=True)
+class Sensor:
+    model: str
+    measurement: str
+    interval_s: int
+    quantities: dict
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    site: str
+    description: str
+    sensors: tuple
+
+    def interval_s(self, measurement):
+        return next((s.interval_s for s in self.sensors if s.measurement == measurement), None)
+
+    @property
+    def measurements(self):
+        return tuple(dict.fromkeys(s.measurement for s in self.sensors))
+
+    def quantities(self, measurement):
+        return {k: q for s in self.sensors if s.measurement == measurement for k, q in s.quantities.items()}
+
+
+@dataclass(frozen=True)
+class StreetUnit:
+    id: str
+    district: int
+    lon: float
+    lat: float
+    profile: str
+    installed: date
+
+
+@dataclass(frozen=True)
+class Room:
+    id: str
+    name: str
+    profile: str
+
+
+@dataclass(frozen=True)
+class Meter:
+    id: str
+    profile: str
+    description: str
+
+
+@dataclass(frozen=True)
+class School:
+    id: str
+    name: str
+    level: str
+    pupils: int
+    floor_area_m2: float
+    district: int
+    lon: float
+    lat: float
+    rooms: tuple
+    meters: tuple
+    outdoor_profile: str
+
+
+@dataclass(frozen=True)
+class Inventory:
+    profiles: dict
+    street_units: dict
+    schools: dict
+    beacons: dict
+
+
+def _sensor(catalogue, measurement, interval_s, fields=None):
+    spec = catalogue.measurement(measurement)
+    names = fields or list(spec.fields)
+    return Sensor("test", measurement, interval_s, {n: Quantity(spec.fields[n].unit, spec.fields[n].low, spec.fields[n].high) for n in names})
+
+
+def build_fleet(catalogue) -> Inventory:
+    """The test fleet: every measurement the simulator models, at the real profiles' intervals."""
+    profiles = {
+        "street-full": Profile("street-full", "street", "", (
+            _sensor(catalogue, "air_quality", 300), _sensor(catalogue, "noise", 300), _sensor(catalogue, "weather", 300))),
+        "street-noise": Profile("street-noise", "street", "", (
+            _sensor(catalogue, "noise", 60), _sensor(catalogue, "weather", 600, ["temperature", "relative_humidity"]))),
+        "classroom": Profile("classroom", "school_room", "", (_sensor(catalogue, "indoor_climate", 300),)),
+        "school-meter": Profile("school-meter", "school_meter", "", (_sensor(catalogue, "energy", 900),)),
+        "school-outdoor": Profile("school-outdoor", "school_outdoor", "", (_sensor(catalogue, "outdoor_climate", 600),)),
+    }
+    units = {
+        "TO-SU-0001": StreetUnit("TO-SU-0001", 1, 7.68, 45.07, "street-full", date(2020, 5, 1)),
+        "TO-SU-0002": StreetUnit("TO-SU-0002", 3, 7.64, 45.07, "street-full", date(2021, 3, 9)),
+        "TO-SU-0003": StreetUnit("TO-SU-0003", 8, 7.69, 45.05, "street-noise", date(2022, 1, 20)),
+    }
+    schools = {
+        "TO-SC-01": School(
+            "TO-SC-01", "Scuola primaria di prova", "primary", 420, 4200.0, 1, 7.68, 45.07,
+            (Room("R01", "Aula 1A", "classroom"), Room("R02", "Aula 2A", "classroom")),
+            (Meter("M1", "school-meter", "Main incomer"), Meter("M2", "school-meter", "Kitchen sub-board")),
+            "school-outdoor",
+        ),
+        "TO-SC-02": School(
+            "TO-SC-02", "Scuola secondaria di prova", "secondary", 800, 8000.0, 4, 7.66, 45.09,
+            (Room("R01", "Aula 3B", "classroom"),), (Meter("M1", "school-meter", "Main incomer"),), "school-outdoor",
+        ),
+    }
+    return Inventory(profiles, units, schools, {})
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    """The project's measurement catalogue."""
+    return measurement_catalogue.default()
+
+
+@pytest.fixture(scope="session")
+def fleet(catalogue):
+    """The small test fleet."""
+    return build_fleet(catalogue)
+
+
+def decode(message):
+    """(topic parts, time, fields) of a healthy simulated message."""
+    body = json.loads(message.payload)
+    return message.topic.split("/"), body["time"], body["fields"]
