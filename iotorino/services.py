@@ -7,6 +7,7 @@ temporary directory). Each server gets a config file written here, binds to
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import signal
@@ -97,6 +98,9 @@ class Mosquitto:
             "# written by iotorino.services\n"
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
+            # Started as root, mosquitto switches to the user "mosquitto", which cannot
+            # write a state dir of ours (e.g. under a 0700 temporary directory): keep our user.
+            f"user {getpass.getuser()}\n"
             "persistence true\n"
             f"persistence_location {self.state_dir}/\n"
             "autosave_interval 1\n"
