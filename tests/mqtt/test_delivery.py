@@ -45,8 +45,9 @@ def delivery(tmp_path):
                     DeadLetterStore(tmp_path / "dl.sqlite"), CollectorMetrics(), Stats(), batch_messages=100)
 
 
-def _drain_once(delivery: Delivery) -> None:
-    stop = threading.Event()
+def _drain_once(delivery: Delivery, stop: threading.Event | None = None) -> None:
+    """Run the drainer until the spool is empty."""
+    stop = stop or threading.Event()
     thread = threading.Thread(target=delivery.drain_forever, args=(stop,))
     thread.start()
     while len(delivery.spool):
@@ -79,12 +80,7 @@ def test_drainer_waits_as_long_as_retry_after_says(delivery, monkeypatch):
     stop = threading.Event()
     real_wait = stop.wait
     monkeypatch.setattr(stop, "wait", lambda s: waits.append(s) or real_wait(0))
-    thread = threading.Thread(target=delivery.drain_forever, args=(stop,))
-    thread.start()
-    while len(delivery.spool):
-        time.sleep(0.01)
-    stop.set()
-    thread.join()
+    _drain_once(delivery, stop)
     assert waits[0] == 0.3 and delivery.writer.lines == [b"noise laeq=1 1"]
 
 
