@@ -117,14 +117,15 @@ def wait_for(predicate, timeout: float = 30.0, what: str = "condition") -> None:
 
 
 def write_config(path: Path, *, mqtt_port: int, influx_url: str, database: str, client_id: str = "fault-test",
-                 metrics_port: int | None = None, share_group: str = "", extra: str = "") -> Path:
-    """A collector TOML config with its files next to `path`."""
+                 metrics_port: int | None = None, share_group: str = "", influxdb: str = "",
+                 extra: str = "") -> Path:
+    """A collector TOML config with its files next to `path`; `influxdb` replaces the v1 [influxdb] table."""
     directory = path.parent
     metrics = f'[metrics]\nlisten = "127.0.0.1:{metrics_port}"\n' if metrics_port else ""
     path.write_text(
         f'[mqtt]\nport = {mqtt_port}\nclient_id = "{client_id}"\nkeepalive_s = 5\nshare_group = "{share_group}"\n'
         '[[subscriptions]]\ntopic = "iotorino/v1/#"\nformat = "native"\n'
-        f'[influxdb]\nurl = "{influx_url}"\ndatabase = "{database}"\ntimeout_s = 2\n'
+        + (influxdb or f'[influxdb]\nurl = "{influx_url}"\ndatabase = "{database}"\ntimeout_s = 2\n') +
         '[batch]\nmax_delay_s = 0.05\n'
         f'[deadletters]\npath = "{directory / "deadletters.sqlite"}"\n'
         f'[spool]\npath = "{directory / "spool.sqlite"}"\n' + metrics + extra

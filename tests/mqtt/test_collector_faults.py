@@ -18,6 +18,7 @@ from ingest.mqtt.deadletters import DeadLetterStore
 from ingest.mqtt.spool import Spool
 from iotorino.services import Influxd, Mosquitto, free_port
 from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings
+from iotorino.testing.influx_v2_gateway import Fault, InfluxV2Gateway
 from tests.mqtt.streams import (CollectorProcess, metric, points, prepare_session, publish, stored_points,
                                 street_stream, wait_for, write_config)
 
@@ -189,3 +190,29 @@ def test_point_refused_by_influxdb_is_dead_lettered_and_the_rest_written(collect
     letters = list(DeadLetterStore(tmp_path / "deadletters.sqlite").list())
     assert [(d.reason, d.topic, d.payload) for d in letters] == [("store_rejected", topic, payload)]
     assert "conflict" in letters[0].detail
+
+
+def test_v2_api_through_injected_5xx_429_timeout_and_400(tmp_path, mosquitto, influx, monkeypatch):
+    gateway = InfluxV2Gateway(influx.settings.url, token="t0ken").start()
+    monkeypatch.setenv("IOTORINO_TEST_TOKEN", "t0ken")
+    prepare_session(mosquitto.port, CLIENT_ID)
+    metrics_port = free_port()
+    table = (f'[influxdb]\napi = "v2"\nurl = "{gateway.url}"\norg = "turin"\n'
+             f'bucket = "{influx.settings.database}"\ntoken_env = "IOTORINO_TEST_TOKEN"\ntimeout_s = 1\n')
+    config = write_config(tmp_path / "collector.toml", mqtt_port=mosquitto.port, influx_url="", database="",
+                          client_id=CLIENT_ID, metrics_port=metrics_port, influxdb=table)
+    first, second = street_stream(1000, seed=81), street_stream(1000, seed=82)
+    collector = CollectorProcess(config).start()
+    try:
+        publish(mosquitto.port, first)
+        wait_for(_all_stored(influx, first), what="the first points through the v2 API")
+        gateway.inject(Fault(503), Fault(502), Fault(429, retry_after=1), Fault(hold_s=2.0), Fault(503))
+        publish(mosquitto.port, second)
+        expected = points(first + second)
+        wait_for(_all_stored(influx, expected), what="every point after the injected failures")
+        assert stored_points(influx) == expected
+        assert not gateway.faults and metric(metrics_port, "iotorino_messages_spooled_total") > 0
+    finally:
+        collector.stop()
+        gateway.stop()
+    assert "t0ken" not in collector.log_text()

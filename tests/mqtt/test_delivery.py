@@ -100,3 +100,14 @@ def test_full_spool_holds_the_batch_unacknowledged_until_stopped(delivery):
     stop.set()
     assert not delivery.make_durable([_message(4)], stop)
     assert delivery.metrics.spool_full._value.get() == 1 and len(delivery.spool) == 3
+
+
+def test_metrics_expose_rejects_by_reason_delay_and_last_seen(delivery):
+    from prometheus_client import generate_latest
+
+    batch = [_message(1), _message(2, b"noise laeq=bad 1")]
+    delivery.make_durable(batch, threading.Event())
+    text = generate_latest(delivery.metrics.registry).decode()
+    assert 'iotorino_messages_rejected_total{reason="store_rejected"} 1.0' in text
+    assert 'iotorino_device_last_seen_timestamp_seconds{device="TO-SU-0001"}' in text
+    assert "iotorino_end_to_end_delay_seconds_count 1.0" in text and "iotorino_messages_stored_total 1.0" in text
