@@ -10,7 +10,7 @@ duplicate. The broker sends at most `receive_maximum` unacknowledged
 messages, which bounds the memory held here; when the spool is full the
 collector stops acknowledging and the broker keeps the rest.
 
-Threads: paho's network thread decodes each message (the pipeline) and
+Threads: the session's network thread (ingest.mqtt.session) decodes each message (the pipeline) and
 queues it; the writer thread batches, makes batches durable and acknowledges
 them in arrival order; the drainer thread empties the spool; the watchdog
 forces a reconnect when a connected session stays silent too long.
@@ -20,15 +20,10 @@ from __future__ import annotations
 
 import logging
 import queue
-import socket
 import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Mapping
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from ingest.mqtt.config import CollectorConfig, MqttSettings
 from ingest.mqtt.deadletters import DeadLetterStore
@@ -36,6 +31,7 @@ from ingest.mqtt.delivery import Delivery, Stats
 from ingest.mqtt.logfmt import event
 from ingest.mqtt.metrics import CollectorMetrics
 from ingest.mqtt.pipeline import Pipeline
+from ingest.mqtt.session import MqttSession, SessionSettings
 from ingest.mqtt.spool import Spool, SpooledMessage
 from iotorino.errors import Rejected
 from iotorino.lineprotocol import encode_batch
@@ -44,7 +40,7 @@ from iotorino.store import Writer
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Collector", "Pending", "Stats", "make_client", "device_label"]
+__all__ = ["Collector", "Pending", "Stats", "make_session", "device_label"]
 
 # Tags that describe a device rather than name it; left out of its metrics label.
 _NOT_DEVICE_TAGS = frozenset({"district", "time_source"})
@@ -72,24 +68,15 @@ def accepted_message(topic: str, payload: bytes, readings: list[Reading], receiv
                           max(r.time_ns for r in readings), device_label(readings[0].tags))
 
 
-def make_client(settings: MqttSettings) -> mqtt.Client:
-    """A paho client for a persistent MQTT v5 session with manual acknowledgement."""
-    client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2,
-        client_id=settings.client_id,
-        protocol=mqtt.MQTTv5,
-        manual_ack=True,
-    )
-    if settings.username:
-        client.username_pw_set(settings.username, settings.password)
-    if settings.tls:
-        client.tls_set(ca_certs=settings.ca_file or None)
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
-    return client
+def make_session(settings: MqttSettings, filters: list[str]) -> MqttSession:
+    """A persistent MQTT v5 session (QoS 1, manual acknowledgement) for `filters`."""
+    return MqttSession(SessionSettings(
+        settings.host, settings.port, settings.client_id, settings.keepalive_s, settings.session_expiry_s,
+        settings.receive_maximum, settings.username, settings.password, settings.tls, settings.ca_file), filters)
 
 
 class Collector:
-    """Receives on paho's network thread, makes durable and acknowledges on the writer thread."""
+    """Receives on the session's network thread, makes durable and acknowledges on the writer thread."""
 
     def __init__(
         self,
@@ -97,7 +84,7 @@ class Collector:
         pipeline: Pipeline,
         writer: Writer,
         deadletters: DeadLetterStore,
-        client_factory: Callable[[MqttSettings], mqtt.Client] = make_client,
+        session_factory: Callable[[MqttSettings, list[str]], MqttSession] = make_session,
         clock: Callable[[], int] = time.time_ns,
         spool: Spool | None = None,
         metrics: CollectorMetrics | None = None,
@@ -110,72 +97,66 @@ class Collector:
         self.spool = spool or Spool(config.spool.path, config.spool.max_messages, config.spool.max_bytes)
         self.delivery = Delivery(writer, self.spool, deadletters, self.metrics, self.stats,
                                  config.batch.max_readings, clock)
-        self._pending: queue.SimpleQueue[Pending] = queue.SimpleQueue()
-        self._generation = 0
+        self._pending: queue.SimpleQueue[list[Pending]] = queue.SimpleQueue()
         self._stopping = threading.Event()  # no new messages are taken
         self._stop = threading.Event()  # the writer queue is flushed: other threads end
         self._last_activity = time.monotonic()
         self._busy = False  # the writer holds a batch
         self.connected = threading.Event()
         self.subscribed = threading.Event()
-        self.client = client_factory(config.mqtt)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-        self.client.on_subscribe = self._on_subscribe
+        prefix = f"$share/{config.mqtt.share_group}/" if config.mqtt.share_group else ""
+        self.session = session_factory(config.mqtt, [prefix + route.topic for route in pipeline.routes])
+        self.session.on_connect = self._on_connect
+        self.session.on_disconnect = self._on_disconnect
+        self.session.on_messages = self._on_messages
+        self.session.on_subscribed = self._on_subscribed
 
-    # -- broker side (paho's network thread) ---------------------------------
+    # -- broker side (the session's network thread) ----------------------------
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
-        if reason_code.is_failure:
-            log.error(event("connect_refused", reason=reason_code))
-            return
-        self._generation += 1
+    def _on_connect(self, session_present: bool) -> None:
         self._last_activity = time.monotonic()
         log.info(event("connected", host=self.config.mqtt.host, port=self.config.mqtt.port,
-                       session_present=flags.session_present))
-        prefix = f"$share/{self.config.mqtt.share_group}/" if self.config.mqtt.share_group else ""
-        client.subscribe([(prefix + route.topic, 1) for route in self.pipeline.routes])
+                       session_present=session_present))
         self.connected.set()
         self.metrics.connected.set(1)
 
-    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
-        failed = [str(code) for code in reason_codes if code.is_failure]
-        if failed:
-            log.error(event("subscribe_refused", reasons=",".join(failed)))
+    def _on_subscribed(self, failures: list[str]) -> None:
+        if failures:
+            log.error(event("subscribe_refused", reasons=",".join(failures)))
         else:
-            log.info(event("subscribed", topics=",".join(route.topic for route in self.pipeline.routes)))
+            log.info(event("subscribed", topics=",".join(self.session.filters)))
             self.subscribed.set()
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+    def _on_disconnect(self, reason: str) -> None:
         self.connected.clear()
         self.subscribed.clear()
         self.metrics.connected.set(0)
         if not self._stopping.is_set():
             self.stats.reconnects += 1
             self.metrics.reconnects.inc()
-            log.warning(event("disconnected", reason=reason_code, action="paho reconnects"))
+            log.warning(event("disconnected", reason=reason, action="reconnecting"))
 
-    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+    def _on_messages(self, generation: int, messages: list[tuple[int, str, bytes]]) -> None:
         if self._stopping.is_set():
-            return  # not acknowledged: the broker redelivers it to the next session
+            return  # not acknowledged: the broker redelivers them to the next session
         received_ns = self.clock()
         self._last_activity = time.monotonic()
-        topic, payload = message.topic, message.payload
-        try:
-            readings = self.pipeline.process(topic, payload, received_ns)
-        except Rejected as rejection:
-            self._pending.put(Pending(message.mid, self._generation, 0, None,
-                                      (topic, payload, rejection, received_ns)))
-            return
-        except Exception as exc:  # a decoder bug must not stop the stream
-            log.exception(event("decoder_failed", topic=topic))
-            rejection = Rejected("internal", f"decoder error: {exc!r}")
-            self._pending.put(Pending(message.mid, self._generation, 0, None,
-                                      (topic, payload, rejection, received_ns)))
-            return
-        accepted = accepted_message(topic, payload, readings, received_ns) if readings else None
-        self._pending.put(Pending(message.mid, self._generation, len(readings), accepted, None))
+        process = self.pipeline.process
+        batch = []
+        for mid, topic, payload in messages:
+            try:
+                readings = process(topic, payload, received_ns)
+            except Rejected as rejection:
+                batch.append(Pending(mid, generation, 0, None, (topic, payload, rejection, received_ns)))
+                continue
+            except Exception as exc:  # a decoder bug must not stop the stream
+                log.exception(event("decoder_failed", topic=topic))
+                rejection = Rejected("internal", f"decoder error: {exc!r}")
+                batch.append(Pending(mid, generation, 0, None, (topic, payload, rejection, received_ns)))
+                continue
+            accepted = accepted_message(topic, payload, readings, received_ns) if readings else None
+            batch.append(Pending(mid, generation, len(readings), accepted, None))
+        self._pending.put(batch)
 
     # -- store side (writer thread) -------------------------------------------
 
@@ -183,37 +164,43 @@ class Collector:
         batch_max, delay = self.config.batch.max_readings, self.config.batch.max_delay_s
         while not (self._stopping.is_set() and self._pending.empty()):
             try:
-                first = self._pending.get(timeout=0.1)
+                batch = self._pending.get(timeout=0.1)
             except queue.Empty:
                 continue
-            batch, count = [first], first.readings
+            count = sum(p.readings for p in batch)
             deadline = time.monotonic() + delay
             while count < batch_max:
                 try:
-                    item = self._pending.get(timeout=max(0.0, deadline - time.monotonic()))
+                    more = self._pending.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
-                batch.append(item)
-                count += item.readings
+                batch.extend(more)
+                count += sum(p.readings for p in more)
             self.stats.received += len(batch)
             self.metrics.received.inc(len(batch))
             self.metrics.last_message.set(time.time())
             self._busy = True
             try:
-                self.delivery.reject([p.rejection for p in batch if p.rejection])
-                if not self.delivery.make_durable([p.message for p in batch if p.message], self._stopping):
-                    log.warning(event("stopping_unacknowledged", messages=len(batch),
-                                      action="the broker redelivers them"))
+                if not self._make_durable(batch):
                     return
-                self._ack(batch)
+            except Exception:  # never a silent stall: drop the connection, the broker redelivers
+                log.exception(event("writer_failed", messages=len(batch), action="reconnecting for redelivery"))
+                self.session.reconnect()
             finally:
                 self._busy = False
 
+    def _make_durable(self, batch: list[Pending]) -> bool:
+        """Dead letters, store or spool, then acknowledge; False when stopped with the spool full."""
+        self.delivery.reject([p.rejection for p in batch if p.rejection])
+        if not self.delivery.make_durable([p.message for p in batch if p.message], self._stopping):
+            log.warning(event("stopping_unacknowledged", messages=len(batch), action="the broker redelivers them"))
+            return False
+        self._ack(batch)
+        return True
+
     def _ack(self, batch: list[Pending]) -> None:
-        generation = self._generation
-        for item in batch:
-            if item.generation == generation:
-                self.client.ack(item.mid, 1)
+        generation = self.session.generation
+        self.session.ack(generation, [p.mid for p in batch if p.generation == generation])
 
     # -- watchdog ------------------------------------------------------------------
 
@@ -228,23 +215,15 @@ class Collector:
                                   action="no message while connected; reconnecting"))
                 self.metrics.watchdog.inc()
                 self._last_activity = time.monotonic()
-                sock = self.client.socket()
-                if isinstance(sock, socket.socket):
-                    sock.shutdown(socket.SHUT_RDWR)  # paho sees a lost connection and reconnects
+                self.session.reconnect()
 
     # -- lifecycle -------------------------------------------------------------
 
     def start(self) -> None:
         """Connect (persistent session) and start the network, writer, drainer and watchdog threads."""
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = self.config.mqtt.session_expiry_s
-        properties.ReceiveMaximum = self.config.mqtt.receive_maximum
         depth = self.spool.depth
         if depth[0]:
             log.info(event("spool_replay", spool_messages=depth[0], spool_bytes=depth[1]))
-        self.client.connect_async(self.config.mqtt.host, self.config.mqtt.port,
-                                  keepalive=self.config.mqtt.keepalive_s, clean_start=False,
-                                  properties=properties)
         self._threads = [threading.Thread(target=self._writer_loop, name="iotorino-writer", daemon=True),
                          threading.Thread(target=self.delivery.drain_forever, args=(self._stop,),
                                           name="iotorino-drainer", daemon=True)]
@@ -253,7 +232,7 @@ class Collector:
                                                   daemon=True))
         for thread in self._threads:
             thread.start()
-        self.client.loop_start()
+        self.session.start()
 
     def stop(self) -> None:
         """Stop taking messages, make the queued ones durable and acknowledge them, disconnect."""
@@ -262,8 +241,7 @@ class Collector:
         self._stop.set()
         for thread in self._threads[1:]:
             thread.join(timeout=60)
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.session.stop()
         log.info(event("stopped", received=self.stats.received, stored=self.stats.stored_messages,
                        rejected=sum(self.stats.rejected.values()), spool_messages=len(self.spool)))
 
