@@ -6,7 +6,6 @@ asks this module; nothing restates them in code.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -102,9 +101,10 @@ def check_value(field: FieldSpec, value: object) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise Rejected("type", "expected a number", field=field.name, value=value, accepted=f"a number in {field.unit}")
-    if field.type == "integer" and not float(value).is_integer():
+    if field.type == "integer" and isinstance(value, float) and not value.is_integer():
         raise Rejected("type", "expected a whole number", field=field.name, value=value, accepted="an integer")
-    if math.isnan(value) or not field.low <= value <= field.high:
+    # Compared without converting to float: a JSON integer may be too large for one.
+    if value != value or not field.low <= value <= field.high:
         raise Rejected(
             "out_of_range",
             "value outside the plausible range",

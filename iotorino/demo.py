@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path
@@ -27,7 +28,6 @@ from iotorino.services import Influxd, Mosquitto, free_port
 from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings
 
 ROME = ZoneInfo("Europe/Rome")
-STATE = paths.VAR / "demo"
 DATABASE = "iotorino"
 EXPORT_DAG = "export_air_quality_hourly"
 # Preferred ports; a free one is taken when these are busy.
@@ -40,55 +40,161 @@ def say(text: str) -> None:
     print(f"\033[1m[demo]\033[0m {text}", flush=True)
 
 
-def run_demo(day: date, speed: str, seed: int, fault_rate: float, keep_running: bool) -> int:
-    """Run the whole demo; returns the process exit code."""
-    from iotorino.simulate import simulate
+class Demo:
+    """One demo installation: servers, collector and exports under `state`."""
 
-    stop_leftovers()
-    shutil.rmtree(STATE, ignore_errors=True)
-    STATE.mkdir(parents=True)
-    broker = Mosquitto(STATE / "mosquitto", _port(MQTT_PORT)).start()
-    influxd = Influxd(STATE / "influxd", _port(INFLUX_PORT)).start()
-    (STATE / "influxd.pid").write_text(str(influxd.pid))
-    say(f"Mosquitto on 127.0.0.1:{broker.port}, InfluxDB on {influxd.url} (state in {STATE})")
-    influx = InfluxV1Client(InfluxV1Settings(url=influxd.url, database=DATABASE))
-    influx.create_database()
-    collector = None
-    try:
-        collector = _start_collector(broker.port, influxd.url)
-        start = datetime.combine(day, dtime(0), ROME)
-        end = datetime.combine(day + timedelta(days=1), dtime(0), ROME)
-        say(f"publishing the simulated day {day} (Europe/Rome) for the whole fleet, speed {speed}")
-        t0 = time.monotonic()
-        summary = simulate("127.0.0.1", broker.port, start, end, speed, seed, fault_rate)
-        say(f"published {summary.published:,} messages in {time.monotonic() - t0:.0f} s")
-        stored, rejected = _wait_for_drain(influx, summary.published)
-        _stop_collector(collector)
+    def __init__(self, state: Path) -> None:
+        self.state = Path(state)
+
+    def run(self, day: date, hours: float, speed: str, seed: int, fault_rate: float, keep_running: bool) -> int:
+        """Run the whole demo for the first `hours` of local `day`; returns the exit code."""
+        from iotorino.simulate import simulate
+
+        self.stop_leftovers()
+        shutil.rmtree(self.state, ignore_errors=True)
+        self.state.mkdir(parents=True)
+        broker = Mosquitto(self.state / "mosquitto", _port(MQTT_PORT)).start()
+        influxd = Influxd(self.state / "influxd", _port(INFLUX_PORT)).start()
+        (self.state / "influxd.pid").write_text(str(influxd.pid))
+        say(f"Mosquitto on 127.0.0.1:{broker.port}, InfluxDB on {influxd.url} (state in {self.state})")
+        influx = InfluxV1Client(InfluxV1Settings(url=influxd.url, database=DATABASE))
+        influx.create_database()
         collector = None
-        export = _run_export_dag(day, influxd.url)
-        _print_summary(day, summary, stored, rejected, export, influxd)
-        return 0 if stored + sum(rejected.values()) == summary.published else 1
-    finally:
-        if collector is not None:
-            _stop_collector(collector)
-        broker.stop()
-        if keep_running:
-            say(f"InfluxDB keeps running at {influxd.url}; stop it with: .venv/bin/iotorino demo --stop")
-        else:
-            influxd.stop()
-            (STATE / "influxd.pid").unlink(missing_ok=True)
-
-
-def stop_leftovers() -> None:
-    """Stop an InfluxDB a previous `--keep-running` demo left behind."""
-    pid_file = STATE / "influxd.pid"
-    if pid_file.exists():
         try:
-            os.killpg(int(pid_file.read_text()), signal.SIGTERM)
-            say("stopped the InfluxDB left running by the previous demo")
-        except (ProcessLookupError, ValueError):
-            pass
-        pid_file.unlink()
+            collector = self._start_collector(broker.port, influxd.url)
+            start = datetime.combine(day, dtime(0), ROME)
+            end = min(start + timedelta(hours=hours), datetime.combine(day + timedelta(days=1), dtime(0), ROME))
+            say(f"publishing {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} (Europe/Rome) for the whole fleet, "
+                f"speed {speed}")
+            t0 = time.monotonic()
+            summary = simulate("127.0.0.1", broker.port, start, end, speed, seed, fault_rate)
+            say(f"published {summary.published:,} messages in {time.monotonic() - t0:.0f} s")
+            stored, rejected = self._wait_for_drain(influx, summary.published)
+            _stop_collector(collector)
+            collector = None
+            export = self._run_export_dag(day, influxd.url)
+            self._print_summary(day, summary, stored, rejected, export, influxd)
+            return 0 if stored + sum(rejected.values()) == summary.published else 1
+        finally:
+            if collector is not None:
+                _stop_collector(collector)
+            broker.stop()
+            if keep_running:
+                say(f"InfluxDB keeps running at {influxd.url}; stop it with: .venv/bin/iotorino demo --stop")
+            else:
+                influxd.stop()
+                (self.state / "influxd.pid").unlink(missing_ok=True)
+
+    def stop_leftovers(self) -> None:
+        """Stop an InfluxDB a previous `--keep-running` demo left behind."""
+        pid_file = self.state / "influxd.pid"
+        if pid_file.exists():
+            try:
+                os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+                say("stopped the InfluxDB left running by the previous demo")
+            except (ProcessLookupError, ValueError):
+                pass
+            pid_file.unlink()
+
+    def _start_collector(self, mqtt_port: int, influx_url: str) -> subprocess.Popen:
+        config = self.state / "collector.toml"
+        config.write_text(
+            "# Written by the demo; every key is documented in ingest/mqtt/sample.toml.\n"
+            f'[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\nclient_id = "iotorino-demo-collector"\n'
+            '[[subscriptions]]\ntopic = "iotorino/v1/#"\nformat = "native"\n'
+            f'[influxdb]\nurl = "{influx_url}"\ndatabase = "{DATABASE}"\n'
+            f'[deadletters]\npath = "{self.state / "deadletters.sqlite"}"\n'
+        )
+        log_path = self.state / "collector.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "iotorino", "collect", "mqtt", "--config", str(config)],
+                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(paths.ROOT)},
+            )
+        deadline = time.monotonic() + 60
+        while "subscribed" not in log_path.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise IotorinoError(f"the collector did not subscribe; see {log_path}:\n{log_path.read_text()[-2000:]}")
+            time.sleep(0.1)
+        say(f"collector subscribed (log: {log_path})")
+        return process
+
+    def dead_letter_counts(self) -> dict[str, int]:
+        """Dead letters per reason in the demo's dead-letter file."""
+        from ingest.mqtt.deadletters import DeadLetterStore
+
+        store = DeadLetterStore(self.state / "deadletters.sqlite")
+        try:
+            return store.count_by_reason()
+        finally:
+            store.close()
+
+    def _wait_for_drain(self, influx: InfluxV1Client, published: int) -> tuple[int, dict[str, int]]:
+        say("waiting until every message is stored or rejected")
+        deadline = time.monotonic() + DRAIN_TIMEOUT_S
+        last = None
+        while True:
+            stored, rejected = sum(stored_points(influx).values()), self.dead_letter_counts()
+            if stored + sum(rejected.values()) >= published:
+                return stored, rejected
+            if time.monotonic() > deadline:
+                say(f"gave up waiting after {DRAIN_TIMEOUT_S} s: stored {stored}, rejected {sum(rejected.values())}")
+                return stored, rejected
+            if (stored, sum(rejected.values())) != last:
+                last = (stored, sum(rejected.values()))
+                say(f"  stored {stored:,}, rejected {last[1]:,} of {published:,}")
+            time.sleep(1)
+
+    def _run_export_dag(self, day: date, influx_url: str) -> dict:
+        airflow_home = self.state / "airflow"
+        export_dir = self.state / "exports"
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(paths.ROOT),
+            "AIRFLOW_HOME": str(airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(paths.DAGS),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "IOTORINO_INFLUX_URL": influx_url,
+            "IOTORINO_INFLUX_DB": DATABASE,
+            "IOTORINO_EXPORT_DIR": str(export_dir),
+        }
+        airflow = [sys.executable, "-m", "airflow"]
+        say("preparing Airflow's metadata database (airflow db migrate)")
+        _check_run(airflow + ["db", "migrate"], env, airflow_home / "migrate.log")
+        logical = datetime.combine(day + timedelta(days=1), dtime(0), ROME).isoformat()
+        say(f"running the DAG {EXPORT_DAG} for {day} (airflow dags test)")
+        _check_run(airflow + ["dags", "test", EXPORT_DAG, logical, "-c", json.dumps({"date": day.isoformat()})],
+                   env, airflow_home / "dags-test.log")
+        files = sorted((export_dir / "air_quality_hourly").rglob(f"date={day.isoformat()}/*.parquet"))
+        if not files:
+            raise IotorinoError(f"the export DAG ran but wrote no Parquet file under {export_dir}")
+        import pyarrow.parquet as pq
+
+        return {"path": files[0], "rows": pq.ParquetFile(files[0]).metadata.num_rows}
+
+    def _print_summary(self, day, summary, stored, rejected, export, influxd) -> None:
+        total_rejected = sum(rejected.values())
+        ok = stored + total_rejected == summary.published
+        port, since = influxd.port, datetime.combine(day, dtime(0), ROME).isoformat()
+        faults = dict(summary.faults_by_kind) or "none"
+        print(textwrap.dedent(f"""
+            IoTorino demo: {day} (Europe/Rome)
+              messages published      {summary.published:>10,}   (faults injected: {faults})
+              readings stored         {stored:>10,}   (counted in InfluxDB, database {DATABASE})
+              messages rejected       {total_rejected:>10,}   {rejected or ''}
+              published = stored + rejected: {'yes' if ok else 'NO'}
+              export                  {export['path']}
+              export rows             {export['rows']:>10,}   (one per unit and hour)
+
+            Query the data (InfluxDB at {influxd.url}; if it is no longer running, start it with
+              influxd -config {self.state / 'influxd' / 'influxdb.conf'} &   or rerun with --keep-running):
+              influx -port {port} -database {DATABASE} -execute 'SHOW MEASUREMENTS'
+              influx -port {port} -database {DATABASE} -precision rfc3339 -execute \\
+                "SELECT mean(no2) FROM air_quality WHERE time >= '{since}' GROUP BY time(1h), district LIMIT 3"
+              curl -sG {influxd.url}/query --data-urlencode db={DATABASE} \\
+                --data-urlencode 'q=SELECT count(pm25) FROM air_quality GROUP BY district'
+            Dead letters: {self.state / 'deadletters.sqlite'}
+            """))
 
 
 def _port(preferred: int) -> int:
@@ -102,28 +208,7 @@ def _port(preferred: int) -> int:
             return free_port()
 
 
-def _start_collector(mqtt_port: int, influx_url: str) -> subprocess.Popen:
-    config = STATE / "collector.toml"
-    config.write_text(
-        "# Written by the demo; every key is documented in ingest/mqtt/sample.toml.\n"
-        f'[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\nclient_id = "iotorino-demo-collector"\n'
-        '[[subscriptions]]\ntopic = "iotorino/v1/#"\nformat = "native"\n'
-        f'[influxdb]\nurl = "{influx_url}"\ndatabase = "{DATABASE}"\n'
-        f'[deadletters]\npath = "{STATE / "deadletters.sqlite"}"\n'
-    )
-    log_path = STATE / "collector.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "iotorino", "collect", "mqtt", "--config", str(config)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(paths.ROOT)},
-        )
-    deadline = time.monotonic() + 60
-    while "subscribed" not in log_path.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise IotorinoError(f"the collector did not subscribe; see {log_path}:\n{log_path.read_text()[-2000:]}")
-        time.sleep(0.1)
-    say(f"collector subscribed (log: {log_path})")
-    return process
+
 
 
 def _stop_collector(process: subprocess.Popen) -> None:
@@ -144,60 +229,13 @@ def stored_points(influx: InfluxV1Client) -> dict[str, int]:
     return counts
 
 
-def dead_letter_counts() -> dict[str, int]:
-    """Dead letters per reason in the demo's dead-letter file."""
-    from ingest.mqtt.deadletters import DeadLetterStore
-
-    store = DeadLetterStore(STATE / "deadletters.sqlite")
-    try:
-        return store.count_by_reason()
-    finally:
-        store.close()
 
 
-def _wait_for_drain(influx: InfluxV1Client, published: int) -> tuple[int, dict[str, int]]:
-    say("waiting until every message is stored or rejected")
-    deadline = time.monotonic() + DRAIN_TIMEOUT_S
-    last = None
-    while True:
-        stored, rejected = sum(stored_points(influx).values()), dead_letter_counts()
-        if stored + sum(rejected.values()) >= published:
-            return stored, rejected
-        if time.monotonic() > deadline:
-            say(f"gave up waiting after {DRAIN_TIMEOUT_S} s: stored {stored}, rejected {sum(rejected.values())}")
-            return stored, rejected
-        if (stored, sum(rejected.values())) != last:
-            last = (stored, sum(rejected.values()))
-            say(f"  stored {stored:,}, rejected {last[1]:,} of {published:,}")
-        time.sleep(1)
 
 
-def _run_export_dag(day: date, influx_url: str) -> dict:
-    airflow_home = STATE / "airflow"
-    export_dir = STATE / "exports"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(paths.ROOT),
-        "AIRFLOW_HOME": str(airflow_home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(paths.DAGS),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "IOTORINO_INFLUX_URL": influx_url,
-        "IOTORINO_INFLUX_DB": DATABASE,
-        "IOTORINO_EXPORT_DIR": str(export_dir),
-    }
-    airflow = [sys.executable, "-m", "airflow"]
-    say("preparing Airflow's metadata database (airflow db migrate)")
-    _check_run(airflow + ["db", "migrate"], env, airflow_home / "migrate.log")
-    logical = datetime.combine(day + timedelta(days=1), dtime(0), ROME).isoformat()
-    say(f"running the DAG {EXPORT_DAG} for {day} (airflow dags test)")
-    _check_run(airflow + ["dags", "test", EXPORT_DAG, logical, "-c", json.dumps({"date": day.isoformat()})],
-               env, airflow_home / "dags-test.log")
-    files = sorted((export_dir / "air_quality_hourly").rglob(f"date={day.isoformat()}/*.parquet"))
-    if not files:
-        raise IotorinoError(f"the export DAG ran but wrote no Parquet file under {export_dir}")
-    import pyarrow.parquet as pq
 
-    return {"path": files[0], "rows": pq.ParquetFile(files[0]).metadata.num_rows}
+
+
 
 
 def _check_run(argv: list[str], env: dict, log_path: Path) -> None:
@@ -206,27 +244,3 @@ def _check_run(argv: list[str], env: dict, log_path: Path) -> None:
         result = subprocess.run(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
     if result.returncode != 0:
         raise IotorinoError(f"{' '.join(argv[2:4])} failed; log {log_path}:\n{log_path.read_text()[-3000:]}")
-
-
-def _print_summary(day, summary, stored, rejected, export, influxd) -> None:
-    total_rejected = sum(rejected.values())
-    ok = stored + total_rejected == summary.published
-    port = influxd.port
-    print(f"""
-IoTorino demo: {day} (Europe/Rome)
-  messages published      {summary.published:>10,}   (faults injected: {dict(summary.faults_by_kind) or 'none'})
-  readings stored         {stored:>10,}   (counted in InfluxDB, database {DATABASE})
-  messages rejected       {total_rejected:>10,}   {rejected or ''}
-  published = stored + rejected: {'yes' if ok else 'NO'}
-  export                  {export['path']}
-  export rows             {export['rows']:>10,}   (one per unit and hour)
-
-Query the data (InfluxDB at {influxd.url}; start it again with
-  influxd -config {STATE / 'influxd' / 'influxdb.conf'}   if it is not running):
-  influx -port {port} -database {DATABASE} -execute 'SHOW MEASUREMENTS'
-  influx -port {port} -database {DATABASE} -precision rfc3339 \\
-    -execute 'SELECT mean("no2") FROM "air_quality" WHERE time >= now() - 3d GROUP BY time(1h), "district" LIMIT 5'
-  curl -sG {influxd.url}/query --data-urlencode db={DATABASE} \\
-    --data-urlencode 'q=SELECT count("pm25") FROM "air_quality" GROUP BY "district"'
-Dead letters: {STATE / 'deadletters.sqlite'}  (iotorino deadletters list)
-""")

@@ -26,7 +26,7 @@ def parse_time(value: object, field: str = "time") -> int:
                            accepted="an explicit offset, e.g. Z or +01:00")
         delta = parsed - _EPOCH
         return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+    if isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and math.isfinite(value):
         if not _MIN_UNIX_S <= value < _MAX_UNIX_S:
             raise Rejected("bad_time", "Unix time outside 2000-2100 (milliseconds sent as seconds?)",
                            field=field, value=value, accepted="Unix seconds")

@@ -7,11 +7,14 @@ import sys
 import time
 from pathlib import Path
 
+from ingest.mqtt.formats import DEFAULT_TOPICS, FORMATS
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `iotorino decode`."""
     parser.add_argument("--topic", required=True, help="the MQTT topic the payload arrived on")
-    parser.add_argument("--format", help="payload format (default: the route matching the topic)")
+    parser.add_argument("--format", choices=sorted(FORMATS),
+                        help="payload format (default: the format of the route matching the topic)")
     parser.add_argument("--config", type=Path, help="collector config for routes and limits (default: built-in)")
 
 
@@ -25,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     if args.config:
         config = collector_config.load(args.config)
     else:
-        config = collector_config.from_dict({"subscriptions": [{"topic": "iotorino/v1/#", "format": "native"}]})
+        routes = [{"topic": topic, "format": fmt} for fmt, topic in DEFAULT_TOPICS.items()]
+        config = collector_config.from_dict({"subscriptions": routes})
     payload = sys.stdin.buffer.read()
     try:
         readings = build_pipeline(config).process(args.topic, payload, time.time_ns(), args.format)

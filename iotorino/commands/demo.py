@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROME = ZoneInfo("Europe/Rome")
@@ -19,6 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     yesterday = datetime.now(ROME).date() - timedelta(days=1)
     parser.add_argument("--day", type=date.fromisoformat, default=yesterday,
                         help="local day (Europe/Rome) to simulate, YYYY-MM-DD (default: yesterday)")
+    parser.add_argument("--hours", type=float, default=24.0,
+                        help="simulated hours from the start of the day (default: 24, the whole day)")
+    parser.add_argument("--state-dir", type=Path, default=None,
+                        help="where the servers keep their state (default: var/demo; wiped at start)")
     parser.add_argument("--speed", default="max",
                         help="simulated seconds per wall second, or 'max' (default: max)")
     parser.add_argument("--seed", type=int, default=2026, help="simulator seed (default: 2026)")
@@ -31,9 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo (see the module docstring)."""
-    from iotorino.demo import run_demo, stop_leftovers
+    from iotorino import paths
+    from iotorino.demo import Demo
 
+    demo = Demo(args.state_dir or paths.VAR / "demo")
     if args.stop:
-        stop_leftovers()
+        demo.stop_leftovers()
         return 0
-    return run_demo(args.day, args.speed, args.seed, args.fault_rate, args.keep_running)
+    return demo.run(args.day, args.hours, args.speed, args.seed, args.fault_rate, args.keep_running)

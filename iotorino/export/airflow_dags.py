@@ -5,7 +5,10 @@ Imported only by the files in `dags/`. Builds the DAG with TaskFlow: a fixed UTC
 local day that just ended, 23/24/25 hours), `catchup=False` on purpose (backfills
 are explicit: `iotorino export DATASET --from/--to`), and a `date` param that
 overrides the day for manual runs. No I/O at parse time: settings are read from
-the environment when a task runs.
+the Airflow connection `iotorino_influx` when it exists (e.g.
+`AIRFLOW_CONN_IOTORINO_INFLUX=http://user:password@127.0.0.1:8086/iotorino`,
+the path being the database), else from the `IOTORINO_INFLUX_*` environment,
+when a task runs.
 """
 
 from __future__ import annotations
@@ -18,6 +21,33 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 # A run at local midnight covers the local day that just ended.
 DAILY_AT_LOCAL_MIDNIGHT = CronDataIntervalTimetable("0 0 * * *", timezone="Europe/Rome")
+
+
+INFLUX_CONN_ID = "iotorino_influx"
+
+
+def influx_settings():
+    """InfluxDB settings from the Airflow connection `iotorino_influx`, else from the environment."""
+    from dataclasses import replace
+
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from iotorino.export import settings
+
+    from_env = settings.influx_from_env()
+    try:
+        conn = Connection.get(INFLUX_CONN_ID)
+    except AirflowNotFoundException:
+        return from_env
+    scheme = "https" if conn.conn_type == "https" else "http"
+    return replace(
+        from_env,
+        url=f"{scheme}://{conn.host}:{conn.port or 8086}",
+        database=conn.schema or from_env.database,
+        username=conn.login or "",
+        password=conn.password or "",
+    )
 
 
 def export_day_from_context() -> str:
@@ -60,8 +90,11 @@ def daily_export_dag(dataset: str):
             from iotorino.export.window import parse_day
 
             day = parse_day(export_day_from_context())
-            result = run_export(dataset, day, settings.influx_from_env(), settings.export_dir_from_env())
-            return {"dataset": dataset, "date": day.isoformat(), "path": str(result.path), "rows": result.rows}
+            result = run_export(dataset, day, influx_settings(), settings.export_dir_from_env())
+            return {
+                "dataset": dataset, "date": day.isoformat(), "path": str(result.path), "rows": result.rows,
+                "summary": result.summary,
+            }
 
         export()
 

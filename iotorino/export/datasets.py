@@ -6,29 +6,17 @@ Every dataset builds one local day into columns (`Column` specs + data lists);
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import pyarrow as pa
 
 from iotorino import catalogue as catalogue_mod
 from iotorino.export import aggregate, expected, query
 from iotorino.export.columns import COMPLETENESS, HOUR_COLUMNS, Column, stat_columns, tag_column
-from iotorino.export.window import DayWindow
-from iotorino.store.influx_v1 import InfluxV1Client
-
-
-@dataclass
-class ExportContext:
-    """What a dataset builder may use: the store `client`, the day `window`, the `inventory` (or None)."""
-
-    client: InfluxV1Client
-    window: DayWindow
-    inventory: Any | None
-    chunk_hours: int = 6
-
+from iotorino.export.model import Built, ExportContext
 
 STREET_TAGS = {"unit": "unit_id", "district": "district"}
-
-Built = tuple[list[Column], dict[str, list]]
 
 
 @dataclass(frozen=True)
@@ -59,9 +47,12 @@ def hourly(measurement: str, tag_columns: dict[str, str]) -> Callable[[ExportCon
         intervals = expected.intervals(ctx.inventory, spec.site, measurement)
         data = aggregate.hourly_rows(rows, ctx.window, fields, tag_columns, intervals)
         columns = [tag_column(spec, t, c) for t, c in tag_columns.items()] + HOUR_COLUMNS
+        if "district" in data:  # a number, as in the stations table, so the two join without casts
+            data["district"] = [int(d) if d and d.isdigit() else None for d in data["district"]]
+            columns = [replace(c, type=pa.int8()) if c.name == "district" else c for c in columns]
         for f in fields:
             columns += stat_columns(spec.fields[f])
-        return columns + [COMPLETENESS], data
+        return Built(columns + [COMPLETENESS], data)
 
     return build
 
@@ -112,13 +103,67 @@ def _energy() -> Dataset:
     )
 
 
+def _dimension(name: str, what: str, theme: str, build) -> Dataset:
+    def built(ctx: ExportContext) -> Built:
+        return Built(*build(ctx))
+
+    return Dataset(
+        name=name,
+        title=f"IoTorino: {what}",
+        description=f"Daily snapshot of the {what} from the IoTorino inventory, as GeoParquet 1.1 points (lon/lat).",
+        theme=theme,
+        build=built,
+        keywords=("Torino", "IoT", "GeoParquet"),
+    )
+
+
+def _quality() -> Dataset:
+    from iotorino.export import quality
+
+    return Dataset(
+        name="data_quality_daily",
+        title="IoTorino: daily data quality per device",
+        description=(
+            "Per device and measurement and local day (Europe/Rome): completeness against the device profile's "
+            "reporting interval, fields stuck at a constant value, values outside the sensor's measuring range, "
+            "last value seen and whether the device has been silent for more than a day."
+        ),
+        theme="TECH",
+        build=quality.build,
+        keywords=("Torino", "IoT", "data quality"),
+    )
+
+
+def _beacons() -> Dataset:
+    from iotorino.export import beacons
+
+    return Dataset(
+        name="beacon_fleet_daily",
+        title="IoTorino: daily BLE beacon fleet health",
+        description=(
+            "Per registered BLE beacon and local day (Europe/Rome): share of the day it was heard, gateways, "
+            "advertisements heard, battery, last fleet status. Aggregates only: no personal data, no addresses."
+        ),
+        theme="TECH",
+        build=beacons.build,
+        keywords=("Torino", "BLE", "beacon"),
+    )
+
+
 def registry() -> dict[str, Dataset]:
     """All datasets by name, in publishing order."""
+    from iotorino.export import dimensions
+
     datasets = [
+        _dimension("stations", "street-furniture sensor units", "ENVI", dimensions.stations),
+        _dimension("schools", "monitored schools", "EDUC", dimensions.schools),
         _street("air_quality", "air quality"),
         _street("noise", "noise"),
         _street("weather", "weather"),
         _energy(),
         _classroom(),
+        _quality(),
     ]
+    if {"beacon_sighting", "beacon_status"} <= set(catalogue_mod.default().measurements):
+        datasets.append(_beacons())  # once the BLE collector's measurements are in the catalogue
     return {d.name: d for d in datasets}

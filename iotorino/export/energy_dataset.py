@@ -9,6 +9,7 @@ from iotorino.export import expected, query
 from iotorino.export.aggregate import completeness
 from iotorino.export.columns import COMPLETENESS, HOUR_COLUMNS, Column, stat_columns, tag_column
 from iotorino.export.energy import MAX_GAP_S, NS, RegisterSeries
+from iotorino.export.model import Built, ExportContext
 from iotorino.export.query import STATS
 from iotorino.export.window import HOUR_NS, local_label
 
@@ -47,7 +48,7 @@ def columns(spec) -> list[Column]:
     )
 
 
-def build(ctx) -> tuple[list[Column], dict[str, list]]:
+def build(ctx: ExportContext) -> Built:
     """One local day of `school_energy_hourly` (see module docstring)."""
     spec = catalogue_mod.default().measurement(MEASUREMENT)
     max_kw = spec.fields[POWER].high / 1000
@@ -103,4 +104,4 @@ def build(ctx) -> tuple[list[Column], dict[str, list]]:
         data["completeness"].append(
             completeness(max(readings, power_count), interval_s({"school": school, "meter": meter}))
         )
-    return cols, data
+    return Built(cols, data)

@@ -51,9 +51,6 @@ def _items(items: Iterable[Any] | Mapping[str, Any]) -> list[Any]:
 
 def _interval(inventory: Any, profile: Any, measurement: str) -> int | None:
     if isinstance(profile, str):
-        profile = {p.id: p for p in _items(inventory.profiles)}.get(profile) if not isinstance(
-            inventory.profiles, Mapping
-        ) else inventory.profiles.get(profile)
-    if profile is None:
-        return None
-    return profile.interval_s(measurement)
+        profiles = inventory.profiles
+        profile = profiles.get(profile) if isinstance(profiles, Mapping) else {p.id: p for p in profiles}.get(profile)
+    return profile.interval_s(measurement) if profile is not None else None

@@ -29,6 +29,7 @@ class ExportResult:
     path: Path
     rows: int
     csv_path: Path | None = None
+    summary: str = ""  # a one-line summary for the task log (the quality report has one)
 
 
 def dataset(name: str):
@@ -62,14 +63,17 @@ def run_export(
     client = client or InfluxV1Client(settings)
     try:
         ctx = ExportContext(client, window, inventory if inventory is not None else expected.load_inventory(), chunk_hours)
-        columns, data = ds.build(ctx)
+        built = ds.build(ctx)
     finally:
         if own_client:
             client.close()
     meta = {"iotorino:dataset": ds.name, "iotorino:date": day.isoformat(), "iotorino:time_zone": "Europe/Rome"}
-    table = parquet.build_table(columns, data, meta)
+    table = parquet.build_table(built.columns, built.data, {**meta, **built.metadata})
     path = parquet.write_partition(table, Path(out_dir), ds.name, day)
     csv_path = parquet.write_csv_copy(table, Path(out_dir), ds.name, day)
-    dcat.write_metadata(ds, columns, Path(out_dir) / ds.name)
+    dcat.write_metadata(ds, built.columns, Path(out_dir) / ds.name)
     log.info("exported %s for %s: %d rows (%d hours) to %s", ds.name, day, table.num_rows, window.hours, path)
-    return ExportResult(ds.name, day, path, table.num_rows, csv_path)
+    summary = built.metadata.get("iotorino:summary", "")
+    if summary:
+        log.info("%s %s: %s", ds.name, day, summary)
+    return ExportResult(ds.name, day, path, table.num_rows, csv_path, summary)

@@ -47,3 +47,14 @@ def expected_hourly(readings: list[Reading], field: str) -> dict[tuple[str, int]
 def utc(*args: int) -> datetime:
     """A UTC datetime."""
     return datetime(*args, tzinfo=timezone.utc)
+
+
+def load_dag(dag_id: str):
+    """The DAG as Airflow parses it from dags/ (asserting every DAG file imports cleanly)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from iotorino import paths
+
+    bag = DagBag(dag_folder=str(paths.DAGS))
+    assert bag.import_errors == {}
+    return bag.get_dag(dag_id)

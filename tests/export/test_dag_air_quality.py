@@ -7,7 +7,7 @@ from datetime import datetime
 import pyarrow.parquet as pq
 import pytest
 
-from tests.export.helpers import ROME, air_quality_readings, expected_hourly, ns, utc
+from tests.export.helpers import ROME, air_quality_readings, expected_hourly, load_dag, ns, utc
 
 DAG_ID = "export_air_quality_hourly"
 
@@ -19,17 +19,6 @@ def export_env(influx, tmp_path, monkeypatch):
     monkeypatch.setenv("IOTORINO_INFLUX_DB", influx.settings.database)
     monkeypatch.setenv("IOTORINO_EXPORT_DIR", str(tmp_path / "exports"))
     return tmp_path / "exports"
-
-
-def load_dag(dag_id: str):
-    """The DAG as Airflow parses it from dags/."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    from iotorino import paths
-
-    bag = DagBag(dag_folder=str(paths.DAGS))
-    assert bag.import_errors == {}
-    return bag.get_dag(dag_id)
 
 
 @pytest.mark.integration
@@ -62,7 +51,7 @@ def test_dag_exports_one_local_day_with_exact_aggregates(airflow_db, influx, exp
             assert got[key] == (pytest.approx(mean), low, high, count)
     # 24 hours of unit 1, 3 hours (06:00, 07:00, 08:00 UTC) of unit 2; no empty hours.
     assert table.num_rows == 24 + 3
-    assert {r["district"] for r in rows if r["unit_id"] == "TO-TEST-002"} == {"5"}
+    assert {r["district"] for r in rows if r["unit_id"] == "TO-TEST-002"} == {5}
     assert str(table.schema.field("date_observed_from").type) == "timestamp[ms, tz=UTC]"
 
 
@@ -76,3 +65,15 @@ def test_dag_without_date_param_exports_the_data_interval_day(airflow_db, influx
     assert run.data_interval_start.astimezone(ROME).date().isoformat() == "2026-11-21"
     part = export_env / "air_quality_hourly" / "data" / "date=2026-11-21" / "part-0.parquet"
     assert pq.read_table(part).num_rows == 1
+
+
+@pytest.mark.integration
+def test_dag_prefers_the_airflow_connection(airflow_db, influx, export_env, monkeypatch):
+    influx.write(air_quality_readings("TO-TEST-004", "1", utc(2026, 11, 21, 10, 0), 60))
+    monkeypatch.setenv("IOTORINO_INFLUX_URL", "http://127.0.0.1:9")  # nothing listens there
+    host_port = influx.settings.url.removeprefix("http://")
+    monkeypatch.setenv("AIRFLOW_CONN_IOTORINO_INFLUX", f"http://{host_port}/{influx.settings.database}")
+
+    run = load_dag(DAG_ID).test(logical_date=datetime(2026, 11, 22, 0, 0, tzinfo=ROME), run_conf={"date": "2026-11-21"})
+    assert run.state == "success"
+    assert pq.read_table(export_env / "air_quality_hourly" / "data" / "date=2026-11-21").num_rows == 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ingest.mqtt.formats import native
+from ingest.mqtt.formats import chirpstack, native, senml, ttn
 from ingest.mqtt.formats.context import DecodeContext
 from iotorino.reading import Reading
 
@@ -19,4 +19,16 @@ Decoder = Callable[[str, bytes, DecodeContext], list[Reading]]
 # An explicit registry (no registration by import side effect).
 FORMATS: dict[str, Decoder] = {
     "native": native.decode,
+    "senml": senml.decode,
+    "ttn": ttn.decode,
+    "chirpstack": chirpstack.decode,
+}
+
+# The topic filter each format is published on by default (schemas/mqtt-contract.md);
+# `iotorino decode` routes by these when no config is given.
+DEFAULT_TOPICS: dict[str, str] = {
+    "native": "iotorino/v1/#",
+    "senml": "iotorino/senml/#",
+    "ttn": "v3/+/devices/+/up",
+    "chirpstack": "application/+/device/+/event/up",
 }

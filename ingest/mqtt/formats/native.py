@@ -40,13 +40,19 @@ def decode(topic: str, payload: bytes, context: DecodeContext) -> list[Reading]:
     return [Reading(address.measurement, tags, fields, context.received_ns, time_is_fallback=True)]
 
 
+def parse_json(payload: bytes) -> object:
+    """The payload as any JSON document; `Rejected('undecodable')` when it is not UTF-8 JSON."""
+    try:
+        return json.loads(payload)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # RecursionError: nesting deeper than the interpreter's stack, e.g. 50,000 "[".
+        raise Rejected("undecodable", f"payload is not UTF-8 JSON ({exc})", field="payload",
+                       value=payload[:60], accepted="UTF-8 JSON") from None
+
+
 def parse_json_object(payload: bytes) -> dict:
     """The payload as a JSON object; `Rejected('undecodable')` for anything else."""
-    try:
-        document = json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise Rejected("undecodable", f"payload is not UTF-8 JSON ({exc})", field="payload",
-                       value=payload[:60], accepted="a UTF-8 JSON object") from None
+    document = parse_json(payload)
     if not isinstance(document, dict):
         raise Rejected("undecodable", "payload is JSON but not an object", field="payload",
                        value=document, accepted="a JSON object")

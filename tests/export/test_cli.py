@@ -1,0 +1,53 @@
+"""`iotorino export` from the command line: one day, a backfill, and errors that name the value."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.export.helpers import air_quality_readings, utc
+
+
+def export(python, cli_env, *args):
+    return subprocess.run(
+        [python, "-m", "iotorino", "export", *args], env=cli_env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.integration
+def test_backfill_writes_one_partition_per_day(python, cli_env, influx, tmp_path):
+    for day in (20, 21, 22):
+        influx.write(air_quality_readings("TO-SU-0001", "2", utc(2026, 11, day, 9), 60))
+    done = export(
+        python, cli_env, "air_quality_hourly", "--from", "2026-11-20", "--to", "2026-11-22", "--out", str(tmp_path),
+        "--influx-url", influx.settings.url, "--database", influx.settings.database,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [line.split()[:3] for line in done.stdout.splitlines()] == [
+        ["air_quality_hourly", f"2026-11-{d}", "1"] for d in (20, 21, 22)
+    ]
+    for d in (20, 21, 22):
+        assert pq.read_table(tmp_path / "air_quality_hourly" / "data" / f"date=2026-11-{d}").num_rows == 1
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["air_quality_hourly", "--date", "2026-13-01"], "'2026-13-01' is not a calendar date"),
+        (["rainbows", "--date", "2026-11-21"], "unknown dataset 'rainbows'"),
+        (["air_quality_hourly", "--from", "2026-11-22", "--to", "2026-11-21"], "2026-11-21 is before --from 2026-11-22"),
+        (["air_quality_hourly"], "no day given"),
+    ],
+)
+def test_bad_arguments_are_named(python, cli_env, args, message):
+    done = export(python, cli_env, *args)
+    assert done.returncode == 2
+    assert message in done.stderr
+
+
+def test_list_names_every_dataset(python, cli_env):
+    done = export(python, cli_env, "--list")
+    assert done.returncode == 0
+    assert "air_quality_hourly" in done.stdout.split() and "data_quality_daily" in done.stdout.split()
