@@ -65,6 +65,7 @@ class MqttSession:
         self.on_disconnect: Callable[[str], None] = lambda reason: None
         self.on_messages: Callable[[int, list[tuple[int, str, bytes]]], None] = lambda generation, batch: None
         self._sock: socket.socket | None = None
+        self._last_out = 0.0  # monotonic time of the last packet sent
         self._send_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="iotorino-mqtt", daemon=True)
@@ -151,22 +152,23 @@ class MqttSession:
         sock = self._sock
         assert sock is not None
         sock.settimeout(max(1.0, self._keepalive / 2))
-        last_in = last_ping = time.monotonic()
+        last_in = time.monotonic()
         self._dispatch()  # queued messages may have arrived with the CONNACK
         while not self._stop.is_set():
             try:
                 chunk = sock.recv(READ_CHUNK)
             except socket.timeout:
-                now = time.monotonic()
+                chunk = None
+            now = time.monotonic()
+            if now - self._last_out >= self._keepalive / 2:
+                self._send(packets.PINGREQ)  # nothing sent for a while (e.g. no acks): keep the session alive
+            if chunk is None:
                 if now - last_in > 1.5 * self._keepalive:
                     return "keep-alive: no answer from the broker"
-                if now - last_ping >= self._keepalive / 2:
-                    self._send(packets.PINGREQ)
-                    last_ping = now
                 continue
             if not chunk:
-                return "connection closed by the broker"
-            last_in = time.monotonic()
+                return "connection closed"
+            last_in = now
             self._buffer += chunk
             self._dispatch()
         return "stopped"
@@ -202,6 +204,7 @@ class MqttSession:
             if sock is None:
                 raise ConnectionError("not connected")
             sock.sendall(data)
+            self._last_out = time.monotonic()
 
     def _close(self) -> None:
         sock, self._sock = self._sock, None
