@@ -16,6 +16,7 @@ from iotorino.errors import ConfigError, IotorinoError
 # name -> (module under iotorino.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("collect", "run a collector (mqtt) until interrupted"),
+    "deadletters": ("deadletters", "list, show and replay the collector's rejected messages"),
     "decode": ("decode", "show the line protocol a message would produce, or why it is rejected"),
     "demo": ("demo", "the main job end to end: brokers, simulated day, collector, export"),
     "simulate": ("simulate", "publish the fleet's simulated telemetry for a period over MQTT"),
