@@ -17,6 +17,7 @@ from iotorino.errors import ConfigError, IotorinoError
 COMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("collect", "run a collector (mqtt, ble) until interrupted"),
     "beacons": ("beacons", "BLE beacon fleet health and the notification service's HTTP feed"),
+    "deadletters": ("deadletters", "list, show and replay the collector's rejected messages"),
     "decode": ("decode", "show the line protocol a message would produce, or why it is rejected"),
     "demo": ("demo", "the main job end to end: brokers, simulated day, collector, export"),
     "simulate": ("simulate", "publish the fleet's simulated telemetry for a period over MQTT"),

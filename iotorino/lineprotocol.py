@@ -6,6 +6,7 @@ key, integers with an `i` suffix, strings double-quoted, nanosecond timestamps.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Iterable
 
 from iotorino.reading import FieldValue, Reading
@@ -16,18 +17,22 @@ _MEASUREMENT_ESCAPES = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n"})
 
 def encode(reading: Reading) -> str:
     """One line of line protocol for `reading` (no trailing newline)."""
-    head = reading.measurement.translate(_MEASUREMENT_ESCAPES)
-    tags = reading.tags
-    if tags:
-        head += "".join(
-            f",{k.translate(_KEY_ESCAPES)}={tags[k].translate(_KEY_ESCAPES)}"
-            for k in sorted(tags)
-            if tags[k] != ""
-        )
-    fields = ",".join(
-        f"{k.translate(_KEY_ESCAPES)}={_field_value(v)}" for k, v in reading.fields.items()
-    )
+    head = _series_head(reading.measurement, tuple(reading.tags.items()))
+    fields = ",".join([f"{_escape_key(k)}={_field_value(v)}" for k, v in reading.fields.items()])
     return f"{head} {fields} {reading.time_ns}"
+
+
+# A collector encodes the same few thousand series over and over: cache the escaped parts (bounded).
+@lru_cache(maxsize=65_536)
+def _series_head(measurement: str, tags: tuple[tuple[str, str], ...]) -> str:
+    head = measurement.translate(_MEASUREMENT_ESCAPES)
+    return head + "".join(f",{k.translate(_KEY_ESCAPES)}={v.translate(_KEY_ESCAPES)}"
+                          for k, v in sorted(tags) if v != "")
+
+
+@lru_cache(maxsize=4096)
+def _escape_key(key: str) -> str:
+    return key.translate(_KEY_ESCAPES)
 
 
 def encode_batch(readings: Iterable[Reading]) -> bytes:
@@ -36,7 +41,9 @@ def encode_batch(readings: Iterable[Reading]) -> bytes:
 
 
 def _field_value(value: FieldValue) -> str:
-    # bool first: bool is a subclass of int.
+    if type(value) is float:  # the common case first
+        return repr(value)
+    # bool before int: bool is a subclass of int.
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

@@ -7,6 +7,7 @@ temporary directory). Each server gets a config file written here, binds to
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import signal
@@ -21,6 +22,7 @@ import requests
 from iotorino.errors import IotorinoError
 
 MOSQUITTO_BIN = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+MOSQUITTO_PASSWD_BIN = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
 INFLUXD_BIN = shutil.which("influxd") or "/usr/bin/influxd"
 
 
@@ -88,16 +90,39 @@ def _wait(ready, process: _Process, what: str, timeout: float = 30.0) -> None:
 class Mosquitto:
     """A mosquitto broker on 127.0.0.1:`port`, persistence in `state_dir`."""
 
-    def __init__(self, state_dir: Path, port: int | None = None, *, max_queued: int = 0) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        port: int | None = None,
+        *,
+        max_queued: int = 0,
+        tls: tuple[Path, Path] | None = None,
+        users: dict[str, str] | None = None,
+    ) -> None:
+        """`tls`: (certificate, key) files for a TLS listener; `users`: name -> password, no anonymous access."""
         self.state_dir = Path(state_dir)
         self.port = port or free_port()
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        access = "allow_anonymous true\n"
+        if users:
+            password_file = self.state_dir / "passwords"
+            password_file.write_text("".join(f"{name}:{secret}\n" for name, secret in users.items()))
+            password_file.chmod(0o600)
+            # Replaces the clear-text passwords by salted hashes, in place.
+            subprocess.run([MOSQUITTO_PASSWD_BIN, "-U", str(password_file)], check=True)
+            access = f"allow_anonymous false\npassword_file {password_file}\n"
+        listener = f"listener {self.port} 127.0.0.1\n"
+        if tls:
+            listener += f"certfile {tls[0]}\nkeyfile {tls[1]}\n"
         conf = self.state_dir / "mosquitto.conf"
         conf.write_text(
             "# written by iotorino.services\n"
-            f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "persistence true\n"
+            # Stay the user who started us: the state directory is ours (as root,
+            # mosquitto would otherwise switch to the `mosquitto` user and lose access).
+            f"user {getpass.getuser()}\n"
+            + listener
+            + access
+            + "persistence true\n"
             f"persistence_location {self.state_dir}/\n"
             "autosave_interval 1\n"
             # 0: no limit on messages queued for a persistent session (a collector

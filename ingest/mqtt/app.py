@@ -7,9 +7,12 @@ from pathlib import Path
 from ingest.mqtt import config as collector_config
 from ingest.mqtt.collector import Collector
 from ingest.mqtt.deadletters import DeadLetterStore
+from ingest.mqtt.metrics import CollectorMetrics
 from ingest.mqtt.pipeline import Pipeline
 from iotorino import catalogue, inventory
-from iotorino.store.influx_v1 import InfluxV1Client
+from iotorino.store import Writer
+from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings
+from iotorino.store.influx_v2 import InfluxV2Client
 
 
 def build_pipeline(config: collector_config.CollectorConfig) -> Pipeline:
@@ -17,12 +20,18 @@ def build_pipeline(config: collector_config.CollectorConfig) -> Pipeline:
     return Pipeline(config.routes, catalogue.default(), inventory.default(), config.limits)
 
 
+def build_writer(config: collector_config.CollectorConfig) -> Writer:
+    """The store client of the configured API flavour (`[influxdb] api`)."""
+    if isinstance(config.influx, InfluxV1Settings):
+        return InfluxV1Client(config.influx)
+    return InfluxV2Client(config.influx)
+
+
 def build_collector(config_path: Path) -> Collector:
-    """A collector wired to the real broker, InfluxDB and dead-letter file named in the config."""
+    """A collector wired to the real broker, InfluxDB, spool and dead-letter files named in the config."""
     config = collector_config.load(config_path)
-    return Collector(
-        config,
-        build_pipeline(config),
-        InfluxV1Client(config.influx),
-        DeadLetterStore(config.deadletters_path),
-    )
+    metrics = CollectorMetrics()
+    if config.metrics.listen:
+        metrics.serve(config.metrics.listen)
+    return Collector(config, build_pipeline(config), build_writer(config),
+                     DeadLetterStore(config.deadletters_path), metrics=metrics)

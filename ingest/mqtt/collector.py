@@ -1,11 +1,19 @@
-"""The MQTT collector: wiring between the broker, the pipeline, the store and the dead letters.
+"""The MQTT collector: wiring between the broker, the pipeline, the store, the spool and the dead letters.
 
-Delivery: QoS 1 with a persistent session and manual acknowledgement. A
-message is acknowledged only after its readings were accepted by the store,
-or after it was committed to the dead letters. Until then the broker keeps it
-and redelivers it after any crash; device timestamps make the rewrite an
-overwrite, not a duplicate. The broker sends at most `receive_maximum`
-unacknowledged messages, which bounds the memory held here.
+Delivery: QoS 1 with a persistent session (fixed client id, no clean start, a
+session expiry) and manual acknowledgement. A message is acknowledged only
+once it is durable: its readings accepted by InfluxDB or committed to the
+on-disk spool, or the message committed to the dead letters
+(ingest.mqtt.delivery). Until then the broker keeps it and redelivers it
+after any crash; device timestamps make the rewrite an overwrite, not a
+duplicate. The broker sends at most `receive_maximum` unacknowledged
+messages, which bounds the memory held here; when the spool is full the
+collector stops acknowledging and the broker keeps the rest.
+
+Threads: the session's network thread (ingest.mqtt.session) decodes each message (the pipeline) and
+queues it; the writer thread batches, makes batches durable and acknowledges
+them in arrival order; the drainer thread empties the spool; the watchdog
+forces a reconnect when a connected session stays silent too long.
 """
 
 from __future__ import annotations
@@ -14,68 +22,61 @@ import logging
 import queue
 import threading
 import time
-from collections import Counter
-from dataclasses import dataclass, field
-from typing import Callable, Sequence
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
+from dataclasses import dataclass
+from typing import Callable, Mapping
 
 from ingest.mqtt.config import CollectorConfig, MqttSettings
 from ingest.mqtt.deadletters import DeadLetterStore
+from ingest.mqtt.delivery import Delivery, Stats
+from ingest.mqtt.logfmt import event
+from ingest.mqtt.metrics import CollectorMetrics
 from ingest.mqtt.pipeline import Pipeline
-from iotorino.errors import Rejected, TransientError
+from ingest.mqtt.session import MqttSession, SessionSettings
+from ingest.mqtt.spool import Spool, SpooledMessage
+from iotorino.errors import Rejected
+from iotorino.lineprotocol import encode_batch
 from iotorino.reading import Reading
-from iotorino.store import PointsRejected, Writer
+from iotorino.store import Writer
 
 log = logging.getLogger(__name__)
 
-BACKOFF_FIRST_S = 0.5
-BACKOFF_MAX_S = 30.0
+__all__ = ["Collector", "Pending", "Stats", "make_session", "device_label"]
+
+# Tags that describe a device rather than name it; left out of its metrics label.
+_NOT_DEVICE_TAGS = frozenset({"district", "time_source"})
 
 
-@dataclass
+@dataclass(slots=True)
 class Pending:
-    """A received message waiting for its readings to be stored before it is acknowledged."""
+    """A received message waiting to become durable before it is acknowledged."""
 
     mid: int
     generation: int  # connection it arrived on; acks never cross a reconnect
-    topic: str
-    payload: bytes
-    readings: list[Reading]
+    readings: int  # how many readings it carries (for batch sizes)
+    message: SpooledMessage | None  # accepted: its line protocol and identity
+    rejection: tuple[str, bytes, Rejected, int] | None  # rejected: topic, payload, why, received_ns
 
 
-@dataclass
-class Stats:
-    """Counters for the operator (and the demo's summary)."""
-
-    received: int = 0
-    stored_readings: int = 0
-    stored_messages: int = 0
-    rejected: Counter = field(default_factory=Counter)
-    reconnects: int = 0
-    write_retries: int = 0
+def device_label(tags: Mapping[str, str]) -> str:
+    """The device a reading's tags name, e.g. `TO-SU-0001` or `S01/R12` (for metrics)."""
+    return "/".join(v for k, v in tags.items() if k not in _NOT_DEVICE_TAGS)
 
 
-def make_client(settings: MqttSettings) -> mqtt.Client:
-    """A paho client for a persistent MQTT v5 session with manual acknowledgement."""
-    client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2,
-        client_id=settings.client_id,
-        protocol=mqtt.MQTTv5,
-        manual_ack=True,
-    )
-    if settings.username:
-        client.username_pw_set(settings.username, settings.password)
-    if settings.tls:
-        client.tls_set(ca_certs=settings.ca_file or None)
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
-    return client
+def accepted_message(topic: str, payload: bytes, readings: list[Reading], received_ns: int) -> SpooledMessage:
+    """An accepted message as the spool and the writers take it."""
+    return SpooledMessage(topic, payload, encode_batch(readings), received_ns,
+                          max(r.time_ns for r in readings), device_label(readings[0].tags))
+
+
+def make_session(settings: MqttSettings, filters: list[str]) -> MqttSession:
+    """A persistent MQTT v5 session (QoS 1, manual acknowledgement) for `filters`."""
+    return MqttSession(SessionSettings(
+        settings.host, settings.port, settings.client_id, settings.keepalive_s, settings.session_expiry_s,
+        settings.receive_maximum, settings.username, settings.password, settings.tls, settings.ca_file), filters)
 
 
 class Collector:
-    """Receives on paho's network thread, writes and acknowledges on a writer thread."""
+    """Receives on the session's network thread, makes durable and acknowledges on the writer thread."""
 
     def __init__(
         self,
@@ -83,155 +84,166 @@ class Collector:
         pipeline: Pipeline,
         writer: Writer,
         deadletters: DeadLetterStore,
-        client_factory: Callable[[MqttSettings], mqtt.Client] = make_client,
+        session_factory: Callable[[MqttSettings, list[str]], MqttSession] = make_session,
         clock: Callable[[], int] = time.time_ns,
+        spool: Spool | None = None,
+        metrics: CollectorMetrics | None = None,
     ) -> None:
         self.config = config
         self.pipeline = pipeline
-        self.writer = writer
-        self.deadletters = deadletters
         self.clock = clock
         self.stats = Stats()
-        self._pending: queue.Queue[Pending] = queue.Queue()
-        self._generation = 0
-        self._stop = threading.Event()
+        self.metrics = metrics or CollectorMetrics()
+        self.spool = spool or Spool(config.spool.path, config.spool.max_messages, config.spool.max_bytes)
+        self.delivery = Delivery(writer, self.spool, deadletters, self.metrics, self.stats,
+                                 config.batch.max_readings, clock)
+        self._pending: queue.SimpleQueue[list[Pending]] = queue.SimpleQueue()
+        self._stopping = threading.Event()  # no new messages are taken
+        self._stop = threading.Event()  # the writer queue is flushed: other threads end
+        self._last_activity = time.monotonic()
+        self._busy = False  # the writer holds a batch
         self.connected = threading.Event()
         self.subscribed = threading.Event()
-        self.client = client_factory(config.mqtt)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-        self.client.on_subscribe = self._on_subscribe
+        prefix = f"$share/{config.mqtt.share_group}/" if config.mqtt.share_group else ""
+        self.session = session_factory(config.mqtt, [prefix + route.topic for route in pipeline.routes])
+        self.session.on_connect = self._on_connect
+        self.session.on_disconnect = self._on_disconnect
+        self.session.on_messages = self._on_messages
+        self.session.on_subscribed = self._on_subscribed
 
-    # -- broker side (paho's network thread) ---------------------------------
+    # -- broker side (the session's network thread) ----------------------------
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
-        if reason_code.is_failure:
-            log.error("broker refused the connection: %s", reason_code)
-            return
-        self._generation += 1
-        log.info("connected to %s:%s (session present: %s); subscribing",
-                 self.config.mqtt.host, self.config.mqtt.port, flags.session_present)
-        prefix = f"$share/{self.config.mqtt.share_group}/" if self.config.mqtt.share_group else ""
-        client.subscribe([(prefix + route.topic, 1) for route in self.pipeline.routes])
+    def _on_connect(self, session_present: bool) -> None:
+        self._last_activity = time.monotonic()
+        log.info(event("connected", host=self.config.mqtt.host, port=self.config.mqtt.port,
+                       session_present=session_present))
         self.connected.set()
+        self.metrics.connected.set(1)
 
-    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
-        failed = [str(code) for code in reason_codes if code.is_failure]
-        if failed:
-            log.error("subscription refused by the broker: %s", ", ".join(failed))
+    def _on_subscribed(self, failures: list[str]) -> None:
+        if failures:
+            log.error(event("subscribe_refused", reasons=",".join(failures)))
         else:
-            log.info("subscribed to %s", ", ".join(route.topic for route in self.pipeline.routes))
+            log.info(event("subscribed", topics=",".join(self.session.filters)))
             self.subscribed.set()
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+    def _on_disconnect(self, reason: str) -> None:
         self.connected.clear()
         self.subscribed.clear()
-        if not self._stop.is_set():
+        self.metrics.connected.set(0)
+        if not self._stopping.is_set():
             self.stats.reconnects += 1
-            log.warning("disconnected from the broker (%s); paho reconnects", reason_code)
+            self.metrics.reconnects.inc()
+            log.warning(event("disconnected", reason=reason, action="reconnecting"))
 
-    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
-        self.stats.received += 1
+    def _on_messages(self, generation: int, messages: list[tuple[int, str, bytes]]) -> None:
+        if self._stopping.is_set():
+            return  # not acknowledged: the broker redelivers them to the next session
         received_ns = self.clock()
-        try:
-            readings = self.pipeline.process(message.topic, message.payload, received_ns)
-        except Rejected as rejection:
-            self._reject(message.topic, message.payload, rejection, received_ns)
-            readings = []
-        except Exception as exc:  # a decoder bug must not stop the stream
-            log.exception("decoder failed on a message of topic %s", message.topic)
-            self._reject(message.topic, message.payload, Rejected("internal", f"decoder error: {exc!r}"), received_ns)
-            readings = []
-        self._pending.put(Pending(message.mid, self._generation, message.topic, message.payload, readings))
-
-    def _reject(self, topic: str, payload: bytes, rejection: Rejected, received_ns: int) -> None:
-        self.deadletters.add(topic, payload, rejection, received_ns)
-        self.stats.rejected[rejection.reason] += 1
-        log.warning("rejected message on %s: %s", topic, rejection.describe())
+        self._last_activity = time.monotonic()
+        process = self.pipeline.process
+        batch = []
+        for mid, topic, payload in messages:
+            try:
+                readings = process(topic, payload, received_ns)
+            except Rejected as rejection:
+                batch.append(Pending(mid, generation, 0, None, (topic, payload, rejection, received_ns)))
+                continue
+            except Exception as exc:  # a decoder bug must not stop the stream
+                log.exception(event("decoder_failed", topic=topic))
+                rejection = Rejected("internal", f"decoder error: {exc!r}")
+                batch.append(Pending(mid, generation, 0, None, (topic, payload, rejection, received_ns)))
+                continue
+            accepted = accepted_message(topic, payload, readings, received_ns) if readings else None
+            batch.append(Pending(mid, generation, len(readings), accepted, None))
+        self._pending.put(batch)
 
     # -- store side (writer thread) -------------------------------------------
 
     def _writer_loop(self) -> None:
         batch_max, delay = self.config.batch.max_readings, self.config.batch.max_delay_s
-        while not (self._stop.is_set() and self._pending.empty()):
+        while not (self._stopping.is_set() and self._pending.empty()):
             try:
-                first = self._pending.get(timeout=0.1)
+                batch = self._pending.get(timeout=0.1)
             except queue.Empty:
                 continue
-            batch, count = [first], len(first.readings)
+            count = sum(p.readings for p in batch)
             deadline = time.monotonic() + delay
             while count < batch_max:
                 try:
-                    item = self._pending.get(timeout=max(0.0, deadline - time.monotonic()))
+                    more = self._pending.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
-                batch.append(item)
-                count += len(item.readings)
-            if self._store(batch):
-                self._ack(batch)
-
-    def _store(self, batch: list[Pending]) -> bool:
-        """Write the batch's readings, retrying transient failures; False if stopped before success."""
-        backoff = BACKOFF_FIRST_S
-        while True:
+                batch.extend(more)
+                count += sum(p.readings for p in more)
+            self.stats.received += len(batch)
+            self.metrics.received.inc(len(batch))
+            self.metrics.last_message.set(time.time())
+            self._busy = True
             try:
-                self._write_or_split(batch)
-                return True
-            except TransientError as exc:
-                if self._stop.is_set():
-                    log.warning("stopping with %d messages unwritten; the broker will redeliver them", len(batch))
-                    return False
-                self.stats.write_retries += 1
-                wait = getattr(exc, "retry_after_s", None) or backoff
-                log.warning("store unavailable (%s); retrying in %.1f s", exc, wait)
-                self._stop.wait(wait)
-                backoff = min(backoff * 2, BACKOFF_MAX_S)
+                if not self._make_durable(batch):
+                    return
+            except Exception:  # never a silent stall: drop the connection, the broker redelivers
+                log.exception(event("writer_failed", messages=len(batch), action="reconnecting for redelivery"))
+                self.session.reconnect()
+            finally:
+                self._busy = False
 
-    def _write_or_split(self, batch: Sequence[Pending]) -> None:
-        readings = [r for p in batch for r in p.readings]
-        if not readings:
-            return
-        try:
-            self.writer.write(readings)
-        except PointsRejected as exc:
-            if len(batch) == 1:
-                self._reject(batch[0].topic, batch[0].payload,
-                             Rejected("store_rejected", exc.detail), self.clock())
-                return
-            # Find the bad message by halving; rewriting good points is an overwrite.
-            middle = len(batch) // 2
-            self._write_or_split(batch[:middle])
-            self._write_or_split(batch[middle:])
-            return
-        self.stats.stored_readings += len(readings)
-        self.stats.stored_messages += sum(1 for p in batch if p.readings)
+    def _make_durable(self, batch: list[Pending]) -> bool:
+        """Dead letters, store or spool, then acknowledge; False when stopped with the spool full."""
+        self.delivery.reject([p.rejection for p in batch if p.rejection])
+        if not self.delivery.make_durable([p.message for p in batch if p.message], self._stopping):
+            log.warning(event("stopping_unacknowledged", messages=len(batch), action="the broker redelivers them"))
+            return False
+        self._ack(batch)
+        return True
 
     def _ack(self, batch: list[Pending]) -> None:
-        for item in batch:
-            if item.generation == self._generation:
-                self.client.ack(item.mid, 1)
+        generation = self.session.generation
+        self.session.ack(generation, [p.mid for p in batch if p.generation == generation])
+
+    # -- watchdog ------------------------------------------------------------------
+
+    def _watchdog_loop(self) -> None:
+        silence_s = self.config.mqtt.silence_timeout_s
+        while not self._stop.wait(min(5.0, silence_s / 4)):
+            silent_for = time.monotonic() - self._last_activity
+            # Silence is expected while we hold unacknowledged messages (a full spool).
+            idle = not self._busy and self._pending.empty()
+            if self.connected.is_set() and idle and silent_for > silence_s:
+                log.warning(event("watchdog_reconnect", silent_s=round(silent_for),
+                                  action="no message while connected; reconnecting"))
+                self.metrics.watchdog.inc()
+                self._last_activity = time.monotonic()
+                self.session.reconnect()
 
     # -- lifecycle -------------------------------------------------------------
 
     def start(self) -> None:
-        """Connect (persistent session) and start the network and writer threads."""
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = self.config.mqtt.session_expiry_s
-        properties.ReceiveMaximum = self.config.mqtt.receive_maximum
-        self.client.connect_async(self.config.mqtt.host, self.config.mqtt.port,
-                                  keepalive=self.config.mqtt.keepalive_s, clean_start=False,
-                                  properties=properties)
-        self._writer = threading.Thread(target=self._writer_loop, name="iotorino-writer", daemon=True)
-        self._writer.start()
-        self.client.loop_start()
+        """Connect (persistent session) and start the network, writer, drainer and watchdog threads."""
+        depth = self.spool.depth
+        if depth[0]:
+            log.info(event("spool_replay", spool_messages=depth[0], spool_bytes=depth[1]))
+        self._threads = [threading.Thread(target=self._writer_loop, name="iotorino-writer", daemon=True),
+                         threading.Thread(target=self.delivery.drain_forever, args=(self._stop,),
+                                          name="iotorino-drainer", daemon=True)]
+        if self.config.mqtt.silence_timeout_s:
+            self._threads.append(threading.Thread(target=self._watchdog_loop, name="iotorino-watchdog",
+                                                  daemon=True))
+        for thread in self._threads:
+            thread.start()
+        self.session.start()
 
     def stop(self) -> None:
-        """Stop receiving, store and acknowledge what is pending, disconnect."""
+        """Stop taking messages, make the queued ones durable and acknowledge them, disconnect."""
+        self._stopping.set()
+        self._threads[0].join(timeout=60)
         self._stop.set()
-        self._writer.join(timeout=60)
-        self.client.disconnect()
-        self.client.loop_stop()
+        for thread in self._threads[1:]:
+            thread.join(timeout=60)
+        self.session.stop()
+        log.info(event("stopped", received=self.stats.received, stored=self.stats.stored_messages,
+                       rejected=sum(self.stats.rejected.values()), spool_messages=len(self.spool)))
 
     def run_until(self, stop: threading.Event) -> None:
         """Run until `stop` is set (by a signal handler or a test)."""

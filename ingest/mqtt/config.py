@@ -17,6 +17,7 @@ from ingest.mqtt.pipeline import Limits, Route
 from iotorino import paths
 from iotorino.errors import ConfigError
 from iotorino.store.influx_v1 import InfluxV1Settings
+from iotorino.store.influx_v2 import InfluxV2Settings
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class MqttSettings:
     ca_file: str = ""
     # Empty: subscribe directly. Otherwise subscribe as $share/<share_group>/<topic>.
     share_group: str = ""
+    # Seconds connected without any message before the watchdog forces a reconnect; 0 = off.
+    silence_timeout_s: int = 300
 
 
 @dataclass(frozen=True)
@@ -49,15 +52,35 @@ class BatchSettings:
 
 
 @dataclass(frozen=True)
+class SpoolSettings:
+    """The on-disk spool that takes batches while InfluxDB is down or slow."""
+
+    path: Path
+    # Bounds; when either is reached the collector stops acknowledging (the broker keeps the rest).
+    max_messages: int = 1_000_000
+    max_bytes: int = 1 << 30  # payload + line protocol, bytes
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """The Prometheus endpoint."""
+
+    # "host:port" to serve /metrics on; empty = no endpoint.
+    listen: str = ""
+
+
+@dataclass(frozen=True)
 class CollectorConfig:
     """Everything `iotorino collect mqtt` needs."""
 
     mqtt: MqttSettings
     routes: list[Route]
-    influx: InfluxV1Settings
+    influx: InfluxV1Settings | InfluxV2Settings
     batch: BatchSettings
     limits: Limits
     deadletters_path: Path
+    spool: SpoolSettings
+    metrics: MetricsSettings = MetricsSettings()
 
 
 def load(path: Path) -> CollectorConfig:
@@ -73,7 +96,7 @@ def load(path: Path) -> CollectorConfig:
 
 def from_dict(raw: dict[str, Any]) -> CollectorConfig:
     """Build a config from parsed TOML."""
-    _only(raw, "", {"mqtt", "subscriptions", "influxdb", "batch", "limits", "deadletters"})
+    _only(raw, "", {"mqtt", "subscriptions", "influxdb", "batch", "limits", "deadletters", "spool", "metrics"})
     m = _table(raw, "mqtt")
     _only(m, "mqtt.", {f for f in MqttSettings.__dataclass_fields__ if f != "password"} | {"password_env"})
     mqtt = MqttSettings(
@@ -88,6 +111,7 @@ def from_dict(raw: dict[str, Any]) -> CollectorConfig:
         tls=_get(m, "mqtt.tls", bool, False),
         ca_file=_get(m, "mqtt.ca_file", str, ""),
         share_group=_get(m, "mqtt.share_group", str, ""),
+        silence_timeout_s=_non_negative(m, "mqtt.silence_timeout_s", 300),
     )
     if not mqtt.client_id:
         raise ConfigError("mqtt.client_id", "must not be empty: a persistent session needs a fixed client id")
@@ -110,20 +134,7 @@ def from_dict(raw: dict[str, Any]) -> CollectorConfig:
             raise ConfigError(key + ".topic", f"invalid topic filter {topic!r}", "an MQTT filter; # only at the end")
         routes.append(Route(topic, fmt))
 
-    i = _table(raw, "influxdb")
-    _only(i, "influxdb.", {"url", "database", "retention_policy", "username", "password_env", "timeout_s", "gzip"})
-    influx = InfluxV1Settings(
-        url=_get(i, "influxdb.url", str, "http://127.0.0.1:8086"),
-        database=_get(i, "influxdb.database", str, "iotorino"),
-        retention_policy=_get(i, "influxdb.retention_policy", str, ""),
-        username=_get(i, "influxdb.username", str, ""),
-        password=_secret(i, "influxdb.password_env"),
-        timeout_s=float(_positive(i, "influxdb.timeout_s", 10)),
-        gzip=_get(i, "influxdb.gzip", bool, True),
-    )
-    if not influx.url.startswith(("http://", "https://")):
-        raise ConfigError("influxdb.url", f"not an HTTP URL: {influx.url!r}", "http://host:port or https://...")
-
+    influx = _influx(_table(raw, "influxdb"))
     b = _table(raw, "batch")
     _only(b, "batch.", {"max_readings", "max_delay_s"})
     batch = BatchSettings(
@@ -140,7 +151,53 @@ def from_dict(raw: dict[str, Any]) -> CollectorConfig:
     d = _table(raw, "deadletters")
     _only(d, "deadletters.", {"path"})
     deadletters = Path(_get(d, "deadletters.path", str, str(paths.VAR / "collector" / "deadletters.sqlite")))
-    return CollectorConfig(mqtt, routes, influx, batch, limits, deadletters)
+    sp = _table(raw, "spool")
+    _only(sp, "spool.", {"path", "max_messages", "max_bytes"})
+    spool = SpoolSettings(
+        # Next to the dead letters unless said otherwise.
+        path=Path(_get(sp, "spool.path", str, str(deadletters.parent / "spool.sqlite"))),
+        max_messages=_positive(sp, "spool.max_messages", 1_000_000),
+        max_bytes=_positive(sp, "spool.max_bytes", 1 << 30),
+    )
+    met = _table(raw, "metrics")
+    _only(met, "metrics.", {"listen"})
+    listen = _get(met, "metrics.listen", str, "")
+    if listen and not listen.rpartition(":")[2].isdigit():
+        raise ConfigError("metrics.listen", f"invalid address {listen!r}", 'host:port, e.g. "127.0.0.1:9464"')
+    return CollectorConfig(mqtt, routes, influx, batch, limits, deadletters, spool, MetricsSettings(listen))
+
+
+def _influx(i: dict) -> InfluxV1Settings | InfluxV2Settings:
+    """The [influxdb] table: v1 (database, user/password) or v2 (org, bucket, token)."""
+    api = _get(i, "influxdb.api", str, "v1")
+    common = {"api", "url", "timeout_s", "gzip"}
+    url = _get(i, "influxdb.url", str, "http://127.0.0.1:8086")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError("influxdb.url", f"not an HTTP URL: {url!r}", "http://host:port or https://...")
+    timeout_s = float(_positive(i, "influxdb.timeout_s", 10))
+    gzip = _get(i, "influxdb.gzip", bool, True)
+    if api == "v1":
+        _only(i, "influxdb.", common | {"database", "retention_policy", "username", "password_env"})
+        return InfluxV1Settings(
+            url=url,
+            database=_get(i, "influxdb.database", str, "iotorino"),
+            retention_policy=_get(i, "influxdb.retention_policy", str, ""),
+            username=_get(i, "influxdb.username", str, ""),
+            password=_secret(i, "influxdb.password_env"),
+            timeout_s=timeout_s,
+            gzip=gzip,
+        )
+    if api == "v2":
+        _only(i, "influxdb.", common | {"org", "bucket", "token_env"})
+        return InfluxV2Settings(
+            url=url,
+            org=_get(i, "influxdb.org", str, None),
+            bucket=_get(i, "influxdb.bucket", str, None),
+            token=_secret(i, "influxdb.token_env"),
+            timeout_s=timeout_s,
+            gzip=gzip,
+        )
+    raise ConfigError("influxdb.api", f"unknown API {api!r}", "v1, v2")
 
 
 def _table(raw: dict, key: str) -> dict:
@@ -173,6 +230,13 @@ def _positive(table: dict, key: str, default: int, high: int | None = None) -> i
     value = table.get(name, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 or (high and value > high):
         raise ConfigError(key, f"invalid value {value!r}", f"a number > 0{f' and <= {high}' if high else ''}")
+    return value
+
+
+def _non_negative(table: dict, key: str, default: int) -> int:
+    value = table.get(key.rsplit(".", 1)[-1], default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(key, f"invalid value {value!r}", "an integer >= 0 (0 = off)")
     return value
 
 

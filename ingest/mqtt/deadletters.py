@@ -6,12 +6,13 @@ acknowledged to the broker, so a rejection never loses the original bytes.
 
 from __future__ import annotations
 
-import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
+from ingest.mqtt.sqlitefile import open_durable, transaction
 from iotorino.errors import Rejected
 
 _SCHEMA = """
@@ -27,6 +28,14 @@ CREATE TABLE IF NOT EXISTS deadletters (
 );
 CREATE INDEX IF NOT EXISTS deadletters_reason ON deadletters (reason);
 """
+
+
+_INSERT = "INSERT INTO deadletters (received_ns, topic, payload, reason, detail, field) VALUES (?, ?, ?, ?, ?, ?)"
+
+
+def _row(topic: str, payload: bytes, rejection: Rejected, received_ns: int | None) -> tuple:
+    return (received_ns or time.time_ns(), topic, bytes(payload), rejection.reason, rejection.describe(),
+            rejection.field)
 
 
 @dataclass(frozen=True)
@@ -47,22 +56,23 @@ class DeadLetterStore:
     """Append-mostly store of rejected messages."""
 
     def __init__(self, path: Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self.path = Path(path)
+        self._lock = threading.Lock()  # the collector's writer and drainer threads share the connection
+        self._db = open_durable(self.path, _SCHEMA)
 
     def add(self, topic: str, payload: bytes, rejection: Rejected, received_ns: int | None = None) -> int:
         """Store one rejected message durably; returns its id."""
-        cursor = self._db.execute(
-            "INSERT INTO deadletters (received_ns, topic, payload, reason, detail, field) VALUES (?, ?, ?, ?, ?, ?)",
-            (received_ns or time.time_ns(), topic, bytes(payload), rejection.reason, rejection.describe(),
-             rejection.field),
-        )
-        return cursor.lastrowid
+        with self._lock:
+            cursor = self._db.execute(_INSERT, _row(topic, payload, rejection, received_ns))
+            return cursor.lastrowid
+
+    def add_many(self, letters: Sequence[tuple[str, bytes, Rejected, int]]) -> None:
+        """Store (topic, payload, rejection, received_ns) tuples durably, in one transaction."""
+        if not letters:
+            return
+        with self._lock:
+            with transaction(self._db):
+                self._db.executemany(_INSERT, [_row(*letter) for letter in letters])
 
     def list(self, reason: str | None = None, include_replayed: bool = False) -> Iterator[DeadLetter]:
         """Dead letters, oldest first, optionally only those of one reason."""
@@ -73,23 +83,28 @@ class DeadLetterStore:
             args.append(reason)
         if not include_replayed:
             query += " AND replayed_ns IS NULL"
-        for row in self._db.execute(query + " ORDER BY id", args):
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY id", args).fetchall()
+        for row in rows:
             yield DeadLetter(*row)
 
     def get(self, letter_id: int) -> DeadLetter | None:
         """One dead letter by id."""
-        row = self._db.execute("SELECT * FROM deadletters WHERE id = ?", (letter_id,)).fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT * FROM deadletters WHERE id = ?", (letter_id,)).fetchone()
         return DeadLetter(*row) if row else None
 
     def mark_replayed(self, letter_id: int) -> None:
         """Record that a replay stored this message."""
-        self._db.execute("UPDATE deadletters SET replayed_ns = ? WHERE id = ?", (time.time_ns(), letter_id))
+        with self._lock:
+            self._db.execute("UPDATE deadletters SET replayed_ns = ? WHERE id = ?", (time.time_ns(), letter_id))
 
     def count_by_reason(self) -> dict[str, int]:
         """Not-yet-replayed dead letters per reason."""
-        rows = self._db.execute(
-            "SELECT reason, count(*) FROM deadletters WHERE replayed_ns IS NULL GROUP BY reason ORDER BY reason")
-        return dict(rows.fetchall())
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT reason, count(*) FROM deadletters WHERE replayed_ns IS NULL GROUP BY reason ORDER BY reason")
+            return dict(rows.fetchall())
 
     def close(self) -> None:
         """Close the database."""

@@ -1,6 +1,7 @@
 """Writers that put readings into the time-series store, all with one interface.
 
-A writer has `write(readings)`, raising `TransientError` when trying again may
+A writer has `write(readings)` and `write_lines(body)` (line protocol, as
+the collector's spool keeps it), raising `TransientError` when trying again may
 help and `PermanentError` (or `PointsRejected`) when it will not.
 """
 
@@ -17,6 +18,9 @@ class Writer(Protocol):
 
     def write(self, readings: Sequence[Reading]) -> None:
         """Store `readings`; return only once the store has accepted them."""
+
+    def write_lines(self, body: bytes) -> None:
+        """Store newline-separated line protocol; return only once the store has accepted it."""
 
     def close(self) -> None:
         """Release connections."""

@@ -1,0 +1,18 @@
+"""Structured log lines: `event=NAME key=value ...` (logfmt), easy to grep and to parse.
+
+Callers pass only what an operator may see: never secrets, and payloads only
+of rejected messages (which the dead letters keep anyway).
+"""
+
+from __future__ import annotations
+
+
+def event(name: str, **fields: object) -> str:
+    """`event=name k=v ...`; values with spaces, quotes or `=` are double-quoted."""
+    parts = [f"event={name}"]
+    for key, value in fields.items():
+        text = str(value)
+        if not text or any(c in text for c in ' "=\n'):
+            text = '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        parts.append(f"{key}={text}")
+    return " ".join(parts)

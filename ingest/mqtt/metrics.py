@@ -1,0 +1,78 @@
+"""Operator metrics of the MQTT collector, served on a Prometheus endpoint (`[metrics] listen`).
+
+Each collector has its own registry, so several collectors in one process
+(tests, the scale-out demo) do not share counters. Counters are updated once
+per batch, not once per message, to keep the receive path cheap.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from ingest.mqtt.spool import SpooledMessage
+
+# Seconds. Write latency is a local HTTP call; end-to-end delay spans a backlog drain.
+_WRITE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+_DELAY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400)
+
+
+class CollectorMetrics:
+    """The collector's counters, gauges and histograms (names prefixed `iotorino_`)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.received = Counter("iotorino_messages_received", "MQTT messages received", registry=r)
+        self.stored = Counter("iotorino_messages_stored", "Messages whose readings InfluxDB accepted", registry=r)
+        self.readings = Counter("iotorino_readings_stored", "Readings (points) InfluxDB accepted", registry=r)
+        self.rejected = Counter("iotorino_messages_rejected", "Messages sent to the dead letters, by reason",
+                                ["reason"], registry=r)
+        self.spooled = Counter("iotorino_messages_spooled", "Messages committed to the on-disk spool", registry=r)
+        self.spool_messages = Gauge("iotorino_spool_messages", "Messages waiting in the spool", registry=r)
+        self.spool_bytes = Gauge("iotorino_spool_bytes", "Bytes (payload + line protocol) in the spool", registry=r)
+        self.spool_full = Gauge("iotorino_spool_full", "1 while the spool is full and acknowledgements stop",
+                                registry=r)
+        self.store_healthy = Gauge("iotorino_store_healthy", "1 while the last write to InfluxDB succeeded",
+                                   registry=r)
+        self.write_errors = Counter("iotorino_store_write_errors", "Failed writes to InfluxDB, by kind",
+                                    ["kind"], registry=r)
+        self.write_seconds = Histogram("iotorino_store_write_seconds", "Duration of successful writes to InfluxDB",
+                                       buckets=_WRITE_BUCKETS, registry=r)
+        self.delay = Histogram("iotorino_end_to_end_delay_seconds", "Device time to stored in InfluxDB",
+                               buckets=_DELAY_BUCKETS, registry=r)
+        self.connected = Gauge("iotorino_mqtt_connected", "1 while connected to the broker", registry=r)
+        self.reconnects = Counter("iotorino_mqtt_reconnects", "Connections lost (paho reconnects)", registry=r)
+        self.watchdog = Counter("iotorino_mqtt_watchdog_reconnects",
+                                "Reconnects forced because a connected session was silent", registry=r)
+        self.last_message = Gauge("iotorino_last_message_timestamp_seconds", "When the last message arrived",
+                                  registry=r)
+        self.last_seen = Gauge("iotorino_device_last_seen_timestamp_seconds",
+                               "Collector time of the last stored reading, by device", ["device"], registry=r)
+        self.store_healthy.set(1)
+
+    def serve(self, listen: str) -> None:
+        """Serve /metrics on `listen` ("host:port") from a daemon thread."""
+        host, _, port = listen.rpartition(":")
+        start_http_server(int(port), addr=host or "127.0.0.1", registry=self.registry)
+
+    def record_stored(self, messages: Sequence[SpooledMessage], readings: int) -> None:
+        """Count stored messages, their end-to-end delay and each device's last-seen time."""
+        now_ns = time.time_ns()
+        self.stored.inc(len(messages))
+        self.readings.inc(readings)
+        last: dict[str, int] = {}
+        for message in messages:
+            self.delay.observe(max(0, now_ns - message.time_ns) / 1e9)
+            last[message.device] = message.received_ns
+        for device, received_ns in last.items():
+            self.last_seen.labels(device).set(received_ns / 1e9)
+
+    def record_spool(self, depth: tuple[int, int], full: bool | None = None) -> None:
+        """Spool depth (messages, bytes), and whether it is full when known."""
+        self.spool_messages.set(depth[0])
+        self.spool_bytes.set(depth[1])
+        if full is not None:
+            self.spool_full.set(1 if full else 0)

@@ -1,0 +1,47 @@
+"""MQTT v5 packet encoding and parsing of the collector's session (pure, no broker)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.mqtt import packets
+
+# PUBLISH QoS 1, topic "a/b", packet id 7, no properties, payload b"hi" (as mosquitto sends it).
+PUBLISH_QOS1 = bytes([0x32, 2 + 3 + 2 + 1 + 2]) + b"\x00\x03a/b" + b"\x00\x07" + b"\x00" + b"hi"
+# PUBLISH QoS 0 with one property (payload format indicator = 1).
+PUBLISH_QOS0_PROPS = bytes([0x30, 2 + 1 + 3 + 1]) + b"\x00\x01t" + b"\x02\x01\x01" + b"x"
+SUBACK_ONE_REFUSED = bytes([0x90, 5]) + b"\x00\x01" + b"\x00" + b"\x01\x87"
+
+
+def test_publishes_are_split_and_a_partial_packet_waits_for_more():
+    big_payload = b"p" * 300  # remaining length needs two bytes
+    big = bytes([0x32]) + packets._varint(2 + 3 + 2 + 1 + 300) + b"\x00\x03a/c\x00\x08\x00" + big_payload
+    stream = bytearray(PUBLISH_QOS1 + PUBLISH_QOS0_PROPS + big + SUBACK_ONE_REFUSED)
+    cut = len(stream) - 3
+    messages, consumed, others = packets.split_publishes(stream[:cut])
+    assert messages == [(7, "a/b", b"hi"), (0, "t", b"x"), (8, "a/c", big_payload)] and others == []
+    assert consumed == len(PUBLISH_QOS1 + PUBLISH_QOS0_PROPS + big)
+    messages, consumed, others = packets.split_publishes(stream[consumed:])
+    assert messages == [] and others == [(packets.SUBACK, SUBACK_ONE_REFUSED[2:])]
+    assert packets.parse_suback_failures(others[0][1]) == ["0x87"]
+
+
+def test_qos2_is_a_protocol_error():
+    with pytest.raises(packets.ProtocolError):
+        packets.split_publishes(bytearray(bytes([0x34]) + PUBLISH_QOS1[1:]))
+
+
+def test_connect_asks_for_a_persistent_session():
+    packet = packets.connect("collector-1", 30, 604800, 1000, "user", "pw")
+    kind, flags, body, consumed = packets.read_one(bytearray(packet))
+    assert kind == 1 and consumed == len(packet)
+    assert body[:7] == b"\x00\x04MQTT\x05" and body[7] == 0xC0  # user + password, clean start off
+    assert b"\x11\x00\x09\x3a\x80" in body and b"\x21\x03\xe8" in body  # session expiry, receive maximum
+    assert body.endswith(b"\x00\x0bcollector-1\x00\x04user\x00\x02pw")
+
+
+def test_connack_and_pubacks():
+    assert packets.parse_connack(b"\x01\x00\x03\x13\x00\x3c") == (True, 0, 60)  # server keep alive 60 s
+    assert packets.parse_connack(b"\x00\x87\x00") == (False, 0x87, 0)
+    assert packets.pubacks([1, 258]) == b"\x40\x02\x00\x01\x40\x02\x01\x02"
+    assert packets.read_one(bytearray(b"\x30")) is None
