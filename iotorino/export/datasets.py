@@ -163,7 +163,6 @@ def registry() -> dict[str, Dataset]:
         _energy(),
         _classroom(),
         _quality(),
+        _beacons(),
     ]
-    if {"beacon_sighting", "beacon_status"} <= set(catalogue_mod.default().measurements):
-        datasets.append(_beacons())  # once the BLE collector's measurements are in the catalogue
     return {d.name: d for d in datasets}

@@ -12,13 +12,7 @@ from iotorino.export import run_export
 from iotorino.reading import Reading
 from tests.export.helpers import ns, utc
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        "beacon_sighting" not in catalogue.default().measurements,
-        reason="the BLE measurements are not in schemas/catalogue.yaml yet",
-    ),
-]
+pytestmark = pytest.mark.integration
 
 
 def sighting(beacon: str, gateway: str, t, sightings: int, battery_mv: int | None = None) -> Reading:
