@@ -33,6 +33,20 @@ READ_CHUNK = 256 * 1024  # bytes per recv
 RECONNECT_FIRST_S, RECONNECT_MAX_S = 1.0, 30.0
 
 
+# The CONNACK refusals an operator meets in practice (MQTT v5, section 3.2.2.2).
+CONNACK_REASONS = {
+    0x84: "unsupported protocol version",
+    0x85: "client id not valid",
+    0x86: "bad user name or password",
+    0x87: "not authorized: check mqtt.username and the password variable",
+    0x88: "server unavailable",
+    0x89: "server busy",
+    0x8A: "banned",
+    0x8C: "bad authentication method",
+    0x97: "quota exceeded",
+}
+
+
 @dataclass(frozen=True)
 class SessionSettings:
     """What the broker connection needs (see ingest.mqtt.config.MqttSettings for each key)."""
@@ -142,7 +156,8 @@ class MqttSession:
             raise packets.ProtocolError(f"expected CONNACK, got packet type {kind}")
         session_present, code, keepalive = packets.parse_connack(body)
         if code >= 0x80:
-            raise ConnectionRefusedError(f"broker refused the connection: reason code 0x{code:02x}")
+            meaning = CONNACK_REASONS.get(code, "see the MQTT v5 CONNACK reason codes")
+            raise ConnectionRefusedError(f"broker refused the connection: reason code 0x{code:02x} ({meaning})")
         self._keepalive = keepalive or s.keepalive_s
         self.generation += 1
         self.on_connect(session_present)

@@ -1,0 +1,75 @@
+"""The collector's own MQTT session over TLS with a password, as in production, on a real broker."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import paho.mqtt.publish as publish
+import pytest
+
+from ingest.mqtt import config as collector_config
+from ingest.mqtt.app import build_pipeline
+from ingest.mqtt.collector import Collector
+from ingest.mqtt.deadletters import DeadLetterStore
+from iotorino import inventory
+from iotorino.services import Mosquitto
+from tests.tls import make_certificates
+
+T0 = time.time_ns() // 10**9 * 10**9 - 600 * 10**9
+
+
+@pytest.fixture
+def secure_broker(tmp_path):
+    certs = make_certificates(tmp_path)
+    broker = Mosquitto(tmp_path / "broker", tls=(certs["cert"], certs["key"]),
+                       users={"collector": "c0llect", "sensor": "s3nsor"}).start()
+    yield broker, certs
+    broker.stop()
+
+
+def _collector(broker, certs, influx, tmp_path, password_env: str) -> Collector:
+    config = collector_config.from_dict({
+        "mqtt": {"port": broker.port, "client_id": "secure", "tls": True, "ca_file": str(certs["ca"]),
+                 "username": "collector", "password_env": password_env},
+        "subscriptions": [{"topic": "iotorino/v1/#", "format": "native"}],
+        "influxdb": {"url": influx.settings.url, "database": influx.settings.database},
+        "batch": {"max_delay_s": 0.05},
+        "deadletters": {"path": str(tmp_path / "deadletters.sqlite")},
+    })
+    return Collector(config, build_pipeline(config), influx, DeadLetterStore(config.deadletters_path))
+
+
+def test_collector_stores_over_tls_with_password(secure_broker, influx, tmp_path, monkeypatch, caplog):
+    broker, certs = secure_broker
+    monkeypatch.setenv("IOTORINO_TEST_MQTT_PASSWORD", "c0llect")
+    collector = _collector(broker, certs, influx, tmp_path, "IOTORINO_TEST_MQTT_PASSWORD")
+    collector.start()
+    try:
+        assert collector.subscribed.wait(10)
+        unit = next(u for u in inventory.default().street_units.values()
+                    if "air_quality" in inventory.default().profiles[u.profile].measurements)
+        payload = json.dumps({"time": T0 / 1e9, "fields": {"pm25": 7.5}})
+        publish.single(f"iotorino/v1/street/{unit.id}/air_quality", payload, qos=1, hostname="127.0.0.1",
+                       port=broker.port, auth={"username": "sensor", "password": "s3nsor"},
+                       tls={"ca_certs": str(certs["ca"])})
+        deadline = time.monotonic() + 20
+        while not influx.query('SELECT "pm25" FROM "air_quality"'):
+            assert time.monotonic() < deadline, "point not stored"
+            time.sleep(0.05)
+        assert influx.query('SELECT "pm25" FROM "air_quality"')[0]["values"] == [[T0, 7.5]]
+    finally:
+        collector.stop()
+    assert "c0llect" not in caplog.text
+
+
+def test_wrong_password_never_subscribes_and_is_not_logged(secure_broker, influx, tmp_path, monkeypatch, caplog):
+    broker, certs = secure_broker
+    monkeypatch.setenv("IOTORINO_TEST_MQTT_PASSWORD", "wr0ng-secret")
+    collector = _collector(broker, certs, influx, tmp_path, "IOTORINO_TEST_MQTT_PASSWORD")
+    collector.start()
+    try:
+        assert not collector.subscribed.wait(3)
+    finally:
+        collector.stop()
+    assert "wr0ng-secret" not in caplog.text
