@@ -17,6 +17,7 @@ exponential backoff (1 s to 30 s), resubscribe on every connection.
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import ssl
 import threading
@@ -30,6 +31,7 @@ from ingest.mqtt.logfmt import event
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 256 * 1024  # bytes per recv
+IO_TIMEOUT_S = 1.0  # longest a single recv or send may block (seconds)
 RECONNECT_FIRST_S, RECONNECT_MAX_S = 1.0, 30.0
 
 
@@ -80,7 +82,10 @@ class MqttSession:
         self.on_messages: Callable[[int, list[tuple[int, str, bytes]]], None] = lambda generation, batch: None
         self._sock: socket.socket | None = None
         self._last_out = 0.0  # monotonic time of the last packet sent
-        self._send_lock = threading.Lock()
+        # One thread at a time on the socket: acks are sent from the writer thread
+        # while this thread reads, and an SSL object must never be used by two
+        # threads at once. Reads take the lock only once select() says data is there.
+        self._io_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="iotorino-mqtt", daemon=True)
 
@@ -166,14 +171,20 @@ class MqttSession:
     def _read_until_closed(self) -> str:
         sock = self._sock
         assert sock is not None
-        sock.settimeout(max(1.0, self._keepalive / 2))
+        sock.settimeout(IO_TIMEOUT_S)
+        wait = max(1.0, self._keepalive / 2)
         last_in = time.monotonic()
         self._dispatch()  # queued messages may have arrived with the CONNACK
         while not self._stop.is_set():
-            try:
-                chunk = sock.recv(READ_CHUNK)
-            except socket.timeout:
-                chunk = None
+            chunk = None
+            # TLS may hold decrypted bytes that select() cannot see.
+            buffered = isinstance(sock, ssl.SSLSocket) and sock.pending()
+            if buffered or select.select([sock], [], [], wait)[0]:
+                with self._io_lock:
+                    try:
+                        chunk = sock.recv(READ_CHUNK)
+                    except (socket.timeout, ssl.SSLWantReadError):
+                        chunk = None  # a TLS record not complete yet
             now = time.monotonic()
             if now - self._last_out >= self._keepalive / 2:
                 self._send(packets.PINGREQ)  # nothing sent for a while (e.g. no acks): keep the session alive
@@ -214,7 +225,7 @@ class MqttSession:
             self._buffer += chunk
 
     def _send(self, data: bytes) -> None:
-        with self._send_lock:
+        with self._io_lock:
             sock = self._sock
             if sock is None:
                 raise ConnectionError("not connected")

@@ -16,7 +16,8 @@ from iotorino import inventory
 from iotorino.services import Mosquitto
 from tests.tls import make_certificates
 
-T0 = time.time_ns() // 10**9 * 10**9 - 600 * 10**9
+T0 = time.time_ns() // 10**9 * 10**9 - 86_400 * 10**9
+COUNT = 3000
 
 
 @pytest.fixture
@@ -49,15 +50,17 @@ def test_collector_stores_over_tls_with_password(secure_broker, influx, tmp_path
         assert collector.subscribed.wait(10)
         unit = next(u for u in inventory.default().street_units.values()
                     if "air_quality" in inventory.default().profiles[u.profile].measurements)
-        payload = json.dumps({"time": T0 / 1e9, "fields": {"pm25": 7.5}})
-        publish.single(f"iotorino/v1/street/{unit.id}/air_quality", payload, qos=1, hostname="127.0.0.1",
-                       port=broker.port, auth={"username": "sensor", "password": "s3nsor"},
-                       tls={"ca_certs": str(certs["ca"])})
-        deadline = time.monotonic() + 20
-        while not influx.query('SELECT "pm25" FROM "air_quality"'):
-            assert time.monotonic() < deadline, "point not stored"
+        # Enough messages that acks (writer thread) and reads (network thread) overlap on the TLS socket.
+        sent = [[T0 + i * 10**9, float(i % 500)] for i in range(COUNT)]
+        publish.multiple([{"topic": f"iotorino/v1/street/{unit.id}/air_quality", "qos": 1,
+                           "payload": json.dumps({"time": t / 1e9, "fields": {"pm25": v}})} for t, v in sent],
+                         hostname="127.0.0.1", port=broker.port, auth={"username": "sensor", "password": "s3nsor"},
+                         tls={"ca_certs": str(certs["ca"])})
+        deadline = time.monotonic() + 60
+        while collector.stats.stored_messages < COUNT:
+            assert time.monotonic() < deadline, f"only {collector.stats.stored_messages} of {COUNT} stored"
             time.sleep(0.05)
-        assert influx.query('SELECT "pm25" FROM "air_quality"')[0]["values"] == [[T0, 7.5]]
+        assert influx.query('SELECT "pm25" FROM "air_quality"')[0]["values"] == sent
     finally:
         collector.stop()
     assert "c0llect" not in caplog.text
