@@ -86,7 +86,7 @@ class Demo:
                 (self.state / "influxd.pid").unlink(missing_ok=True)
 
     def stop_leftovers(self) -> None:
-        """Stop an InfluxDB a previous `--keep-running` demo left behind."""
+        """Stop the InfluxDB a previous demo left running."""
         pid_file = self.state / "influxd.pid"
         if pid_file.exists():
             try:
@@ -186,8 +186,8 @@ class Demo:
               export                  {export['path']}
               export rows             {export['rows']:>10,}   (one per unit and hour)
 
-            Query the data (InfluxDB at {influxd.url}; if it is no longer running, start it with
-              influxd -config {self.state / 'influxd' / 'influxdb.conf'} &   or rerun with --keep-running):
+            Query the data (InfluxDB at {influxd.url}; `iotorino demo --stop` stops it, and
+              `influxd -config {self.state / 'influxd' / 'influxdb.conf'}` starts it again on the same data):
               influx -port {port} -database {DATABASE} -execute 'SHOW MEASUREMENTS'
               influx -port {port} -database {DATABASE} -precision rfc3339 -execute \\
                 "SELECT mean(no2) FROM air_quality WHERE time >= '{since}' GROUP BY time(1h), district LIMIT 3"

@@ -13,7 +13,7 @@ def test_demo_counts_add_up_and_export_is_written(tmp_path, cli_env):
     day = date.today() - timedelta(days=2)
     result = subprocess.run(
         [sys.executable, "-m", "iotorino", "demo", "--day", day.isoformat(), "--hours", "2",
-         "--fault-rate", "0.01", "--state-dir", str(tmp_path / "demo")],
+         "--fault-rate", "0.01", "--stop-servers", "--state-dir", str(tmp_path / "demo")],
         env=cli_env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -29,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=2026, help="simulator seed (default: 2026)")
     parser.add_argument("--fault-rate", type=float, default=0.001,
                         help="share of messages with an injected sensor fault (default: 0.001)")
-    parser.add_argument("--keep-running", action="store_true",
-                        help="leave InfluxDB running afterwards, for the printed queries")
+    parser.add_argument("--stop-servers", action="store_true",
+                        help="stop InfluxDB at the end too (by default it keeps running for the printed queries)")
     parser.add_argument("--stop", action="store_true", help="only stop servers a previous demo left running")
 
 
@@ -43,4 +43,4 @@ def run(args: argparse.Namespace) -> int:
     if args.stop:
         demo.stop_leftovers()
         return 0
-    return demo.run(args.day, args.hours, args.speed, args.seed, args.fault_rate, args.keep_running)
+    return demo.run(args.day, args.hours, args.speed, args.seed, args.fault_rate, not args.stop_servers)
