@@ -1,106 +1,24 @@
 """A small fleet for the simulator's tests: three street units of different profiles and two schools.
 
-Built with the same shape as `iotorino.inventory` (profiles by id with
-`interval_s`, `measurements` and `quantities`; units and schools by id), so
-the tests do not depend on the size of the committed inventory.
+Built from `iotorino.inventory`'s own types, so the tests do not depend on
+the size of the committed inventory.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date
 
 import pytest
 
 from iotorino import catalogue as measurement_catalogue
-
-
-@dataclass(frozen=True)
-class Quantity:
-    unit: str
-    low: float
-    high: float
-    accuracy: str = ""
-
-
-@dataclass(frozen=True)
-class Sensor:
-    model: str
-    measurement: str
-    interval_s: int
-    quantities: dict
-
-
-@dataclass(frozen=True)
-class Profile:
-    id: str
-    site: str
-    description: str
-    sensors: tuple
-
-    def interval_s(self, measurement):
-        return next((s.interval_s for s in self.sensors if s.measurement == measurement), None)
-
-    @property
-    def measurements(self):
-        return tuple(dict.fromkeys(s.measurement for s in self.sensors))
-
-    def quantities(self, measurement):
-        return {k: q for s in self.sensors if s.measurement == measurement for k, q in s.quantities.items()}
-
-
-@dataclass(frozen=True)
-class StreetUnit:
-    id: str
-    district: int
-    lon: float
-    lat: float
-    profile: str
-    installed: date
-
-
-@dataclass(frozen=True)
-class Room:
-    id: str
-    name: str
-    profile: str
-
-
-@dataclass(frozen=True)
-class Meter:
-    id: str
-    profile: str
-    description: str
-
-
-@dataclass(frozen=True)
-class School:
-    id: str
-    name: str
-    level: str
-    pupils: int
-    floor_area_m2: float
-    district: int
-    lon: float
-    lat: float
-    rooms: tuple
-    meters: tuple
-    outdoor_profile: str
-
-
-@dataclass(frozen=True)
-class Inventory:
-    profiles: dict
-    street_units: dict
-    schools: dict
-    beacons: dict
+from iotorino.inventory import Inventory, Meter, Profile, Quantity, Room, School, Sensor, StreetUnit
 
 
 def _sensor(catalogue, measurement, interval_s, fields=None):
     spec = catalogue.measurement(measurement)
     names = fields or list(spec.fields)
-    return Sensor("test", measurement, interval_s, {n: Quantity(spec.fields[n].unit, spec.fields[n].low, spec.fields[n].high) for n in names})
+    return Sensor("test", measurement, interval_s, {n: Quantity(spec.fields[n].unit, spec.fields[n].low, spec.fields[n].high, "") for n in names})
 
 
 def build_fleet(catalogue) -> Inventory:
