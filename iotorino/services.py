@@ -87,7 +87,33 @@ def _wait(ready, process: _Process, what: str, timeout: float = 30.0) -> None:
     raise ServiceError(f"{what} not ready after {timeout:.0f} s (log: {process.log_path})")
 
 
-class Mosquitto:
+class _Server:
+    """A server process of ours: start it, wait until it is ready, stop it."""
+
+    _process: _Process
+    port: int
+    startup_timeout_s = 30.0
+
+    def start(self):
+        """Start the server and wait until it is ready; returns the server."""
+        self._process.start()
+        _wait(self._ready, self._process, f"{self._process.name} on port {self.port}", self.startup_timeout_s)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop the server (SIGTERM lets mosquitto save its persistence file first)."""
+        self._process.stop(sig)
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the server (also its process group id)."""
+        return self._process.pid
+
+    def _ready(self) -> bool:
+        raise NotImplementedError
+
+
+class Mosquitto(_Server):
     """A mosquitto broker on 127.0.0.1:`port`, persistence in `state_dir`."""
 
     def __init__(
@@ -134,22 +160,7 @@ class Mosquitto:
         )
         self._process = _Process("mosquitto", [MOSQUITTO_BIN, "-c", str(conf)], self.state_dir / "mosquitto.log")
 
-    def start(self) -> "Mosquitto":
-        """Start the broker and wait until it accepts connections."""
-        self._process.start()
-        _wait(self._accepts, self._process, f"mosquitto on port {self.port}")
-        return self
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        """Stop the broker; with SIGTERM it saves its persistence file first."""
-        self._process.stop(sig)
-
-    @property
-    def pid(self) -> int | None:
-        """Process id of the broker."""
-        return self._process.pid
-
-    def _accepts(self) -> bool:
+    def _ready(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                 return True
@@ -157,8 +168,10 @@ class Mosquitto:
             return False
 
 
-class Influxd:
+class Influxd(_Server):
     """An InfluxDB 1.x server on 127.0.0.1:`port`, data in `state_dir`."""
+
+    startup_timeout_s = 60.0
 
     def __init__(self, state_dir: Path, port: int | None = None) -> None:
         self.state_dir = Path(state_dir)
@@ -185,22 +198,7 @@ class Influxd:
         """Base URL of the HTTP API."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "Influxd":
-        """Start the server and wait until /ping answers."""
-        self._process.start()
-        _wait(self._pings, self._process, f"influxd on port {self.port}", timeout=60)
-        return self
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        """Stop the server."""
-        self._process.stop(sig)
-
-    @property
-    def pid(self) -> int | None:
-        """Process id of the server."""
-        return self._process.pid
-
-    def _pings(self) -> bool:
+    def _ready(self) -> bool:
         try:
             return requests.get(f"{self.url}/ping", timeout=0.5).status_code == 204
         except requests.RequestException:
