@@ -23,28 +23,23 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable
 
 from ingest.mqtt.config import CollectorConfig, MqttSettings
 from ingest.mqtt.deadletters import DeadLetterStore
 from ingest.mqtt.delivery import Delivery, Stats
 from ingest.mqtt.logfmt import event
 from ingest.mqtt.metrics import CollectorMetrics
+from ingest.mqtt.fastpath import device_label
 from ingest.mqtt.pipeline import Pipeline
 from ingest.mqtt.session import MqttSession, SessionSettings
 from ingest.mqtt.spool import Spool, SpooledMessage
 from iotorino.errors import Rejected
-from iotorino.lineprotocol import encode_batch
-from iotorino.reading import Reading
 from iotorino.store import Writer
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Collector", "Pending", "Stats", "make_session", "device_label"]
-
-# Tags that describe a device rather than name it; left out of its metrics label.
-_NOT_DEVICE_TAGS = frozenset({"district", "time_source"})
-
 
 @dataclass(slots=True)
 class Pending:
@@ -55,17 +50,6 @@ class Pending:
     readings: int  # how many readings it carries (for batch sizes)
     message: SpooledMessage | None  # accepted: its line protocol and identity
     rejection: tuple[str, bytes, Rejected, int] | None  # rejected: topic, payload, why, received_ns
-
-
-def device_label(tags: Mapping[str, str]) -> str:
-    """The device a reading's tags name, e.g. `TO-SU-0001` or `S01/R12` (for metrics)."""
-    return "/".join(v for k, v in tags.items() if k not in _NOT_DEVICE_TAGS)
-
-
-def accepted_message(topic: str, payload: bytes, readings: list[Reading], received_ns: int) -> SpooledMessage:
-    """An accepted message as the spool and the writers take it."""
-    return SpooledMessage(topic, payload, encode_batch(readings), received_ns,
-                          max(r.time_ns for r in readings), device_label(readings[0].tags))
 
 
 def make_session(settings: MqttSettings, filters: list[str]) -> MqttSession:
@@ -141,11 +125,11 @@ class Collector:
             return  # not acknowledged: the broker redelivers them to the next session
         received_ns = self.clock()
         self._last_activity = time.monotonic()
-        process = self.pipeline.process
+        encode = self.pipeline.encode
         batch = []
         for mid, topic, payload in messages:
             try:
-                readings = process(topic, payload, received_ns)
+                encoded = encode(topic, payload, received_ns)
             except Rejected as rejection:
                 batch.append(Pending(mid, generation, 0, None, (topic, payload, rejection, received_ns)))
                 continue
@@ -154,8 +138,12 @@ class Collector:
                 rejection = Rejected("internal", f"decoder error: {exc!r}")
                 batch.append(Pending(mid, generation, 0, None, (topic, payload, rejection, received_ns)))
                 continue
-            accepted = accepted_message(topic, payload, readings, received_ns) if readings else None
-            batch.append(Pending(mid, generation, len(readings), accepted, None))
+            if encoded is None:  # no readings: nothing to store, acknowledged with the batch
+                batch.append(Pending(mid, generation, 0, None, None))
+                continue
+            lines, readings, time_ns, device = encoded
+            accepted = SpooledMessage(topic, payload, lines, received_ns, time_ns, device)
+            batch.append(Pending(mid, generation, readings, accepted, None))
         self._pending.put(batch)
 
     # -- store side (writer thread) -------------------------------------------
