@@ -39,17 +39,21 @@ from iotorino.store import Writer
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Collector", "Pending", "Stats", "make_session", "device_label"]
+__all__ = ["Collector", "Received", "Stats", "make_session", "device_label"]
 
 @dataclass(slots=True)
-class Pending:
-    """A received message waiting to become durable before it is acknowledged."""
+class Received:
+    """The messages of one read from the socket, decoded, waiting to become durable before they are acknowledged.
 
-    mid: int
-    generation: int  # connection it arrived on; acks never cross a reconnect
-    readings: int  # how many readings it carries (for batch sizes)
-    message: SpooledMessage | None  # accepted: its line protocol and identity
-    rejection: tuple[str, bytes, Rejected, int] | None  # rejected: topic, payload, why, received_ns
+    One object per read rather than per message keeps the receive path cheap;
+    all of them arrived on the same connection, in `packet_ids` order.
+    """
+
+    generation: int  # connection they arrived on; acks never cross a reconnect
+    packet_ids: list[int]  # every message, accepted or rejected, in arrival order (0: QoS 0)
+    accepted: list[SpooledMessage]  # their line protocol and identity
+    rejected: list[tuple[str, bytes, Rejected, int]]  # topic, payload, why, received_ns
+    readings: int  # how many readings the accepted ones carry (for batch sizes)
 
 
 def make_session(settings: MqttSettings, filters: list[str]) -> MqttSession:
@@ -81,7 +85,7 @@ class Collector:
         self.spool = spool or Spool(config.spool.path, config.spool.max_messages, config.spool.max_bytes)
         self.delivery = Delivery(writer, self.spool, deadletters, self.metrics, self.stats,
                                  config.batch.max_readings, clock)
-        self._pending: queue.SimpleQueue[list[Pending]] = queue.SimpleQueue()
+        self._pending: queue.SimpleQueue[Received] = queue.SimpleQueue()
         self._stopping = threading.Event()  # no new messages are taken
         self._stop = threading.Event()  # the writer queue is flushed: other threads end
         self._last_activity = time.monotonic()
@@ -126,25 +130,22 @@ class Collector:
         received_ns = self.clock()
         self._last_activity = time.monotonic()
         encode = self.pipeline.encode
-        batch = []
-        for mid, topic, payload in messages:
+        accepted, rejected, readings = [], [], 0
+        for _, topic, payload in messages:
             try:
                 encoded = encode(topic, payload, received_ns)
             except Rejected as rejection:
-                batch.append(Pending(mid, generation, 0, None, (topic, payload, rejection, received_ns)))
+                rejected.append((topic, payload, rejection, received_ns))
                 continue
             except Exception as exc:  # a decoder bug must not stop the stream
                 log.exception(event("decoder_failed", topic=topic))
-                rejection = Rejected("internal", f"decoder error: {exc!r}")
-                batch.append(Pending(mid, generation, 0, None, (topic, payload, rejection, received_ns)))
+                rejected.append((topic, payload, Rejected("internal", f"decoder error: {exc!r}"), received_ns))
                 continue
-            if encoded is None:  # no readings: nothing to store, acknowledged with the batch
-                batch.append(Pending(mid, generation, 0, None, None))
-                continue
-            lines, readings, time_ns, device = encoded
-            accepted = SpooledMessage(topic, payload, lines, received_ns, time_ns, device)
-            batch.append(Pending(mid, generation, readings, accepted, None))
-        self._pending.put(batch)
+            if encoded is not None:  # else no readings: nothing to store, acknowledged with the others
+                lines, count, time_ns, device = encoded
+                accepted.append(SpooledMessage(topic, payload, lines, received_ns, time_ns, device))
+                readings += count
+        self._pending.put(Received(generation, [m[0] for m in messages], accepted, rejected, readings))
 
     # -- store side (writer thread) -------------------------------------------
 
@@ -152,43 +153,45 @@ class Collector:
         batch_max, delay = self.config.batch.max_readings, self.config.batch.max_delay_s
         while not (self._stopping.is_set() and self._pending.empty()):
             try:
-                batch = self._pending.get(timeout=0.1)
+                first = self._pending.get(timeout=0.1)
             except queue.Empty:
                 continue
-            count = sum(p.readings for p in batch)
+            batch, count = [first], first.readings
             deadline = time.monotonic() + delay
             while count < batch_max:
                 try:
                     more = self._pending.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
-                batch.extend(more)
-                count += sum(p.readings for p in more)
-            self.stats.received += len(batch)
-            self.metrics.received.inc(len(batch))
+                batch.append(more)
+                count += more.readings
+            received = sum(len(r.packet_ids) for r in batch)
+            self.stats.received += received
+            self.metrics.received.inc(received)
             self.metrics.last_message.set(time.time())
             self._busy = True
             try:
                 if not self._make_durable(batch):
                     return
             except Exception:  # never a silent stall: drop the connection, the broker redelivers
-                log.exception(event("writer_failed", messages=len(batch), action="reconnecting for redelivery"))
+                log.exception(event("writer_failed", messages=received, action="reconnecting for redelivery"))
                 self.session.reconnect()
             finally:
                 self._busy = False
 
-    def _make_durable(self, batch: list[Pending]) -> bool:
+    def _make_durable(self, batch: list[Received]) -> bool:
         """Dead letters, store or spool, then acknowledge; False when stopped with the spool full."""
-        self.delivery.reject([p.rejection for p in batch if p.rejection])
-        if not self.delivery.make_durable([p.message for p in batch if p.message], self._stopping):
-            log.warning(event("stopping_unacknowledged", messages=len(batch), action="the broker redelivers them"))
+        self.delivery.reject([letter for r in batch for letter in r.rejected])
+        if not self.delivery.make_durable([m for r in batch for m in r.accepted], self._stopping):
+            log.warning(event("stopping_unacknowledged", messages=sum(len(r.packet_ids) for r in batch),
+                              action="the broker redelivers them"))
             return False
         self._ack(batch)
         return True
 
-    def _ack(self, batch: list[Pending]) -> None:
+    def _ack(self, batch: list[Received]) -> None:
         generation = self.session.generation
-        self.session.ack(generation, [p.mid for p in batch if p.generation == generation])
+        self.session.ack(generation, [pid for r in batch if r.generation == generation for pid in r.packet_ids])
 
     # -- watchdog ------------------------------------------------------------------
 

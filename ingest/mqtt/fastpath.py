@@ -25,7 +25,7 @@ from typing import Mapping
 import orjson
 
 from ingest.mqtt import topics
-from ingest.mqtt.timestamps import parse_time
+from ingest.mqtt.timestamps import UNIX_S_RANGE, parse_time, unix_ns
 from iotorino.catalogue import Catalogue
 from iotorino.errors import Rejected
 from iotorino.inventory import Inventory
@@ -78,6 +78,9 @@ def encode(plan: TopicPlan, payload: bytes, earliest_ns: int, latest_ns: int) ->
     values = document.get("fields")
     if type(values) is not dict or not values or "time" not in document:
         return None
+    time_ns = _time_ns(document["time"])
+    if time_ns is None or not earliest_ns <= time_ns <= latest_ns:
+        return None
     specs = plan.fields
     parts = []
     for key, value in values.items():
@@ -85,21 +88,38 @@ def encode(plan: TopicPlan, payload: bytes, earliest_ns: int, latest_ns: int) ->
         if spec is None:
             return None
         prefix, low, high, kind = spec
-        kind_of_value = type(value)
-        if kind == _FLOAT and (kind_of_value is float or kind_of_value is int):
-            # orjson has no NaN or infinity; Python compares a large int with a float exactly.
+        if type(value) is float and kind == _FLOAT:  # nearly every value: one check, then repr
+            # orjson reads no NaN or infinity, so the range check is complete.
             if not low <= value <= high:
                 return None
-            parts.append(prefix + repr(float(value)))
-        elif (kind == _INTEGER and kind_of_value is int and low <= value <= high
-              or kind == _BOOLEAN and kind_of_value is bool):
-            parts.append(prefix + field_value(value))
+            parts.append(prefix + repr(value))
         else:
-            return None
+            text = _other_value(value, kind, low, high)
+            if text is None:
+                return None
+            parts.append(prefix + text)
+    return f"{plan.head}{','.join(parts)} {time_ns}".encode(), time_ns
+
+
+def _time_ns(value: object) -> int | None:
+    kind = type(value)
+    if (kind is float or kind is int) and UNIX_S_RANGE[0] <= value < UNIX_S_RANGE[1]:
+        return unix_ns(value)
     try:
-        time_ns = parse_time(document["time"])
+        return parse_time(value)
     except Rejected:
         return None
-    if not earliest_ns <= time_ns <= latest_ns:
-        return None
-    return f"{plan.head}{','.join(parts)} {time_ns}".encode(), time_ns
+
+
+def _other_value(value: object, kind: int, low: float, high: float) -> str | None:
+    """Line protocol of an integer for a float or integer field, or a boolean for a boolean field; else None."""
+    if type(value) is int:  # not a bool: `type`, not isinstance
+        # Python compares a large int with a float exactly, as the catalogue does.
+        if not low <= value <= high:
+            return None
+        if kind == _FLOAT:
+            return repr(float(value))  # as the catalogue converts it
+        return field_value(value) if kind == _INTEGER else None
+    if type(value) is bool and kind == _BOOLEAN:
+        return field_value(value)
+    return None
