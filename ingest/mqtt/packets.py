@@ -78,7 +78,8 @@ def subscribe(packet_id: int, filters: list[str]) -> bytes:
 
 def pubacks(packet_ids: list[int]) -> bytes:
     """PUBACKs (success, no properties) for `packet_ids`, concatenated in order."""
-    return b"".join(b"\x40\x02" + pid.to_bytes(2, "big") for pid in packet_ids)
+    # Each PUBACK is 0x40, remaining length 2, the packet id: one big-endian 32-bit word.
+    return struct.pack(f"!{len(packet_ids)}I", *[0x40020000 | pid for pid in packet_ids])
 
 
 def parse_connack(body: bytes) -> tuple[bool, int, int]:
