@@ -7,7 +7,7 @@ key, integers with an `i` suffix, strings double-quoted, nanosecond timestamps.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from iotorino.reading import FieldValue, Reading
 
@@ -18,8 +18,13 @@ _MEASUREMENT_ESCAPES = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n"})
 def encode(reading: Reading) -> str:
     """One line of line protocol for `reading` (no trailing newline)."""
     head = _series_head(reading.measurement, tuple(reading.tags.items()))
-    fields = ",".join([f"{_escape_key(k)}={_field_value(v)}" for k, v in reading.fields.items()])
+    fields = ",".join([f"{escape_key(k)}={field_value(v)}" for k, v in reading.fields.items()])
     return f"{head} {fields} {reading.time_ns}"
+
+
+def series_head(measurement: str, tags: Mapping[str, str]) -> str:
+    """The escaped `measurement,tag=value,...` start of a line (tags sorted, empty values left out)."""
+    return _series_head(measurement, tuple(tags.items()))
 
 
 # A collector encodes the same few thousand series over and over: cache the escaped parts (bounded).
@@ -31,7 +36,8 @@ def _series_head(measurement: str, tags: tuple[tuple[str, str], ...]) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _escape_key(key: str) -> str:
+def escape_key(key: str) -> str:
+    """A tag or field key (or tag value) escaped for line protocol."""
     return key.translate(_KEY_ESCAPES)
 
 
@@ -40,7 +46,8 @@ def encode_batch(readings: Iterable[Reading]) -> bytes:
     return ("\n".join(encode(r) for r in readings)).encode("utf-8")
 
 
-def _field_value(value: FieldValue) -> str:
+def field_value(value: FieldValue) -> str:
+    """A field value in line protocol: floats as `repr`, integers with `i`, booleans, quoted strings."""
     if type(value) is float:  # the common case first
         return repr(value)
     # bool before int: bool is a subclass of int.

@@ -10,10 +10,12 @@ duplicate. The broker sends at most `receive_maximum` unacknowledged
 messages, which bounds the memory held here; when the spool is full the
 collector stops acknowledging and the broker keeps the rest.
 
-Threads: the session's network thread (ingest.mqtt.session) decodes each message (the pipeline) and
-queues it; the writer thread batches, makes batches durable and acknowledges
-them in arrival order; the drainer thread empties the spool; the watchdog
-forces a reconnect when a connected session stays silent too long.
+Threads: the session's network thread (ingest.mqtt.session) decodes each
+message (the pipeline) and queues what one read brought; two writer threads
+take turns forming batches, make them durable side by side (InfluxDB works on
+one while the next is formed) and acknowledge them in arrival order; the
+drainer thread empties the spool; the watchdog forces a reconnect when a
+connected session stays silent too long.
 """
 
 from __future__ import annotations
@@ -23,49 +25,42 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable
 
 from ingest.mqtt.config import CollectorConfig, MqttSettings
 from ingest.mqtt.deadletters import DeadLetterStore
 from ingest.mqtt.delivery import Delivery, Stats
 from ingest.mqtt.logfmt import event
+from ingest.mqtt.fastpath import device_label
 from ingest.mqtt.metrics import CollectorMetrics
 from ingest.mqtt.pipeline import Pipeline
 from ingest.mqtt.session import MqttSession, SessionSettings
 from ingest.mqtt.spool import Spool, SpooledMessage
 from iotorino.errors import Rejected
-from iotorino.lineprotocol import encode_batch
-from iotorino.reading import Reading
 from iotorino.store import Writer
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Collector", "Pending", "Stats", "make_session", "device_label"]
+# Batches made durable at once. With one, a backlog drains at the pace of one write after another; with
+# two, InfluxDB works on one batch while the next is formed and sent (acknowledgements keep arrival order).
+WRITERS = 2
 
-# Tags that describe a device rather than name it; left out of its metrics label.
-_NOT_DEVICE_TAGS = frozenset({"district", "time_source"})
+__all__ = ["Collector", "Received", "Stats", "make_session", "device_label"]
 
 
 @dataclass(slots=True)
-class Pending:
-    """A received message waiting to become durable before it is acknowledged."""
+class Received:
+    """The messages of one read from the socket, decoded, waiting to become durable before they are acknowledged.
 
-    mid: int
-    generation: int  # connection it arrived on; acks never cross a reconnect
-    readings: int  # how many readings it carries (for batch sizes)
-    message: SpooledMessage | None  # accepted: its line protocol and identity
-    rejection: tuple[str, bytes, Rejected, int] | None  # rejected: topic, payload, why, received_ns
+    One object per read rather than per message keeps the receive path cheap;
+    all of them arrived on the same connection, in `packet_ids` order.
+    """
 
-
-def device_label(tags: Mapping[str, str]) -> str:
-    """The device a reading's tags name, e.g. `TO-SU-0001` or `S01/R12` (for metrics)."""
-    return "/".join(v for k, v in tags.items() if k not in _NOT_DEVICE_TAGS)
-
-
-def accepted_message(topic: str, payload: bytes, readings: list[Reading], received_ns: int) -> SpooledMessage:
-    """An accepted message as the spool and the writers take it."""
-    return SpooledMessage(topic, payload, encode_batch(readings), received_ns,
-                          max(r.time_ns for r in readings), device_label(readings[0].tags))
+    generation: int  # connection they arrived on; acks never cross a reconnect
+    packet_ids: list[int]  # every message, accepted or rejected, in arrival order (0: QoS 0)
+    accepted: list[SpooledMessage]  # their line protocol and identity
+    rejected: list[tuple[str, bytes, Rejected, int]]  # topic, payload, why, received_ns
+    readings: int  # how many readings the accepted ones carry (for batch sizes)
 
 
 def make_session(settings: MqttSettings, filters: list[str]) -> MqttSession:
@@ -76,7 +71,7 @@ def make_session(settings: MqttSettings, filters: list[str]) -> MqttSession:
 
 
 class Collector:
-    """Receives on the session's network thread, makes durable and acknowledges on the writer thread."""
+    """Receives on the session's network thread, makes durable and acknowledges on the writer threads."""
 
     def __init__(
         self,
@@ -97,11 +92,16 @@ class Collector:
         self.spool = spool or Spool(config.spool.path, config.spool.max_messages, config.spool.max_bytes)
         self.delivery = Delivery(writer, self.spool, deadletters, self.metrics, self.stats,
                                  config.batch.max_readings, clock)
-        self._pending: queue.SimpleQueue[list[Pending]] = queue.SimpleQueue()
+        self._pending: queue.SimpleQueue[Received] = queue.SimpleQueue()
         self._stopping = threading.Event()  # no new messages are taken
         self._stop = threading.Event()  # the writer queue is flushed: other threads end
         self._last_activity = time.monotonic()
-        self._busy = False  # the writer holds a batch
+        self._writing: set[int] = set()  # sequence numbers of the batches being made durable
+        self._take_lock = threading.Lock()  # one writer at a time forms a batch, so batches follow arrival order
+        self._next_batch = 0  # sequence number of the next batch formed
+        self._ack_lock = threading.Lock()
+        self._finished: dict[int, list[Received] | None] = {}  # durable batches waiting for earlier ones
+        self._next_ack = 0  # sequence number of the next batch to acknowledge
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         prefix = f"$share/{config.mqtt.share_group}/" if config.mqtt.share_group else ""
@@ -141,66 +141,93 @@ class Collector:
             return  # not acknowledged: the broker redelivers them to the next session
         received_ns = self.clock()
         self._last_activity = time.monotonic()
-        process = self.pipeline.process
-        batch = []
-        for mid, topic, payload in messages:
+        encode = self.pipeline.encode
+        accepted, rejected, readings = [], [], 0
+        for _, topic, payload in messages:
             try:
-                readings = process(topic, payload, received_ns)
+                encoded = encode(topic, payload, received_ns)
             except Rejected as rejection:
-                batch.append(Pending(mid, generation, 0, None, (topic, payload, rejection, received_ns)))
+                rejected.append((topic, payload, rejection, received_ns))
                 continue
             except Exception as exc:  # a decoder bug must not stop the stream
                 log.exception(event("decoder_failed", topic=topic))
-                rejection = Rejected("internal", f"decoder error: {exc!r}")
-                batch.append(Pending(mid, generation, 0, None, (topic, payload, rejection, received_ns)))
+                rejected.append((topic, payload, Rejected("internal", f"decoder error: {exc!r}"), received_ns))
                 continue
-            accepted = accepted_message(topic, payload, readings, received_ns) if readings else None
-            batch.append(Pending(mid, generation, len(readings), accepted, None))
-        self._pending.put(batch)
+            if encoded is not None:  # else no readings: nothing to store, acknowledged with the others
+                lines, count, time_ns, device = encoded
+                accepted.append(SpooledMessage(topic, payload, lines, received_ns, time_ns, device))
+                readings += count
+        self._pending.put(Received(generation, [m[0] for m in messages], accepted, rejected, readings))
 
-    # -- store side (writer thread) -------------------------------------------
+    # -- store side (writer threads) ------------------------------------------
 
     def _writer_loop(self) -> None:
-        batch_max, delay = self.config.batch.max_readings, self.config.batch.max_delay_s
-        while not (self._stopping.is_set() and self._pending.empty()):
-            try:
-                batch = self._pending.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            count = sum(p.readings for p in batch)
-            deadline = time.monotonic() + delay
-            while count < batch_max:
-                try:
-                    more = self._pending.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                batch.extend(more)
-                count += sum(p.readings for p in more)
-            self.stats.received += len(batch)
-            self.metrics.received.inc(len(batch))
-            self.metrics.last_message.set(time.time())
-            self._busy = True
-            try:
-                if not self._make_durable(batch):
+        while True:
+            with self._take_lock:
+                if self._stopping.is_set() and self._pending.empty():
                     return
+                batch = self._take_batch()
+                if batch is None:
+                    continue
+                sequence, self._next_batch = self._next_batch, self._next_batch + 1
+                self._writing.add(sequence)
+                received = sum(len(r.packet_ids) for r in batch)
+                self.stats.received += received
+            self.metrics.received.inc(received)
+            self.metrics.last_message.set(time.time())
+            durable = False
+            try:
+                durable = self._make_durable(batch)
             except Exception:  # never a silent stall: drop the connection, the broker redelivers
-                log.exception(event("writer_failed", messages=len(batch), action="reconnecting for redelivery"))
+                log.exception(event("writer_failed", messages=received, action="reconnecting for redelivery"))
                 self.session.reconnect()
             finally:
-                self._busy = False
+                self._acknowledge_in_order(sequence, batch if durable else None)
+                self._writing.discard(sequence)
+            if not durable and self._stopping.is_set():
+                return
 
-    def _make_durable(self, batch: list[Pending]) -> bool:
-        """Dead letters, store or spool, then acknowledge; False when stopped with the spool full."""
-        self.delivery.reject([p.rejection for p in batch if p.rejection])
-        if not self.delivery.make_durable([p.message for p in batch if p.message], self._stopping):
-            log.warning(event("stopping_unacknowledged", messages=len(batch), action="the broker redelivers them"))
+    def _take_batch(self) -> list[Received] | None:
+        """The next batch: what arrives until it holds `max_readings` or `max_delay_s` passed; None if nothing."""
+        try:
+            first = self._pending.get(timeout=0.1)
+        except queue.Empty:
+            return None
+        batch, count = [first], first.readings
+        deadline = time.monotonic() + self.config.batch.max_delay_s
+        while count < self.config.batch.max_readings:
+            try:
+                more = self._pending.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            batch.append(more)
+            count += more.readings
+        return batch
+
+    def _make_durable(self, batch: list[Received]) -> bool:
+        """Dead letters, then store or spool; False when stopped with the spool full."""
+        self.delivery.reject([letter for r in batch for letter in r.rejected])
+        if not self.delivery.make_durable([m for r in batch for m in r.accepted], self._stopping):
+            log.warning(event("stopping_unacknowledged", messages=sum(len(r.packet_ids) for r in batch),
+                              action="the broker redelivers them"))
             return False
-        self._ack(batch)
         return True
 
-    def _ack(self, batch: list[Pending]) -> None:
-        generation = self.session.generation
-        self.session.ack(generation, [p.mid for p in batch if p.generation == generation])
+    def _acknowledge_in_order(self, sequence: int, batch: list[Received] | None) -> None:
+        """Acknowledge `batch` (None: a batch given up, never acknowledged) once every earlier batch is done.
+
+        MQTT wants PUBACKs in the order the PUBLISHes arrived, and batches are
+        made durable by several writers at once.
+        """
+        with self._ack_lock:
+            self._finished[sequence] = batch
+            while self._next_ack in self._finished:
+                done = self._finished.pop(self._next_ack)
+                self._next_ack += 1
+                if done is not None:
+                    generation = self.session.generation
+                    self.session.ack(generation, [pid for r in done if r.generation == generation
+                                                  for pid in r.packet_ids])
 
     # -- watchdog ------------------------------------------------------------------
 
@@ -209,7 +236,7 @@ class Collector:
         while not self._stop.wait(min(5.0, silence_s / 4)):
             silent_for = time.monotonic() - self._last_activity
             # Silence is expected while we hold unacknowledged messages (a full spool).
-            idle = not self._busy and self._pending.empty()
+            idle = not self._writing and self._pending.empty()
             if self.connected.is_set() and idle and silent_for > silence_s:
                 log.warning(event("watchdog_reconnect", silent_s=round(silent_for),
                                   action="no message while connected; reconnecting"))
@@ -224,9 +251,10 @@ class Collector:
         depth = self.spool.depth
         if depth[0]:
             log.info(event("spool_replay", spool_messages=depth[0], spool_bytes=depth[1]))
-        self._threads = [threading.Thread(target=self._writer_loop, name="iotorino-writer", daemon=True),
-                         threading.Thread(target=self.delivery.drain_forever, args=(self._stop,),
-                                          name="iotorino-drainer", daemon=True)]
+        self._writers = [threading.Thread(target=self._writer_loop, name=f"iotorino-writer-{n}", daemon=True)
+                         for n in range(WRITERS)]
+        self._threads = [*self._writers, threading.Thread(target=self.delivery.drain_forever, args=(self._stop,),
+                                                          name="iotorino-drainer", daemon=True)]
         if self.config.mqtt.silence_timeout_s:
             self._threads.append(threading.Thread(target=self._watchdog_loop, name="iotorino-watchdog",
                                                   daemon=True))
@@ -237,9 +265,10 @@ class Collector:
     def stop(self) -> None:
         """Stop taking messages, make the queued ones durable and acknowledge them, disconnect."""
         self._stopping.set()
-        self._threads[0].join(timeout=60)
+        for thread in self._writers:
+            thread.join(timeout=60)
         self._stop.set()
-        for thread in self._threads[1:]:
+        for thread in self._threads[len(self._writers):]:
             thread.join(timeout=60)
         self.session.stop()
         log.info(event("stopped", received=self.stats.received, stored=self.stats.stored_messages,

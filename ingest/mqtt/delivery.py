@@ -68,9 +68,10 @@ class Delivery:
         self.store_healthy = True
         self._spooled = threading.Event()
         self._stats_lock = threading.Lock()
+        self._spool_lock = threading.Lock()
         metrics.record_spool(spool.depth, full=False)
 
-    # -- the writer thread's side ------------------------------------------------
+    # -- the writer threads' side -------------------------------------------------
 
     def reject(self, letters: Sequence[tuple[str, bytes, Rejected, int]]) -> None:
         """Commit rejected messages (topic, payload, rejection, received_ns) to the dead letters."""
@@ -96,6 +97,10 @@ class Delivery:
         return self._spool(messages, stop)
 
     def _spool(self, messages: Sequence[SpooledMessage], stop: threading.Event) -> bool:
+        with self._spool_lock:  # room checked and taken by one writer at a time: the bounds hold
+            return self._spool_when_room(messages, stop)
+
+    def _spool_when_room(self, messages: Sequence[SpooledMessage], stop: threading.Event) -> bool:
         full_since = None
         while not self.spool.has_room(messages):
             if full_since is None:

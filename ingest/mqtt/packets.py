@@ -78,7 +78,8 @@ def subscribe(packet_id: int, filters: list[str]) -> bytes:
 
 def pubacks(packet_ids: list[int]) -> bytes:
     """PUBACKs (success, no properties) for `packet_ids`, concatenated in order."""
-    return b"".join(b"\x40\x02" + pid.to_bytes(2, "big") for pid in packet_ids)
+    # Each PUBACK is 0x40, remaining length 2, the packet id: one big-endian 32-bit word.
+    return struct.pack(f"!{len(packet_ids)}I", *[0x40020000 | pid for pid in packet_ids])
 
 
 def parse_connack(body: bytes) -> tuple[bool, int, int]:
@@ -117,44 +118,44 @@ def split_publishes(buffer: bytearray) -> tuple[list[tuple[int, str, bytes]], in
     and the other packets as (type, body). Packet id 0 means QoS 0."""
     messages: list[tuple[int, str, bytes]] = []
     others: list[tuple[int, bytes]] = []
-    view = memoryview(buffer)
-    pos, size = 0, len(buffer)
-    try:
-        while pos + 2 <= size:
-            first = buffer[pos]
-            # Remaining length: one byte up to 127, which is almost every message here.
-            if buffer[pos + 1] < 0x80:
-                length, start = buffer[pos + 1], pos + 2
-            else:
-                parsed = _read_varint(buffer, pos + 1)
-                if parsed is None:
-                    break
-                length, start = parsed
-            end = start + length
-            if end > size:
+    # One immutable copy of the whole read: every payload is then a single slice of it.
+    data = bytes(buffer)
+    pos, size = 0, len(data)
+    while pos + 2 <= size:
+        first, second = data[pos], data[pos + 1]
+        # Remaining length: one byte up to 127, two up to 16,383, which is every message here.
+        if second < 0x80:
+            length, start = second, pos + 2
+        elif pos + 2 < size and data[pos + 2] < 0x80:
+            length, start = (second & 0x7F) | data[pos + 2] << 7, pos + 3
+        else:
+            parsed = _read_varint(data, pos + 1)
+            if parsed is None:
                 break
-            if first >> 4 == PUBLISH:
-                topic_end = start + 2 + (buffer[start] << 8 | buffer[start + 1])
-                topic = str(view[start + 2:topic_end], "utf-8")
-                qos = (first >> 1) & 3
-                if qos == 1:
-                    packet_id = buffer[topic_end] << 8 | buffer[topic_end + 1]
-                    topic_end += 2
-                elif qos == 0:
-                    packet_id = 0
-                else:
-                    raise ProtocolError("QoS 2 PUBLISH on a QoS 1 subscription")
-                if buffer[topic_end] < 0x80:  # properties length, usually 0
-                    payload_start = topic_end + 1 + buffer[topic_end]
-                else:
-                    prop_length, prop_start = _read_varint(buffer, topic_end) or (0, topic_end)
-                    payload_start = prop_start + prop_length
-                messages.append((packet_id, topic, bytes(view[payload_start:end])))
+            length, start = parsed
+        end = start + length
+        if end > size:
+            break
+        if first >> 4 == PUBLISH:
+            topic_end = start + 2 + (data[start] << 8 | data[start + 1])
+            topic = data[start + 2:topic_end].decode()
+            qos = (first >> 1) & 3
+            if qos == 1:
+                packet_id = data[topic_end] << 8 | data[topic_end + 1]
+                topic_end += 2
+            elif qos == 0:
+                packet_id = 0
             else:
-                others.append((first >> 4, bytes(view[start:end])))
-            pos = end
-    finally:
-        view.release()
+                raise ProtocolError("QoS 2 PUBLISH on a QoS 1 subscription")
+            if data[topic_end] < 0x80:  # properties length, usually 0
+                payload_start = topic_end + 1 + data[topic_end]
+            else:
+                prop_length, prop_start = _read_varint(data, topic_end) or (0, topic_end)
+                payload_start = prop_start + prop_length
+            messages.append((packet_id, topic, data[payload_start:end]))
+        else:
+            others.append((first >> 4, data[start:end]))
+        pos = end
     return messages, pos, others
 
 

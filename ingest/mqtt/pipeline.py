@@ -1,19 +1,27 @@
 """From one MQTT message to validated readings, or one rejection: the pure heart of the collector.
 
-Used by the collector for live messages, by `iotorino decode` to explain a
-message, and by the dead-letter replay.
+Used by the collector for live messages (`encode`: straight to line
+protocol, through the native fast path when it applies), by `iotorino decode`
+to explain a message, and by the dead-letter replay (`process`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ingest.mqtt import fastpath
+from ingest.mqtt.fastpath import TopicPlan, device_label
 from ingest.mqtt.formats import FORMATS, DecodeContext
 from ingest.mqtt.timestamps import check_window
 from iotorino.catalogue import Catalogue
 from iotorino.errors import Rejected
 from iotorino.inventory import Inventory
+from iotorino.lineprotocol import encode_batch
 from iotorino.reading import Reading
+
+# Topics whose fast-path plan is kept; past this the plans are dropped and compiled again as messages come.
+MAX_PLANS = 65_536
+_GENERIC = None  # a topic with no plan: another format, or a topic the pipeline rejects
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,9 @@ class Pipeline:
         self.catalogue = catalogue
         self.inventory = inventory
         self.limits = limits
+        self._plans: dict[str, TopicPlan | None] = {}
+        self._future_ns = int(limits.max_future_s * 1e9)
+        self._past_ns = int(limits.max_past_s * 1e9)
 
     def format_for(self, topic: str) -> str:
         """The format of the first route matching `topic`."""
@@ -66,6 +77,34 @@ class Pipeline:
             if not reading.time_is_fallback:
                 check_window(reading.time_ns, received_ns, self.limits.max_future_s, self.limits.max_past_s)
         return valid
+
+    def encode(self, topic: str, payload: bytes, received_ns: int) -> tuple[bytes, int, int, str] | None:
+        """What the collector keeps of a message: (line protocol, number of readings, newest device time in
+        ns, device label); None when it carries no readings. Raises `Rejected` like `process`."""
+        try:
+            plan = self._plans[topic]
+        except KeyError:
+            plan = self._compile(topic)
+        if plan is not _GENERIC and len(payload) <= self.limits.max_payload_bytes:
+            encoded = fastpath.encode(plan, payload, received_ns - self._past_ns, received_ns + self._future_ns)
+            if encoded is not None:
+                return encoded[0], 1, encoded[1], plan.device
+        readings = self.process(topic, payload, received_ns)
+        if not readings:
+            return None
+        return encode_batch(readings), len(readings), max(r.time_ns for r in readings), device_label(readings[0].tags)
+
+    def _compile(self, topic: str) -> TopicPlan | None:
+        plan = _GENERIC
+        try:
+            if self.format_for(topic) == "native":
+                plan = fastpath.compile_topic(topic, self.catalogue, self.inventory)
+        except Rejected:
+            pass  # the generic path raises it again, for each message
+        if len(self._plans) >= MAX_PLANS:
+            self._plans.clear()
+        self._plans[topic] = plan
+        return plan
 
 
 def topic_matches(pattern: str, topic: str) -> bool:

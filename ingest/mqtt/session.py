@@ -82,7 +82,7 @@ class MqttSession:
         self.on_messages: Callable[[int, list[tuple[int, str, bytes]]], None] = lambda generation, batch: None
         self._sock: socket.socket | None = None
         self._last_out = 0.0  # monotonic time of the last packet sent
-        # One thread at a time on the socket: acks are sent from the writer thread
+        # One thread at a time on the socket: acks are sent from a writer thread
         # while this thread reads, and an SSL object must never be used by two
         # threads at once. Reads take the lock only once select() says data is there.
         self._io_lock = threading.Lock()

@@ -11,6 +11,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # Unix seconds before this are certainly wrong (2000-01-01); protects against ms sent as s.
 _MIN_UNIX_S = 946_684_800
 _MAX_UNIX_S = 4_102_444_800  # 2100-01-01
+UNIX_S_RANGE = (_MIN_UNIX_S, _MAX_UNIX_S)  # plausible Unix seconds: [2000-01-01, 2100-01-01)
 
 
 def parse_time(value: object, field: str = "time") -> int:
@@ -30,9 +31,14 @@ def parse_time(value: object, field: str = "time") -> int:
         if not _MIN_UNIX_S <= value < _MAX_UNIX_S:
             raise Rejected("bad_time", "Unix time outside 2000-2100 (milliseconds sent as seconds?)",
                            field=field, value=value, accepted="Unix seconds")
-        return int(round(value * 1_000_000)) * 1_000
+        return unix_ns(value)
     raise Rejected("bad_time", "timestamp must be a string or a number", field=field, value=value,
                    accepted="RFC 3339 string or Unix seconds")
+
+
+def unix_ns(seconds: float) -> int:
+    """Epoch nanoseconds of Unix seconds, rounded to the microsecond (a float's seconds carry no more)."""
+    return int(round(seconds * 1_000_000)) * 1_000
 
 
 def check_window(time_ns: int, now_ns: int, max_future_s: float, max_past_s: float) -> None:

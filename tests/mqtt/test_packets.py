@@ -26,6 +26,22 @@ def test_publishes_are_split_and_a_partial_packet_waits_for_more():
     assert packets.parse_suback_failures(others[0][1]) == ["0x87"]
 
 
+def _publish(packet_id: int, topic: bytes, payload: bytes) -> bytes:
+    body = len(topic).to_bytes(2, "big") + topic + packet_id.to_bytes(2, "big") + b"\x00" + payload
+    return bytes([0x32]) + packets._varint(len(body)) + body
+
+
+def test_a_stream_cut_anywhere_gives_the_whole_packets_before_the_cut():
+    # Remaining lengths of one, two and three bytes.
+    sent = [(1, "a/b", b"x" * 10), (2, "a/c", b"y" * 200), (3, "a/d", b"z" * 20_000), (4, "a/e", b"w" * 127)]
+    stream = b"".join(_publish(pid, topic.encode(), payload) for pid, topic, payload in sent)
+    ends = [len(b"".join(_publish(pid, t.encode(), p) for pid, t, p in sent[:n + 1])) for n in range(len(sent))]
+    for cut in [*range(0, 260), *range(len(stream) - 140, len(stream) + 1)]:
+        messages, consumed, others = packets.split_publishes(bytearray(stream[:cut]))
+        whole = sum(1 for end in ends if end <= cut)
+        assert messages == sent[:whole] and consumed == ([0] + ends)[whole] and others == []
+
+
 def test_qos2_is_a_protocol_error():
     with pytest.raises(packets.ProtocolError):
         packets.split_publishes(bytearray(bytes([0x34]) + PUBLISH_QOS1[1:]))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ingest.mqtt.spool import Spool, SpooledMessage
 
 
@@ -27,7 +25,7 @@ def test_contents_survive_reopening(tmp_path):
     spool.close()  # as after kill -9: every add was committed
     again = Spool(tmp_path / "spool.sqlite")
     assert again.depth == (2, 40)
-    assert again.oldest(5)[1] == replace(_message(2), id=2)
+    assert again.oldest(5)[1] == _message(2)._replace(id=2)
 
 
 def test_bounds_by_messages_and_bytes(tmp_path):

@@ -1,0 +1,117 @@
+"""The collector's writers: batches made durable side by side, acknowledged in arrival order.
+
+The session is a recording stand-in passed through the collector's session
+factory and the store is a scripted writer, so the order of events is under
+the test's control; the real broker and InfluxDB are in the fault tests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from ingest.mqtt import config as collector_config
+from ingest.mqtt.app import build_pipeline
+from ingest.mqtt.collector import Collector
+from ingest.mqtt.deadletters import DeadLetterStore
+from iotorino import inventory
+
+NOW = 1_794_995_200_000_000_000  # 2026-11-18T09:46:40Z
+INV = inventory.default()
+UNIT = next(u for u in INV.street_units.values() if "air_quality" in INV.profiles[u.profile].measurements)
+TOPIC = f"iotorino/v1/street/{UNIT.id}/air_quality"
+
+
+def _payload(pm25: float) -> bytes:
+    return json.dumps({"time": NOW / 1e9 - 100, "fields": {"pm25": pm25}}).encode()
+
+
+class RecordingSession:
+    """Stands in for `MqttSession`: no socket, records acknowledgements."""
+
+    def __init__(self, settings, filters) -> None:
+        self.filters = filters
+        self.generation = 1
+        self.acks: list[list[int]] = []
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def reconnect(self) -> None:
+        pass
+
+    def ack(self, generation: int, packet_ids) -> None:
+        self.acks.append(list(packet_ids))
+
+
+class HoldingWriter:
+    """Accepts every write at once, except that a write containing `held` waits until `release` is set."""
+
+    def __init__(self, held: bytes) -> None:
+        self.held = held
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.bodies: list[bytes] = []
+
+    def write_lines(self, body: bytes) -> None:
+        if self.held in body:
+            self.holding.set()
+            assert self.release.wait(30)
+        self.bodies.append(body)
+
+    def close(self) -> None:
+        pass
+
+
+def _wait(predicate, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def collector(tmp_path):
+    config = collector_config.from_dict({
+        "mqtt": {"client_id": "writers-test"},
+        "subscriptions": [{"topic": "iotorino/v1/#", "format": "native"}],
+        "influxdb": {"url": "http://127.0.0.1:9", "database": "unused"},
+        "batch": {"max_readings": 2, "max_delay_s": 0.01},  # one batch per read of two messages
+        "spool": {"path": str(tmp_path / "spool.sqlite")},
+        "deadletters": {"path": str(tmp_path / "deadletters.sqlite")},
+    })
+    writer = HoldingWriter(held=b"pm25=1.5")
+    running = Collector(config, build_pipeline(config), writer, DeadLetterStore(config.deadletters_path),
+                        session_factory=RecordingSession, clock=lambda: NOW)
+    running.start()
+    yield running, writer, running.session
+    writer.release.set()
+    running.stop()
+
+
+def test_a_later_batch_stored_first_is_acknowledged_after_the_earlier_one(collector):
+    running, writer, session = collector
+    running._on_messages(1, [(1, TOPIC, _payload(1.5)), (2, TOPIC, _payload(2.5))])
+    _wait(writer.holding.is_set, "the first batch's write")
+    running._on_messages(1, [(3, TOPIC, _payload(3.5)), (4, TOPIC, _payload(4.5))])
+    _wait(lambda: len(writer.bodies) == 1, "the second batch stored while the first is held")
+    assert session.acks == []  # stored, but its acknowledgement waits for the first batch
+    writer.release.set()
+    _wait(lambda: len(session.acks) == 2, "both acknowledgements")
+    assert session.acks == [[1, 2], [3, 4]]
+
+
+def test_rejected_messages_are_acknowledged_in_their_place(collector):
+    running, writer, session = collector
+    writer.release.set()
+    running._on_messages(1, [(5, TOPIC, b"not json"), (6, TOPIC, _payload(5.5))])
+    running._on_messages(1, [(7, "iotorino/v1/street/TO-SU-9999/air_quality", _payload(6.5))])
+    _wait(lambda: sum(map(len, session.acks)) == 3, "three acknowledgements")
+    assert [pid for ack in session.acks for pid in ack] == [5, 6, 7]
+    assert running.stats.rejected == {"undecodable": 1, "unknown_device": 1}
