@@ -4,13 +4,17 @@ List the beacons, get one, or look one up by the identity a phone reports
 (iBeacon UUID/major/minor, Eddystone namespace/instance): each answer gives
 the place, the content id, the current health status and when it was last
 heard, so the service never sends people to a dead or moved beacon.
+
+While the monitor is still restoring after a start, every endpoint that
+reports a status (and `/health`) answers 503 with the reason and
+`Retry-After`, rather than an empty or wrong status.
 """
 
 from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel
 
 from iotorino.beacons.health import BeaconStatus
@@ -39,13 +43,31 @@ class BeaconView(BaseModel):
     battery_days_left: float | None
 
 
+class Health(BaseModel):
+    """The feed is serving restored or current statuses."""
+
+    status: str
+    beacons: int
+
+
 USABLE = {"ok", "low_battery", "rebooted"}
+# Seconds a client should wait before asking again while the monitor restores.
+RETRY_AFTER_S = 2
 
 
-def create_app(beacons: Mapping, registry, statuses: Callable[[], Mapping[str, BeaconStatus]]) -> FastAPI:
-    """The app over `beacons` (id -> registry beacon), `registry` lookups and a `statuses()` source."""
-    app = FastAPI(title="IoTorino beacon feed", version="1",
-                  description="Read-only feed of Turin's street beacons: place, content and health status.")
+def create_app(beacons: Mapping, registry, statuses: Callable[[], Mapping[str, BeaconStatus]],
+               not_ready: Callable[[], str | None] = lambda: None) -> FastAPI:
+    """The app over `beacons` (id -> registry beacon), `registry` lookups, a `statuses()` source
+    and `not_ready()`, the reason the statuses cannot be trusted yet (None once they can)."""
+
+    def ready() -> None:
+        reason = not_ready()
+        if reason is not None:
+            raise HTTPException(503, reason, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+    app = FastAPI(title="IoTorino beacon feed", version="1", dependencies=[Depends(ready)],
+                  description="Read-only feed of Turin's street beacons: place, content and health status. "
+                              "503 with the reason while the health monitor restores after a start.")
 
     def view(beacon) -> BeaconView:
         status = statuses().get(beacon.id)
@@ -65,6 +87,10 @@ def create_app(beacons: Mapping, registry, statuses: Callable[[], Mapping[str, B
         if beacon is None:
             raise HTTPException(404, f"no registered beacon with {what}")
         return view(beacon)
+
+    @app.get("/health", response_model=Health, summary="200 once the statuses are restored, else 503 and why")
+    def health():
+        return Health(status="ok", beacons=len(beacons))
 
     @app.get("/beacons", response_model=list[BeaconView], summary="All registered beacons with their status")
     def list_beacons(status: str | None = Query(None, description="only beacons with this status")):

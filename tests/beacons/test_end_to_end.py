@@ -17,45 +17,15 @@ import requests
 
 from ingest.ble_beacons import collector, config as gateway_config, replay
 from ingest.ble_beacons.publish import Publisher, Spool
-from ingest.mqtt import config as collector_config
-from ingest.mqtt.app import build_pipeline
-from ingest.mqtt.collector import Collector
-from ingest.mqtt.deadletters import DeadLetterStore
 from iotorino import inventory
 from iotorino.beacons.health import STATUS_CODES
 from iotorino.services import free_port
 from iotorino.simulate import ble, ble_cli
+from tests.beacons.conftest import wait_until
 from tests.ble_beacons.conftest import Recorder
 from tests.conftest import ROOT
 
 MINUTES = 15
-
-
-def wait_until(predicate, timeout=120.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-
-
-@pytest.fixture
-def mqtt_collector(mosquitto, influx, tmp_path):
-    """The project's MQTT collector storing the broker's native messages in the test database."""
-    settings = collector_config.from_dict({
-        "mqtt": {"port": mosquitto.port, "client_id": "e2e-ble"},
-        "subscriptions": [{"topic": "iotorino/v1/#", "format": "native"}],
-        "influxdb": {"url": influx.settings.url, "database": influx.settings.database},
-        "batch": {"max_delay_s": 0.05},
-        "deadletters": {"path": str(tmp_path / "deadletters.sqlite")},
-    })
-    running = Collector(settings, build_pipeline(settings), influx, DeadLetterStore(settings.deadletters_path))
-    running.start()
-    assert running.subscribed.wait(10)
-    yield running
-    running.stop()
 
 
 @pytest.fixture
@@ -68,7 +38,7 @@ def fleet_captures(tmp_path):
 
 
 @pytest.fixture
-def feed(mosquitto, fleet_captures, tmp_path, python, cli_env):
+def feed(mosquitto, influx, fleet_captures, tmp_path, python, cli_env):
     """`iotorino beacons serve` on a free port with the event clock; yields its base URL."""
     _, folder = fleet_captures
     port = free_port()
@@ -76,6 +46,7 @@ def feed(mosquitto, fleet_captures, tmp_path, python, cli_env):
     config.write_text(
         f'[monitor]\nclock = "event"\nevaluate_every_s = 0.2\n'
         f'[mqtt]\nport = {mosquitto.port}\nspool = "status.sqlite"\n[api]\nport = {port}\n'
+        f'[influxdb]\nurl = "{influx.settings.url}"\ndatabase = "{influx.settings.database}"\n'
         + (folder / "health.toml").read_text())
     log = open(tmp_path / "serve.log", "w")
     server = subprocess.Popen([python, "-m", "iotorino", "beacons", "serve", "--config", str(config)],

@@ -42,6 +42,19 @@ class Recorder:
             time.sleep(0.02)
         raise AssertionError(f"only {len(self.messages)} of {count} messages arrived")
 
+    def wait_for_topic(self, topic: str, timeout: float = 20.0) -> list[tuple[str, bytes, bool]]:
+        """Wait until a message on `topic` arrived (or fail), then return every message up to it."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                for n, (got, _, _) in enumerate(self.messages):
+                    if got == topic:
+                        return self.messages[:n + 1]
+            time.sleep(0.02)
+        raise AssertionError(f"no message on {topic} arrived")
+
     def close(self) -> None:
         """Disconnect."""
         self._client.disconnect()
