@@ -28,6 +28,7 @@ from ingest.mqtt.sqlitefile import open_durable, transaction
 log = logging.getLogger(__name__)
 
 TOPIC_PREFIX = "iotorino/v1/beacon"
+GATEWAY_TOPIC_PREFIX = "iotorino/v1/gateway"
 # Unacknowledged messages handed to paho at once; the rest wait in the spool.
 MAX_IN_FLIGHT = 200
 _OUTBOX = ("CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL,"
@@ -44,8 +45,11 @@ class Message:
 
 
 def reading_message(reading: Reading) -> Message:
-    """The native message for a beacon reading: `iotorino/v1/beacon/{beacon}/{gateway}/{measurement}`."""
-    topic = f"{TOPIC_PREFIX}/{reading.tags['beacon']}/{reading.tags['gateway']}/{reading.measurement}"
+    """The native message of a reading about a beacon (`iotorino/v1/beacon/{beacon}/{gateway}/{measurement}`)
+    or about the gateway itself (`iotorino/v1/gateway/{gateway}/{measurement}`)."""
+    tags = reading.tags
+    where = f"{TOPIC_PREFIX}/{tags['beacon']}" if "beacon" in tags else GATEWAY_TOPIC_PREFIX
+    topic = f"{where}/{tags['gateway']}/{reading.measurement}"
     payload = {"time": format_ns(reading.time_ns), "fields": dict(reading.fields)}
     return Message(topic, json.dumps(payload, separators=(",", ":")).encode())
 

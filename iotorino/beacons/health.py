@@ -62,6 +62,8 @@ class Thresholds:
     """Seconds a reboot, clone or move keeps flagging the beacon."""
     max_range_m: float = 150.0
     """A gateway farther than this from the beacon's registered place cannot hear it there."""
+    gateway_silent_s: float = 180.0
+    """A gateway is silent after this many seconds without a heartbeat (3 x its stats_interval_s)."""
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@
   collector stored in InfluxDB are replayed instead (`StoredEvidence`):
   every reading of the last `lookback_s` seconds through the same rules
   (last seen, learned interval, reboot counters, clone and move times), and
-  the hourly last battery voltage of the 60 days before for the trend. The
-  store is the one place that kept listening while the monitor was down.
+  the hourly last battery voltage of the 60 days before for the trend, and
+  each gateway's newest `ble_gateway` heartbeat. The store is the one place
+  that kept listening while the monitor was down.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from iotorino.store.influx_v1 import InfluxV1Client
 from ingest.ble_beacons.rfc3339 import parse_ns
 
 SIGHTING = "beacon_sighting"
+HEARTBEAT = "ble_gateway"
 HOUR_NS = 3600 * S
 # Hours of battery history per query (bounded answers).
 BATTERY_CHUNK_H = 24 * 7
@@ -125,7 +127,15 @@ def stored_evidence(client: InfluxV1Client, beacons: Mapping, thresholds: Thresh
                         {k: v for k, v in values.items() if v is not None}, t)
                 for tags, t, values in _rows(client, f'SELECT {fields} FROM "{SIGHTING}" WHERE {_between(start, end)}'
                                                      ' GROUP BY "beacon", "gateway"')]
-    return StoredEvidence(battery, sorted(readings, key=lambda r: r.time_ns))
+    return StoredEvidence(battery, sorted(readings + _latest_heartbeats(client), key=lambda r: r.time_ns))
+
+
+def _latest_heartbeats(client: InfluxV1Client) -> list[Reading]:
+    """The newest `ble_gateway` reading of every gateway, however old."""
+    fields = ", ".join(f'"{name}"' for name in catalogue.default().measurement(HEARTBEAT).fields)
+    return [Reading(HEARTBEAT, {"gateway": tags["gateway"]}, {k: v for k, v in values.items() if v is not None}, t)
+            for tags, t, values in _rows(client, f'SELECT {fields} FROM "{HEARTBEAT}" GROUP BY "gateway"'
+                                                 " ORDER BY time DESC LIMIT 1")]
 
 
 def _between(start_ns: int, end_ns: int) -> str:

@@ -34,7 +34,7 @@ def run_beacons_serve(args: argparse.Namespace) -> int:
     publisher = Publisher(mqtt.host, mqtt.port, mqtt.client_id, Spool(settings.spool_path), keepalive_s=mqtt.keepalive_s)
     store = InfluxV1Client(settings.influx) if settings.influx else None
     monitor = Monitor(settings, fleet.beacons, publisher, store=store)
-    app = create_app(fleet.beacons, fleet, monitor.statuses, monitor.not_ready)
+    app = create_app(fleet.beacons, fleet, monitor.statuses, monitor.not_ready, monitor.gateway_statuses)
     port = args.port or settings.api.port
     publisher.start()
     monitor.start()

@@ -116,6 +116,17 @@ def test_whole_fleet_replay_gives_every_status_in_store_broker_and_api(
     assert requests.get(f"{feed}/beacons/TO-BC-9999", timeout=5).status_code == 404
     assert "/lookup/eddystone" in requests.get(f"{feed}/openapi.json", timeout=5).json()["paths"]
 
+    # Every gateway's heartbeat reached the monitor and, through the MQTT collector, InfluxDB.
+    listed = requests.get(f"{feed}/gateways", timeout=5).json()
+    assert {g["id"]: g["status"] for g in listed} == {g: "ok" for g in fleet.gateways}
+    assert all(g["lon"] is not None and g["adverts_per_s"] > 0 and g["scanner_restarts"] == 0 for g in listed)
+
+    def stored_heartbeats():
+        series = influx.query('SELECT last("uptime_s") FROM "ble_gateway" GROUP BY "gateway"')
+        return {s["tags"]["gateway"] for s in series} == set(fleet.gateways)
+
+    wait_until(stored_heartbeats, 60, "a stored heartbeat of every gateway")
+
     # Retained statuses on the broker: one per beacon, the latest one right.
     recorder = Recorder(mosquitto.port, "iotorino/beacons/+/status")
     try:

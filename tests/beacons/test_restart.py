@@ -13,15 +13,12 @@ import time
 
 import paho.mqtt.publish as publish
 import pytest
-from fastapi.testclient import TestClient
 
-from ingest.ble_beacons.publish import Message, Publisher, Spool, reading_message
+from ingest.ble_beacons.publish import Message, reading_message
 from iotorino import inventory
 from iotorino.beacons import config
-from iotorino.beacons.api import create_app
-from iotorino.beacons.monitor import Monitor
 from iotorino.reading import Reading
-from tests.beacons.conftest import wait_until
+from tests.beacons.conftest import RunningMonitor, send, wait_until
 from tests.ble_beacons.conftest import Recorder
 
 S = 10**9
@@ -57,11 +54,6 @@ def history(beacons, now):
     return [sighting(beacons[role], t, **fields) for t, role, fields in sorted(readings, key=lambda r: r[0])]
 
 
-def send(mosquitto, messages):
-    publish.multiple([{"topic": m.topic, "payload": m.payload, "qos": 1} for m in messages],
-                     hostname="127.0.0.1", port=mosquitto.port)
-
-
 def published_after_restart(watcher, mosquitto):
     """Live (not retained) status messages the watcher got up to a marker published now."""
     send(mosquitto, [Message("iotorino/beacons/marker/status", b"{}")])
@@ -80,33 +72,9 @@ def settings_for(mosquitto, influx, tmp_path, *, with_influx=True):
     return config.parse(raw, tmp_path)
 
 
-class RunningMonitor:
-    """A monitor with its own status publisher and the HTTP feed over it, judging at `now`."""
-
-    def __init__(self, settings, beacons, influx=None, now=NOW) -> None:
-        mqtt = settings.mqtt
-        self.publisher = Publisher(mqtt.host, mqtt.port, mqtt.client_id, Spool(settings.spool_path))
-        registry = {b.id: b for b in beacons.values()}
-        self.monitor = Monitor(settings, registry, self.publisher, wall_clock=lambda: now, store=influx)
-        self.feed = TestClient(create_app(registry, inventory.default(), self.monitor.statuses, self.monitor.not_ready))
-
-    def start(self):
-        self.publisher.start()
-        self.monitor.start()
-        assert self.monitor.restored.wait(60), self.monitor.not_ready()
-        return self
-
-    def stop(self):
-        self.monitor.stop()
-        assert self.publisher.stop(timeout_s=30) == 0
-
-    def statuses(self):
-        return {b: (s.status, s.flags, s.since_ns // 10**6) for b, s in self.monitor.statuses().items()}
-
-
 def test_restart_restores_statuses_and_battery_trend_and_republishes_nothing(
         mosquitto, influx, mqtt_collector, beacons, tmp_path):
-    first = RunningMonitor(settings_for(mosquitto, influx, tmp_path / "first"), beacons, influx).start()
+    first = RunningMonitor(settings_for(mosquitto, influx, tmp_path / "first"), beacons, influx, NOW).start()
     sent = history(beacons, NOW)
     send(mosquitto, sent)
     wait_until(lambda: first.monitor.observed == len(sent), 30, "the first monitor to see every sighting")
@@ -142,7 +110,7 @@ def test_restart_restores_statuses_and_battery_trend_and_republishes_nothing(
 
 
 def test_a_change_while_the_monitor_was_down_is_published_once(mosquitto, influx, mqtt_collector, beacons, tmp_path):
-    first = RunningMonitor(settings_for(mosquitto, influx, tmp_path / "first"), beacons, influx).start()
+    first = RunningMonitor(settings_for(mosquitto, influx, tmp_path / "first"), beacons, influx, NOW).start()
     sent = history(beacons, NOW)
     send(mosquitto, sent)
     wait_until(lambda: first.monitor.observed == len(sent), 30, "the first monitor to see every sighting")
