@@ -2,8 +2,9 @@
 
 Every message is first written to a SQLite spool (WAL, fsync per commit),
 then published with QoS 1, oldest first; the row is deleted only when the
-broker's PUBACK arrives. While the broker is unreachable the spool grows, and it drains when the link returns (also after
-a restart of the gateway). Delivery is at-least-once: a message whose PUBACK
+broker's PUBACK arrives. While the broker is unreachable the spool grows,
+and it drains when the link returns (also after a restart of the gateway),
+still oldest first: row ids are never reused. Delivery is at-least-once: a message whose PUBACK
 was lost is sent again, which InfluxDB absorbs (same series, same time).
 """
 

@@ -92,7 +92,8 @@ class _Track:
     last_gateway: str | None = None
     best_sightings: int = 0
     battery: list[tuple[int, int]] = field(default_factory=list)  # (time_ns, mV), one per hour
-    counters: dict[str, tuple[int, int, float]] = field(default_factory=dict)  # gateway -> (time_ns, adv_count, uptime_s)
+    # gateway -> (time_ns, adv_count, uptime_s) of its latest TLM counters
+    counters: dict[str, tuple[int, int, float]] = field(default_factory=dict)
     watched_from_ns: int | None = None  # restored: absence counts from here at the earliest
     restored_days_left: float | None = None  # restored without history: the forecast until a trend exists
     reboot_ns: int | None = None

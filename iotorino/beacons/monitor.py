@@ -186,7 +186,8 @@ class Monitor:
             return
         self._phase = "reading the retained statuses from the broker"
         retained = self._retained
-        reader = self._subscriber("restore", [STATUS_TOPIC.format(beacon="+")], lambda: retained.subscribed(monotonic()),
+        reader = self._subscriber("restore", [STATUS_TOPIC.format(beacon="+")],
+                                  lambda: retained.subscribed(monotonic()),
                                   lambda c, u, m: retained.add(m.payload, bool(m.retain), monotonic()))
         reader.connect_async(self.settings.mqtt.host, self.settings.mqtt.port, self.settings.mqtt.keepalive_s)
         reader.loop_start()

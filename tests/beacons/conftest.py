@@ -10,10 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ingest.ble_beacons.publish import Publisher, Spool
-from ingest.mqtt import config as collector_config
-from ingest.mqtt.app import build_pipeline
-from ingest.mqtt.collector import Collector
-from ingest.mqtt.deadletters import DeadLetterStore
 from iotorino import inventory
 from iotorino.beacons.api import create_app
 from iotorino.beacons.monitor import Monitor
@@ -31,20 +27,11 @@ def wait_until(predicate, timeout=120.0, what="condition"):
 
 
 @pytest.fixture
-def mqtt_collector(mosquitto, influx, tmp_path):
+def mqtt_collector(mosquitto, collector_factory):
     """The project's MQTT collector storing the broker's native messages in the test database."""
-    settings = collector_config.from_dict({
-        "mqtt": {"port": mosquitto.port, "client_id": "e2e-ble"},
-        "subscriptions": [{"topic": "iotorino/v1/#", "format": "native"}],
-        "influxdb": {"url": influx.settings.url, "database": influx.settings.database},
-        "batch": {"max_delay_s": 0.05},
-        "deadletters": {"path": str(tmp_path / "deadletters.sqlite")},
-    })
-    running = Collector(settings, build_pipeline(settings), influx, DeadLetterStore(settings.deadletters_path))
-    running.start()
+    running = collector_factory(mosquitto.port)
     assert running.subscribed.wait(10)
-    yield running
-    running.stop()
+    return running
 
 
 def send(mosquitto, messages):

@@ -100,7 +100,8 @@ def test_restart_restores_statuses_and_battery_trend_and_republishes_nothing(
         try:
             assert again.statuses() == before
             assert again.monitor.evaluate() == 0 and again.monitor.evaluate() == 0
-            assert again.monitor.statuses()[beacons["draining"].id].battery_days_left == pytest.approx(days_left, abs=0.1)
+            draining = again.monitor.statuses()[beacons["draining"].id]
+            assert draining.battery_days_left == pytest.approx(days_left, abs=0.1)
             assert again.feed.get("/health").json() == {"status": "ok", "beacons": 4}
             served = {b["id"]: b["status"] for b in again.feed.get("/beacons").json()}
             assert served == {b.id: EXPECTED[role] for role, b in beacons.items()}
