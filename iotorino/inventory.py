@@ -24,18 +24,20 @@ from iotorino import paths
 from iotorino.catalogue import Catalogue
 from iotorino.errors import ConfigError, Rejected
 
-SITES = ("street", "school", "beacon")
+SITES = ("street", "school", "beacon", "gateway")
 ID_PATTERN = re.compile(r"[A-Za-z0-9-]+")  # ids are MQTT topic segments and InfluxDB tag values
 OUTDOOR = "outdoor"  # the point of a school's outdoor station in topics
 # The tag keys each kind of place gives its readings; the catalogue's `tags` of
-# every measurement reported there must be exactly these. Beacons have no
-# profile: a gateway reports every beacon-site measurement of the catalogue.
+# every measurement reported there must be exactly these. Beacons and BLE
+# gateways have no profile: a gateway reports every beacon-site measurement of
+# the catalogue for the beacons it hears, and every gateway-site one for itself.
 SITE_TAGS: Mapping[str, tuple[str, ...]] = {
     "street": ("unit", "district"),
     "school_room": ("school", "room"),
     "school_meter": ("school", "meter"),
     "school_outdoor": ("school",),
     "beacon": ("beacon", "gateway"),
+    "gateway": ("gateway",),
 }
 
 
@@ -180,6 +182,8 @@ class Inventory:
     beacons: Mapping[str, Beacon]
     # The catalogue's beacon-site measurements, which any registered beacon may have.
     beacon_measurements: tuple[str, ...] = ()
+    # The catalogue's gateway-site measurements (a BLE gateway's own heartbeat).
+    gateway_measurements: tuple[str, ...] = ()
     _by_ibeacon: dict = field(init=False, repr=False, compare=False)
     _by_eddystone: dict = field(init=False, repr=False, compare=False)
     # (school id, point) -> (profile id, tags)
@@ -205,12 +209,15 @@ class Inventory:
     def tags_for(self, site: str, site_id: str, point: str | None, measurement: str) -> dict[str, str]:
         """The tags of `measurement` from a device: {"unit", "district"} on a street unit,
         {"school", "room"} / {"school", "meter"} / {"school"} at a school's room, meter or
-        "outdoor" point, {"beacon", "gateway"} for a beacon heard by gateway `point`.
+        "outdoor" point, {"beacon", "gateway"} for a beacon heard by gateway `point`,
+        {"gateway"} for a BLE gateway's own readings.
         Raises `Rejected` ("unknown_device", "not_in_profile", "unknown_topic") when the
         topic names no such device, the device does not report the measurement, or the
         site and point do not fit together."""
         if site == "beacon":
             return self._beacon_tags(site_id, point, measurement)
+        if site == "gateway":
+            return self._gateway_tags(site_id, point, measurement)
         profile, tags = self._locate(site, site_id, point)
         if measurement not in profile.measurements:
             raise Rejected(
@@ -252,6 +259,20 @@ class Inventory:
                 accepted=", ".join(self.beacon_measurements),
             )
         return {"beacon": beacon_id, "gateway": gateway}
+
+    def _gateway_tags(self, gateway: str, point: str | None, measurement: str) -> dict[str, str]:
+        # Gateways are not listed in the inventory: any id that can be a topic level and a tag value.
+        if not ID_PATTERN.fullmatch(gateway) or point is not None:
+            raise Rejected(
+                "unknown_topic", "a gateway topic names only the gateway", field="gateway", value=gateway,
+                accepted="iotorino/v1/gateway/{gateway_id}/{measurement}, id of letters, digits and '-'",
+            )
+        if measurement not in self.gateway_measurements:
+            raise Rejected(
+                "not_in_profile", "not a gateway measurement", field="measurement", value=measurement,
+                accepted=", ".join(self.gateway_measurements),
+            )
+        return {"gateway": gateway}
 
     def _locate(self, site: str, site_id: str, point: str | None) -> tuple[Profile, Mapping[str, str]]:
         if site == "street":

@@ -48,19 +48,21 @@ def read_inventory(root: Path, catalogue: Catalogue) -> Inventory:
         street_units=MappingProxyType(units),
         schools=MappingProxyType(schools),
         beacons=MappingProxyType(beacons),
-        beacon_measurements=beacon_measurements(catalogue),
+        beacon_measurements=site_measurements(catalogue, "beacon"),
+        gateway_measurements=site_measurements(catalogue, "gateway"),
     )
 
 
-def beacon_measurements(catalogue: Catalogue) -> tuple[str, ...]:
-    """The catalogue's beacon-site measurements, checked to carry the tags a beacon topic gives."""
-    names = tuple(m.name for m in catalogue.measurements.values() if m.site == "beacon")
+def site_measurements(catalogue: Catalogue, site: str) -> tuple[str, ...]:
+    """The catalogue's measurements of a profile-less `site` (beacon, gateway), checked to carry the
+    tags that site's topic gives."""
+    names = tuple(m.name for m in catalogue.measurements.values() if m.site == site)
     for name in names:
         tags = catalogue.measurements[name].tags
-        if set(tags) != set(SITE_TAGS["beacon"]):
+        if set(tags) != set(SITE_TAGS[site]):
             raise InventoryError(
-                "schemas/catalogue.yaml", f"measurements.{name}.tags", "differ from the tags a beacon topic gives",
-                sorted(tags), ", ".join(SITE_TAGS["beacon"]),
+                "schemas/catalogue.yaml", f"measurements.{name}.tags", f"differ from the tags a {site} topic gives",
+                sorted(tags), ", ".join(SITE_TAGS[site]),
             )
     return names
 

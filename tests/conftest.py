@@ -1,4 +1,4 @@
-"""Shared fixtures: real mosquitto and influxd processes on free loopback ports, Airflow's home.
+"""Shared fixtures: real mosquitto and influxd processes on free loopback ports, the MQTT collector, Airflow's home.
 
 Servers are started by the fixtures with temporary state directories and
 stopped afterwards. Airflow's environment is set here, before anything can
@@ -51,6 +51,36 @@ def mosquitto(tmp_path):
     broker = Mosquitto(tmp_path / "mosquitto").start()
     yield broker
     broker.stop()
+
+
+@pytest.fixture
+def collector_factory(influx, tmp_path):
+    """Starts MQTT collectors storing `iotorino/v1/#` (native) into the test's database:
+    `collector_factory(port, **mqtt_options)`; each is stopped at teardown unless the test did."""
+    from ingest.mqtt import config as collector_config
+    from ingest.mqtt.app import build_pipeline
+    from ingest.mqtt.collector import Collector
+    from ingest.mqtt.deadletters import DeadLetterStore
+
+    started = []
+
+    def start(port: int, **mqtt_options) -> Collector:
+        settings = collector_config.from_dict({
+            "mqtt": {"port": port, "client_id": "test-collector", **mqtt_options},
+            "subscriptions": [{"topic": "iotorino/v1/#", "format": "native"}],
+            "influxdb": {"url": influx.settings.url, "database": influx.settings.database},
+            "batch": {"max_delay_s": 0.05},
+            "deadletters": {"path": str(tmp_path / f"deadletters-{len(started)}.sqlite")},
+        })
+        collector = Collector(settings, build_pipeline(settings), influx, DeadLetterStore(settings.deadletters_path))
+        collector.start()
+        started.append(collector)
+        return collector
+
+    yield start
+    for collector in started:
+        if not collector._stopping.is_set():
+            collector.stop()
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,6 @@ import time
 import paho.mqtt.publish as publish
 import pytest
 
-from ingest.mqtt import config as collector_config
-from ingest.mqtt.app import build_pipeline
-from ingest.mqtt.collector import Collector
 from ingest.mqtt.deadletters import DeadLetterStore
 from iotorino import inventory
 
@@ -26,19 +23,10 @@ def _wait(predicate, timeout=20.0):
 
 
 @pytest.fixture
-def running_collector(mosquitto, influx, tmp_path):
-    config = collector_config.from_dict({
-        "mqtt": {"port": mosquitto.port, "client_id": "e2e"},
-        "subscriptions": [{"topic": "iotorino/v1/#", "format": "native"}],
-        "influxdb": {"url": influx.settings.url, "database": influx.settings.database},
-        "batch": {"max_delay_s": 0.05},
-        "deadletters": {"path": str(tmp_path / "deadletters.sqlite")},
-    })
-    collector = Collector(config, build_pipeline(config), influx, DeadLetterStore(config.deadletters_path))
-    collector.start()
+def running_collector(mosquitto, collector_factory):
+    collector = collector_factory(mosquitto.port)
     assert collector.subscribed.wait(10)
-    yield collector
-    collector.stop()
+    return collector
 
 
 def test_messages_become_exact_points_and_bad_ones_dead_letters(running_collector, influx, mosquitto):

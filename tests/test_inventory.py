@@ -88,7 +88,7 @@ def test_every_non_beacon_measurement_is_in_some_profile(
     fleet: inventory.Inventory, measurements: catalogue.Catalogue
 ) -> None:
     profiled = {m for p in fleet.profiles.values() for m in p.measurements}
-    wanted = {m.name for m in measurements.measurements.values() if m.site != "beacon"}
+    wanted = {m.name for m in measurements.measurements.values() if m.site not in ("beacon", "gateway")}
     assert wanted <= profiled
 
 
@@ -133,6 +133,19 @@ def test_tag_keys_equal_catalogue_tags_for_every_profile_and_measurement(
     for measurement in fleet.beacon_measurements:
         tags = fleet.tags_for("beacon", "TO-BC-0001", "GW-01", measurement)
         assert set(tags) == set(measurements.measurement(measurement).tags)
+    assert fleet.gateway_measurements == ("ble_gateway",)
+    assert fleet.tags_for("gateway", "GW-01", None, "ble_gateway") == {"gateway": "GW-01"}
+
+
+@pytest.mark.parametrize("site_id, point, measurement, reason", [
+    ("GW 01", None, "ble_gateway", "unknown_topic"),
+    ("GW-01", "extra", "ble_gateway", "unknown_topic"),
+    ("GW-01", None, "beacon_sighting", "not_in_profile"),
+])
+def test_gateway_topics_name_a_usable_id_and_a_gateway_measurement(fleet, site_id, point, measurement, reason):
+    with pytest.raises(Rejected) as caught:
+        fleet.tags_for("gateway", site_id, point, measurement)
+    assert caught.value.reason == reason
 
 
 # --- lookups -------------------------------------------------------------------------------------

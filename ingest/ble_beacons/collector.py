@@ -2,8 +2,10 @@
 
 `Gateway.on_advertisement` is the bleak detection callback; a live scan and a
 replay (`ReplayScanner`) both call it through `BleakScanner`. `run` keeps the
-scanner alive (watchdog), closes windows on the clock and logs adverts/s and
-matched/s. Nothing here logs or keeps anything about an unmatched device.
+scanner alive (watchdog), closes windows on the clock and publishes the
+gateway's heartbeat (`ble_gateway`: adverts/s, matched/s, restarts, spool
+depth, uptime), which it also logs. Nothing here logs or keeps anything
+about an unmatched device.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from iotorino.errors import PermanentError, Rejected
 from ingest.ble_beacons.capture import CapturedAdvert, CaptureWriter
 from ingest.ble_beacons.config import BleConfig
 from ingest.ble_beacons.const import EDDYSTONE_PATTERN, IBEACON_PATTERN
+from ingest.ble_beacons.heartbeat import Heartbeat
 from ingest.ble_beacons.publish import Publisher, reading_message
 from ingest.ble_beacons.sightings import BeaconFilter, BeaconRegistry
 from ingest.ble_beacons.windows import WindowAggregator
@@ -70,6 +73,7 @@ class Gateway:
         self.clock = clock
         self.recorder = recorder
         self.stats = Stats()
+        self.heartbeat = Heartbeat(config.gateway.id, config.gateway.stats_interval_s, clock())
         self.last_advert_monotonic = time.monotonic()
 
     def on_advertisement(self, device, adv) -> None:
@@ -77,6 +81,8 @@ class Gateway:
         self.stats.adverts += 1
         self.last_advert_monotonic = time.monotonic()
         now = self.clock()
+        if not self.heartbeat.started_ns:
+            self.heartbeat.started_ns = now  # a replay's clock starts with its first advert
         sighting = self.filter.match(device.address, adv.manufacturer_data, adv.service_data, adv.rssi, now)
         if sighting is None:
             return  # not ours: no trace of it leaves this function
@@ -95,6 +101,15 @@ class Gateway:
         """Publish every open window (at shutdown or the end of a replay)."""
         self._publish(self.windows.flush())
 
+    def beat(self, final: bool = False) -> None:
+        """Publish and log the heartbeat if it is due (`final`: at shutdown, if the clock moved on)."""
+        now = self.clock()
+        if not self.heartbeat.due(now, final):
+            return
+        reading = self.heartbeat.reading(now, self.stats, self.publisher.spool.count())
+        log.info(" ".join(f"{name}={value}" for name, value in reading.fields.items()))
+        self._publish([reading])
+
     def _publish(self, readings) -> None:
         checked = []
         for reading in readings:
@@ -102,7 +117,7 @@ class Gateway:
                 checked.append(catalogue.default().validate(reading))
             except Rejected as error:
                 self.stats.rejected += 1
-                log.warning("dropping a reading of beacon %s: %s", reading.tags["beacon"], error)
+                log.warning("dropping a %s reading: %s", reading.measurement, error)
         self.stats.readings += len(checked)
         self.publisher.publish(reading_message(r) for r in checked)
 
@@ -128,7 +143,6 @@ async def run(gateway: Gateway, make_scanner: Callable[[Callable], BleakScanner]
     """Scan until `until` is set (forever if None), restarting the scanner when it falls silent."""
     settings = gateway.config.gateway
     scanner = await _start(make_scanner, gateway, settings.adapter)
-    last_stats, last_counts = time.monotonic(), (0, 0)
     try:
         while until is None or not until.is_set():
             if until is None:
@@ -139,22 +153,16 @@ async def run(gateway: Gateway, make_scanner: Callable[[Callable], BleakScanner]
                 except asyncio.TimeoutError:
                     pass
             gateway.close_due()
-            now = time.monotonic()
-            if now - gateway.last_advert_monotonic > settings.watchdog_s:
+            if time.monotonic() - gateway.last_advert_monotonic > settings.watchdog_s:
                 log.warning("no advertisement for %.0f s: restarting the scanner", settings.watchdog_s)
                 gateway.stats.restarts += 1
                 await scanner.stop()
                 scanner = await _start(make_scanner, gateway, settings.adapter)
-            if now - last_stats >= settings.stats_interval_s:
-                counts = (gateway.stats.adverts, gateway.stats.matched)
-                elapsed = now - last_stats
-                log.info("adverts/s=%.1f matched/s=%.1f readings=%d spooled=%d restarts=%d",
-                         (counts[0] - last_counts[0]) / elapsed, (counts[1] - last_counts[1]) / elapsed,
-                         gateway.stats.readings, gateway.publisher.spool.count(), gateway.stats.restarts)
-                last_stats, last_counts = now, counts
+            gateway.beat()
     finally:
         await scanner.stop()
         gateway.flush()
+        gateway.beat(final=True)
     return gateway.stats
 
 

@@ -37,7 +37,8 @@ class GatewayConfig:
     watchdog_s: float = DEFAULT_WATCHDOG_S
     """Restart scanning after this many seconds without any advertisement."""
     stats_interval_s: float = 60.0
-    """Seconds between log lines with adverts/s and matched/s."""
+    """Seconds between heartbeats (`ble_gateway` readings, also logged): adverts/s, matched/s, restarts,
+    spool depth, uptime."""
 
 
 @dataclass(frozen=True)

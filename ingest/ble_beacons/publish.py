@@ -1,9 +1,10 @@
 """The broker link: readings become native IoTorino MQTT messages, spooled on disk until acknowledged.
 
-Every message is first written to a SQLite spool, then published with QoS 1;
-the row is deleted only when the broker's PUBACK arrives. While the broker is
-unreachable the spool grows, and it drains when the link returns (also after
-a restart of the gateway). Delivery is at-least-once: a message whose PUBACK
+Every message is first written to a SQLite spool (WAL, fsync per commit),
+then published with QoS 1, oldest first; the row is deleted only when the
+broker's PUBACK arrives. While the broker is unreachable the spool grows,
+and it drains when the link returns (also after a restart of the gateway),
+still oldest first: row ids are never reused. Delivery is at-least-once: a message whose PUBACK
 was lost is sent again, which InfluxDB absorbs (same series, same time).
 """
 
@@ -23,12 +24,16 @@ import paho.mqtt.client as mqtt
 
 from iotorino.reading import Reading
 from ingest.ble_beacons.rfc3339 import format_ns
+from ingest.mqtt.sqlitefile import open_durable, transaction
 
 log = logging.getLogger(__name__)
 
 TOPIC_PREFIX = "iotorino/v1/beacon"
+GATEWAY_TOPIC_PREFIX = "iotorino/v1/gateway"
 # Unacknowledged messages handed to paho at once; the rest wait in the spool.
 MAX_IN_FLIGHT = 200
+_OUTBOX = ("CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL,"
+           " payload BLOB NOT NULL, retain INTEGER NOT NULL)")
 
 
 @dataclass(frozen=True)
@@ -41,31 +46,36 @@ class Message:
 
 
 def reading_message(reading: Reading) -> Message:
-    """The native message for a beacon reading: `iotorino/v1/beacon/{beacon}/{gateway}/{measurement}`."""
-    topic = f"{TOPIC_PREFIX}/{reading.tags['beacon']}/{reading.tags['gateway']}/{reading.measurement}"
+    """The native message of a reading about a beacon (`iotorino/v1/beacon/{beacon}/{gateway}/{measurement}`)
+    or about the gateway itself (`iotorino/v1/gateway/{gateway}/{measurement}`)."""
+    tags = reading.tags
+    where = f"{TOPIC_PREFIX}/{tags['beacon']}" if "beacon" in tags else GATEWAY_TOPIC_PREFIX
+    topic = f"{where}/{tags['gateway']}/{reading.measurement}"
     payload = {"time": format_ns(reading.time_ns), "fields": dict(reading.fields)}
     return Message(topic, json.dumps(payload, separators=(",", ":")).encode())
 
 
 class Spool:
-    """A SQLite outbox of messages, oldest first; safe to use from paho's thread and ours."""
+    """A SQLite outbox of messages, oldest first; safe to use from paho's thread and ours.
+
+    Row ids are AUTOINCREMENT: never reused, not even after the outbox was
+    emptied or the file reopened, so "every row above the last one sent" is
+    always exactly the messages not yet handed to paho. (With a plain
+    INTEGER PRIMARY KEY SQLite gives an emptied table id 1 again, and the
+    sender skipped those rows until their ids passed the last one it sent.)
+    """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, topic TEXT NOT NULL,"
-                         " payload BLOB NOT NULL, retain INTEGER NOT NULL)")
+        self._db = open_durable(path, "")
         self._lock = threading.Lock()
+        with transaction(self._db):
+            _create_outbox(self._db)
 
     def put(self, messages: Iterable[Message]) -> None:
-        """Append `messages` in one transaction."""
+        """Append `messages` in one transaction; durable (fsync) on return."""
         rows = [(m.topic, m.payload, int(m.retain)) for m in messages]
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._lock, transaction(self._db):
             self._db.executemany("INSERT INTO outbox (topic, payload, retain) VALUES (?, ?, ?)", rows)
-            self._db.execute("COMMIT")
 
     def oldest(self, limit: int, after_id: int) -> list[tuple[int, Message]]:
         """Up to `limit` spooled messages with ids above `after_id`, oldest first."""
@@ -88,6 +98,20 @@ class Spool:
         """Close the database."""
         with self._lock:
             self._db.close()
+
+
+def _create_outbox(db: sqlite3.Connection) -> None:
+    """Create the outbox, or move the rows of an outbox from before AUTOINCREMENT into a new one."""
+    found = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").fetchone()
+    if found is not None and "AUTOINCREMENT" in found[0].upper():
+        return
+    if found is not None:
+        db.execute("ALTER TABLE outbox RENAME TO outbox_before_autoincrement")
+    db.execute(_OUTBOX)
+    if found is not None:
+        db.execute("INSERT INTO outbox (id, topic, payload, retain)"
+                   " SELECT id, topic, payload, retain FROM outbox_before_autoincrement ORDER BY id")
+        db.execute("DROP TABLE outbox_before_autoincrement")
 
 
 def paho_client(client_id: str) -> mqtt.Client:

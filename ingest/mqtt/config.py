@@ -134,7 +134,7 @@ def from_dict(raw: dict[str, Any]) -> CollectorConfig:
             raise ConfigError(key + ".topic", f"invalid topic filter {topic!r}", "an MQTT filter; # only at the end")
         routes.append(Route(topic, fmt))
 
-    influx = _influx(_table(raw, "influxdb"))
+    influx = influx_settings(_table(raw, "influxdb"))
     b = _table(raw, "batch")
     _only(b, "batch.", {"max_readings", "max_delay_s"})
     batch = BatchSettings(
@@ -167,7 +167,7 @@ def from_dict(raw: dict[str, Any]) -> CollectorConfig:
     return CollectorConfig(mqtt, routes, influx, batch, limits, deadletters, spool, MetricsSettings(listen))
 
 
-def _influx(i: dict) -> InfluxV1Settings | InfluxV2Settings:
+def influx_settings(i: dict) -> InfluxV1Settings | InfluxV2Settings:
     """The [influxdb] table: v1 (database, user/password) or v2 (org, bucket, token)."""
     api = _get(i, "influxdb.api", str, "v1")
     common = {"api", "url", "timeout_s", "gzip"}

@@ -3,6 +3,7 @@
     iotorino/v1/street/{unit_id}/{measurement}
     iotorino/v1/school/{school_id}/{point}/{measurement}     point: room id, meter id or "outdoor"
     iotorino/v1/beacon/{beacon_id}/{gateway_id}/{measurement}
+    iotorino/v1/gateway/{gateway_id}/{measurement}             a BLE gateway's own heartbeat
 
 Pure: no I/O. See schemas/mqtt-contract.md for the whole contract.
 """
@@ -15,7 +16,7 @@ from iotorino.errors import Rejected
 
 PREFIX = "iotorino/v1/"
 # Number of segments after the prefix for each site kind.
-_SEGMENTS = {"street": 3, "school": 4, "beacon": 4}
+_SEGMENTS = {"street": 3, "school": 4, "beacon": 4, "gateway": 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ def parse(topic: str) -> TopicAddress:
     """Split a native topic; `Rejected('unknown_topic')` names the part that does not fit."""
     if not topic.startswith(PREFIX):
         raise Rejected("unknown_topic", "topic outside the native contract", field="topic", value=topic,
-                       accepted=PREFIX + "{street|school|beacon}/...")
+                       accepted=PREFIX + "{street|school|beacon|gateway}/...")
     parts = topic[len(PREFIX):].split("/")
     site = parts[0]
     expected = _SEGMENTS.get(site)
@@ -42,7 +43,8 @@ def parse(topic: str) -> TopicAddress:
     if len(parts) != expected or not all(parts):
         shape = {"street": "street/{unit_id}/{measurement}",
                  "school": "school/{school_id}/{point}/{measurement}",
-                 "beacon": "beacon/{beacon_id}/{gateway_id}/{measurement}"}[site]
+                 "beacon": "beacon/{beacon_id}/{gateway_id}/{measurement}",
+                 "gateway": "gateway/{gateway_id}/{measurement}"}[site]
         raise Rejected("unknown_topic", "topic has the wrong number of levels", field="topic", value=topic,
                        accepted=PREFIX + shape)
     if expected == 3:

@@ -4,15 +4,21 @@ List the beacons, get one, or look one up by the identity a phone reports
 (iBeacon UUID/major/minor, Eddystone namespace/instance): each answer gives
 the place, the content id, the current health status and when it was last
 heard, so the service never sends people to a dead or moved beacon.
+`/gateways` lists the BLE gateways with their latest heartbeat.
+
+While the monitor is still restoring after a start, every endpoint that
+reports a status (and `/health`) answers 503 with the reason and
+`Retry-After`, rather than an empty or wrong status.
 """
 
 from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel
 
+from iotorino.beacons.gateways import GatewayStatus
 from iotorino.beacons.health import BeaconStatus
 from ingest.ble_beacons.rfc3339 import format_ns
 
@@ -39,13 +45,50 @@ class BeaconView(BaseModel):
     battery_days_left: float | None
 
 
+class GatewayView(BaseModel):
+    """One BLE gateway and its latest heartbeat (aggregate counts only)."""
+
+    id: str
+    lon: float | None
+    lat: float | None
+    """The configured place (WGS84 degrees); null for a gateway not in the monitor's config."""
+    status: str
+    """ok, or silent: no heartbeat for gateway_silent_s (never heard counts as silent)."""
+    last_heartbeat: str | None
+    adverts_per_s: float | None
+    matched_per_s: float | None
+    scanner_restarts: int | None
+    spool_messages: int | None
+    uptime_s: float | None
+
+
+class Health(BaseModel):
+    """The feed is serving restored or current statuses."""
+
+    status: str
+    beacons: int
+
+
 USABLE = {"ok", "low_battery", "rebooted"}
+GATEWAY_FIELDS = ("adverts_per_s", "matched_per_s", "scanner_restarts", "spool_messages", "uptime_s")
+# Seconds a client should wait before asking again while the monitor restores.
+RETRY_AFTER_S = 2
 
 
-def create_app(beacons: Mapping, registry, statuses: Callable[[], Mapping[str, BeaconStatus]]) -> FastAPI:
-    """The app over `beacons` (id -> registry beacon), `registry` lookups and a `statuses()` source."""
-    app = FastAPI(title="IoTorino beacon feed", version="1",
-                  description="Read-only feed of Turin's street beacons: place, content and health status.")
+def create_app(beacons: Mapping, registry, statuses: Callable[[], Mapping[str, BeaconStatus]],
+               not_ready: Callable[[], str | None] = lambda: None,
+               gateways: Callable[[], list[GatewayStatus]] = list) -> FastAPI:
+    """The app over `beacons` (id -> registry beacon), `registry` lookups, a `statuses()` source,
+    `not_ready()`, the reason the statuses cannot be trusted yet (None once they can), and `gateways()`."""
+
+    def ready() -> None:
+        reason = not_ready()
+        if reason is not None:
+            raise HTTPException(503, reason, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+    app = FastAPI(title="IoTorino beacon feed", version="1", dependencies=[Depends(ready)],
+                  description="Read-only feed of Turin's street beacons: place, content and health status. "
+                              "503 with the reason while the health monitor restores after a start.")
 
     def view(beacon) -> BeaconView:
         status = statuses().get(beacon.id)
@@ -65,6 +108,17 @@ def create_app(beacons: Mapping, registry, statuses: Callable[[], Mapping[str, B
         if beacon is None:
             raise HTTPException(404, f"no registered beacon with {what}")
         return view(beacon)
+
+    @app.get("/health", response_model=Health, summary="200 once the statuses are restored, else 503 and why")
+    def health():
+        return Health(status="ok", beacons=len(beacons))
+
+    @app.get("/gateways", response_model=list[GatewayView], summary="The BLE gateways and their latest heartbeat")
+    def list_gateways():
+        return [GatewayView(id=g.id, lon=g.place[0] if g.place else None, lat=g.place[1] if g.place else None,
+                            status=g.status,
+                            last_heartbeat=None if g.last_heartbeat_ns is None else format_ns(g.last_heartbeat_ns),
+                            **{name: g.heartbeat.get(name) for name in GATEWAY_FIELDS}) for g in gateways()]
 
     @app.get("/beacons", response_model=list[BeaconView], summary="All registered beacons with their status")
     def list_beacons(status: str | None = Query(None, description="only beacons with this status")):

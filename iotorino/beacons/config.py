@@ -11,7 +11,9 @@ from typing import Any, Mapping
 
 from iotorino.beacons.health import Thresholds
 from iotorino.errors import ConfigError
+from iotorino.store.influx_v1 import InfluxV1Settings
 from ingest.ble_beacons.config import ID, MqttConfig, known_keys, positive, read_toml, table
+from ingest.mqtt.config import influx_settings
 
 
 # Default spool of the status messages (not the gateway's spool).
@@ -29,6 +31,10 @@ class MonitorConfig:
     the oldest latest window among the configured gateways (replays, backfills)."""
     evaluate_every_s: float = 5.0
     """Seconds between evaluations of the whole fleet."""
+    restore_quiet_s: float = 1.0
+    """At start: the retained statuses are all in once none has arrived for this many seconds ..."""
+    restore_timeout_s: float = 30.0
+    """... or this many seconds after subscribing; also how long InfluxDB may take to answer at start."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,8 @@ class BeaconsConfig:
     api: ApiConfig
     gateways: Mapping[str, tuple[float, float]]
     base_dir: Path
+    influx: InfluxV1Settings | None = None
+    """Where the MQTT collector stores the sightings: read back at start (None: restore without it)."""
 
     @property
     def spool_path(self) -> Path:
@@ -64,7 +72,7 @@ def load(path: Path) -> BeaconsConfig:
 def parse(raw: dict[str, Any], base_dir: Path) -> BeaconsConfig:
     """Check a parsed TOML document; unknown keys are errors."""
     sections = {"monitor": MonitorConfig, "thresholds": Thresholds, "mqtt": MqttConfig, "api": ApiConfig}
-    known_keys("", raw, set(sections) | {"gateways"})
+    known_keys("", raw, set(sections) | {"gateways", "influxdb"})
     built = {}
     for name, kind in sections.items():
         section = table(raw, name, required=False)
@@ -75,7 +83,8 @@ def parse(raw: dict[str, Any], base_dir: Path) -> BeaconsConfig:
         raise ConfigError("monitor.id", f"{monitor.id!r} is not a usable id", "1-63 letters, digits and -")
     if monitor.clock not in ("wall", "event"):
         raise ConfigError("monitor.clock", f"{monitor.clock!r} is unknown", "wall, event")
-    positive("monitor.evaluate_every_s", monitor.evaluate_every_s)
+    for key in ("evaluate_every_s", "restore_quiet_s", "restore_timeout_s"):
+        positive(f"monitor.{key}", getattr(monitor, key))
     for f in fields(Thresholds):
         positive(f"thresholds.{f.name}", getattr(thresholds, f.name))
     if not isinstance(api.port, int) or not 0 < api.port < 65536:
@@ -94,4 +103,14 @@ def parse(raw: dict[str, Any], base_dir: Path) -> BeaconsConfig:
         if not all(isinstance(v, (int, float)) for v in (lon, lat)) or not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise ConfigError(key, f"lon {lon!r}, lat {lat!r} out of range", "lon -180..180, lat -90..90")
         gateways[gateway_id] = (float(lon), float(lat))
-    return BeaconsConfig(monitor, thresholds, mqtt, api, gateways, base_dir)
+    return BeaconsConfig(monitor, thresholds, mqtt, api, gateways, base_dir, _influx(raw))
+
+
+def _influx(raw: dict[str, Any]) -> InfluxV1Settings | None:
+    section = table(raw, "influxdb", required=False)
+    if not section:
+        return None
+    settings = influx_settings(section)
+    if not isinstance(settings, InfluxV1Settings):
+        raise ConfigError("influxdb.api", "the monitor reads with InfluxQL (/query)", "v1")
+    return settings

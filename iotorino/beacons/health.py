@@ -18,6 +18,11 @@ Thresholds (see `Thresholds`, all configurable):
   `event_hold_s`. Gateways without a known position take no part in this rule.
 The dominant status is the first of missing, suspected_clone, moved,
 rebooted, low_battery that applies, else ok.
+
+After a restart `restore` takes the statuses the previous run published back
+as the current ones, and readings replayed from the store rebuild the
+evidence (see iotorino/beacons/restore.py), so unchanged statuses stay as
+they were.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from typing import Mapping
 from iotorino.reading import Reading
 
 S = 1_000_000_000
+# Hourly battery samples kept per beacon for the trend: 60 days.
+BATTERY_HISTORY_H = 24 * 60
 STATUS_CODES = {"ok": 0, "low_battery": 1, "rebooted": 2, "moved": 3, "suspected_clone": 4, "missing": 5}
 PRECEDENCE = ("missing", "suspected_clone", "moved", "rebooted", "low_battery")
 
@@ -55,6 +62,8 @@ class Thresholds:
     """Seconds a reboot, clone or move keeps flagging the beacon."""
     max_range_m: float = 150.0
     """A gateway farther than this from the beacon's registered place cannot hear it there."""
+    gateway_silent_s: float = 180.0
+    """A gateway is silent after this many seconds without a heartbeat (3 x its stats_interval_s)."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,10 @@ class _Track:
     last_gateway: str | None = None
     best_sightings: int = 0
     battery: list[tuple[int, int]] = field(default_factory=list)  # (time_ns, mV), one per hour
-    counters: dict[str, tuple[int, float]] = field(default_factory=dict)  # gateway -> (adv_count, uptime_s)
+    # gateway -> (time_ns, adv_count, uptime_s) of its latest TLM counters
+    counters: dict[str, tuple[int, int, float]] = field(default_factory=dict)
+    watched_from_ns: int | None = None  # restored: absence counts from here at the earliest
+    restored_days_left: float | None = None  # restored without history: the forecast until a trend exists
     reboot_ns: int | None = None
     clone_ns: int | None = None
     near_ns: int | None = None
@@ -115,11 +127,12 @@ class FleetHealth:
         if "battery_mv" in fields:
             self._battery(track, t, int(fields["battery_mv"]))
         if "adv_count" in fields and "uptime_s" in fields:
-            now_counters = (int(fields["adv_count"]), float(fields["uptime_s"]))
+            now_counters = (t, int(fields["adv_count"]), float(fields["uptime_s"]))
             before = track.counters.get(gateway)
-            if before is not None and (now_counters[0] < before[0] or now_counters[1] < before[1]):
-                track.reboot_ns = t
-            track.counters[gateway] = now_counters
+            if before is None or t > before[0]:  # an older or repeated window tells nothing about a reboot
+                if before is not None and (now_counters[1] < before[1] or now_counters[2] < before[2]):
+                    track.reboot_ns = t
+                track.counters[gateway] = now_counters
         if int(fields.get("addresses", 1)) > 1:
             track.clone_ns = t
         if gateway in self.gateways:
@@ -129,6 +142,41 @@ class FleetHealth:
                 track.far_ns = max(track.far_ns or t, t)
             else:
                 track.near_ns = max(track.near_ns or t, t)
+
+    def restore(self, status: BeaconStatus, *, with_evidence: bool) -> None:
+        """Take `status`, published by the previous run, as the current one (unknown beacons are ignored).
+
+        With evidence (the store's recent readings observed too) only when
+        absence started counting is taken from it. Without, the evidence is
+        approximated so the status holds until readings say otherwise: a
+        beacon not missing counts as unseen from now, a reboot, clone or move
+        as seen at `since`, the last battery voltage and forecast as they were.
+        """
+        track = self._tracks.get(status.beacon)
+        if track is None:
+            return
+        self._current[status.beacon] = status
+        if status.last_seen_ns is not None and (track.last_seen_ns is None or status.last_seen_ns > track.last_seen_ns):
+            track.last_seen_ns, track.last_gateway = status.last_seen_ns, status.last_gateway
+        if status.unseen_s is not None and (with_evidence or status.status == "missing"):
+            track.watched_from_ns = status.since_ns - round(status.unseen_s * S)
+        elif not with_evidence:
+            track.watched_from_ns = self.start_ns  # blind while it was down: absence counts from now
+        if with_evidence:
+            return
+        since = status.since_ns
+        track.reboot_ns = since if "rebooted" in status.flags else track.reboot_ns
+        track.clone_ns = since if "suspected_clone" in status.flags else track.clone_ns
+        track.far_ns = since if "moved" in status.flags else track.far_ns
+        if status.battery_mv is not None and not track.battery:
+            track.battery.append((status.last_seen_ns or since, status.battery_mv))
+            track.restored_days_left = status.battery_days_left
+
+    def add_battery_sample(self, beacon_id: str, time_ns: int, mv: int) -> None:
+        """One stored battery voltage for the trend (history read back from the store)."""
+        track = self._tracks.get(beacon_id)
+        if track is not None:
+            self._battery(track, time_ns, mv)
 
     def evaluate(self, now_ns: int) -> list[BeaconStatus]:
         """Every beacon's status at `now_ns`; returns those whose status or flags changed."""
@@ -151,7 +199,11 @@ class FleetHealth:
         """The status `beacon_id` has at `now_ns` by the rules above."""
         track, beacon, limits = self._tracks[beacon_id], self.beacons[beacon_id], self.thresholds
         flags = set()
-        seen_until = (track.last_seen_ns + limits.window_s * S) if track.last_seen_ns is not None else self.start_ns
+        watched_from = track.watched_from_ns
+        if track.last_seen_ns is None:
+            seen_until = self.start_ns if watched_from is None else watched_from
+        else:
+            seen_until = max(track.last_seen_ns + limits.window_s * S, watched_from or 0)
         unseen_s = max(0.0, (now_ns - seen_until) / S)
         interval_s = (limits.window_s / track.best_sightings if track.best_sightings
                       else beacon.advertising_interval_ms / 1000)
@@ -180,7 +232,7 @@ class FleetHealth:
             track.battery[-1] = (t, mv)  # keep one sample per hour: the latest
         elif not track.battery or t > track.battery[-1][0]:
             track.battery.append((t, mv))
-            del track.battery[:-24 * 60]  # 60 days of hourly samples
+            del track.battery[:-BATTERY_HISTORY_H]
 
     def _battery_outlook(self, track: _Track, nominal_mv: int) -> tuple[int | None, float | None]:
         if not track.battery:
@@ -191,7 +243,7 @@ class FleetHealth:
             return mv, 0.0
         span_s = (track.battery[-1][0] - track.battery[0][0]) / S
         if len(track.battery) < 3 or span_s < self.thresholds.min_trend_span_s:
-            return mv, None
+            return mv, track.restored_days_left
         slope = _slope_mv_per_s(track.battery)
         if slope >= 0:
             return mv, None

@@ -1,8 +1,9 @@
 """The health monitor's wiring: sightings from the broker in, status changes out (retained + InfluxDB).
 
-It subscribes to every gateway's `beacon_sighting` topic, feeds `FleetHealth`,
-evaluates the fleet every few seconds and publishes each change twice through
-the spooled QoS 1 publisher:
+It subscribes to every gateway's `beacon_sighting` and `ble_gateway`
+(heartbeat) topics, feeds `FleetHealth` and `GatewayWatch`, evaluates the
+fleet every few seconds and publishes each beacon's change twice through the
+spooled QoS 1 publisher:
 - retained `iotorino/beacons/<beacon_id>/status` (JSON), for anyone who wants
   the current status the moment they subscribe;
 - `iotorino/v1/beacon/<beacon_id>/<monitor id>/beacon_status`, the native
@@ -20,16 +21,23 @@ from typing import Mapping
 
 import paho.mqtt.client as mqtt
 
+from iotorino import catalogue
 from iotorino.beacons.config import BeaconsConfig
+from iotorino.beacons.gateways import GatewayStatus, GatewayWatch
 from iotorino.beacons.health import PRECEDENCE, S, BeaconStatus, FleetHealth
-from iotorino.errors import Rejected
+from iotorino.beacons.restore import RetainedStatuses, StoredEvidence, stored_evidence
+from iotorino.errors import IotorinoError, Rejected
 from iotorino.reading import Reading
-from ingest.ble_beacons.publish import TOPIC_PREFIX, Message, Publisher, reading_message
+from iotorino.store.influx_v1 import InfluxV1Client
+from ingest.ble_beacons.heartbeat import MEASUREMENT as HEARTBEAT
+from ingest.ble_beacons.publish import GATEWAY_TOPIC_PREFIX, TOPIC_PREFIX, Message, Publisher, reading_message
+from ingest.mqtt import topics
 from ingest.ble_beacons.rfc3339 import format_ns, parse_ns
 
 log = logging.getLogger(__name__)
 
 SIGHTINGS_TOPIC = f"{TOPIC_PREFIX}/+/+/beacon_sighting"
+HEARTBEATS_TOPIC = f"{GATEWAY_TOPIC_PREFIX}/+/ble_gateway"
 STATUS_TOPIC = "iotorino/beacons/{beacon}/status"
 
 
@@ -55,57 +63,84 @@ def status_messages(status: BeaconStatus, monitor_id: str, now_ns: int) -> list[
     return [Message(STATUS_TOPIC.format(beacon=status.beacon), document, retain=True), reading_message(reading)]
 
 
-def parse_sighting(topic: str, payload: bytes) -> Reading:
-    """A `beacon_sighting` message back into its reading; `Rejected` if it is not one."""
-    levels = topic.split("/")
+def parse_reading(topic: str, payload: bytes) -> Reading:
+    """A gateway's `beacon_sighting` or `ble_gateway` message back into its reading; `Rejected` if it is not one."""
+    address = topics.parse(topic)
+    tags = ({"beacon": address.site_id, "gateway": address.point} if address.site == "beacon"
+            else {"gateway": address.site_id})
     try:
         document = json.loads(payload)
-        return Reading("beacon_sighting", {"beacon": levels[3], "gateway": levels[4]},
-                       dict(document["fields"]), parse_ns(document["time"]))
-    except (ValueError, KeyError, TypeError, IndexError):
-        raise Rejected("bad_sighting", "not a beacon_sighting message", field="payload", value=payload[:80],
+        return Reading(address.measurement, tags, dict(document["fields"]), parse_ns(document["time"]))
+    except (ValueError, KeyError, TypeError):
+        raise Rejected("bad_reading", f"not a {address.measurement} message", field="payload", value=payload[:80],
                        accepted='{"time": RFC 3339, "fields": {...}}') from None
 
 
 class Monitor:
-    """Runs `FleetHealth` on the broker's sightings and publishes status changes."""
+    """Runs `FleetHealth` on the broker's sightings and publishes status changes.
+
+    At start it first restores (see restore.py): it waits for the broker,
+    lets the status spool of the last run drain, takes the retained statuses
+    as current, replays the store's recent sightings (when `store` is given)
+    and only then the sightings that came meanwhile. Until that is done it
+    neither evaluates nor publishes, and `not_ready()` says why.
+    """
 
     def __init__(self, settings: BeaconsConfig, beacons: Mapping, publisher: Publisher,
-                 wall_clock=time.time_ns) -> None:
+                 wall_clock=time.time_ns, store: InfluxV1Client | None = None) -> None:
         self.settings = settings
         self.publisher = publisher
+        self.store = store
         self._wall_clock = wall_clock
         self.health = FleetHealth(beacons, settings.gateways, settings.thresholds, wall_clock())
+        self.gateways = GatewayWatch(settings.gateways, settings.thresholds.gateway_silent_s)
+        self._silent: set[str] = set()  # gateways last reported silent (for the log)
         self._lock = threading.Lock()
         self._latest_by_gateway: dict[str, int] = {}
         self._stop = threading.Event()
         self._started_event_clock = False
         self.subscribed = threading.Event()
+        self.restored = threading.Event()
+        self._phase = "waiting for the broker"
+        self._pending: list[Reading] = []  # sightings that came while restoring
+        self._retained = RetainedStatuses(settings.monitor.restore_quiet_s, settings.monitor.restore_timeout_s)
         self.observed = 0
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                                   client_id=f"{settings.mqtt.client_id}-in-{uuid.uuid4().hex[:6]}")
-        self._client.on_connect = lambda c, u, f, rc, p: c.subscribe(SIGHTINGS_TOPIC, qos=1)
-        self._client.on_subscribe = lambda *_: self.subscribed.set()
-        self._client.on_message = self._on_message
+        self._client = self._subscriber("in", [SIGHTINGS_TOPIC, HEARTBEATS_TOPIC], lambda: self.subscribed.set(),
+                                        self._on_message)
         self._evaluator = threading.Thread(target=self._evaluate_loop, name="beacon-health", daemon=True)
+        self._restorer = threading.Thread(target=self._restore, name="beacon-restore", daemon=True)
 
     def start(self) -> None:
-        """Subscribe and start evaluating in the background."""
+        """Subscribe, restore and start evaluating, all in the background."""
         self._client.connect_async(self.settings.mqtt.host, self.settings.mqtt.port, self.settings.mqtt.keepalive_s)
         self._client.loop_start()
+        self._restorer.start()
         self._evaluator.start()
 
     def stop(self) -> None:
-        """Stop evaluating and unsubscribe."""
+        """Stop restoring or evaluating, and unsubscribe."""
         self._stop.set()
+        self._restorer.join()
         self._evaluator.join()
         self._client.disconnect()
         self._client.loop_stop()
 
+    def not_ready(self) -> str | None:
+        """None once restored, else what the start-up is waiting for."""
+        return None if self.restored.is_set() else f"restoring the beacon statuses after a start: {self._phase}"
+
     def statuses(self) -> dict[str, BeaconStatus]:
-        """The latest status of every beacon (empty before the first evaluation)."""
+        """The latest status of every beacon (the restored ones until the first evaluation)."""
         with self._lock:
             return self.health.current()
+
+    def gateway_statuses(self) -> list[GatewayStatus]:
+        """Every configured or heard gateway: its place, latest heartbeat, ok or silent (at `now_ns`, or
+        at the newest heartbeat while the event clock has not started)."""
+        now = self.now_ns()
+        with self._lock:
+            now = now if now is not None else self.gateways.newest_ns() or 0
+            return self.gateways.report(now)
 
     def now_ns(self) -> int | None:
         """Wall clock, or with clock = "event" the oldest latest window end among the configured
@@ -119,8 +154,8 @@ class Monitor:
             return min(self._latest_by_gateway[g] for g in expected)
 
     def evaluate(self) -> int:
-        """Evaluate the fleet now and publish the changes; returns how many beacons changed."""
-        now = self.now_ns()
+        """Evaluate the fleet now and publish the changes; returns how many beacons changed (0 until restored)."""
+        now = self.now_ns() if self.restored.is_set() else None
         if now is None:
             return 0
         with self._lock:
@@ -128,6 +163,10 @@ class Monitor:
                 self.health.start_ns = now  # never-seen beacons count as unseen from here
                 self._started_event_clock = True
             changes = self.health.evaluate(now)
+            silent = {g.id for g in self.gateways.report(now) if g.status == "silent"}
+        for gateway in sorted(silent ^ self._silent):
+            log.warning("gateway %s: %s", gateway, "silent" if gateway in silent else "heard again")
+        self._silent = silent
         for status in changes:
             if status.status != "ok":
                 log.info("beacon %s: %s", status.beacon, status.status)
@@ -138,15 +177,88 @@ class Monitor:
         while not self._stop.wait(self.settings.monitor.evaluate_every_s):
             self.evaluate()
 
+    def _restore(self) -> None:
+        monotonic = time.monotonic
+        if not self._wait(self.subscribed.is_set):
+            return
+        self._phase = "sending the status changes left in the spool by the last run"
+        if not self._wait(lambda: self.publisher.spool.count() == 0):
+            return
+        self._phase = "reading the retained statuses from the broker"
+        retained = self._retained
+        reader = self._subscriber("restore", [STATUS_TOPIC.format(beacon="+")],
+                                  lambda: retained.subscribed(monotonic()),
+                                  lambda c, u, m: retained.add(m.payload, bool(m.retain), monotonic()))
+        reader.connect_async(self.settings.mqtt.host, self.settings.mqtt.port, self.settings.mqtt.keepalive_s)
+        reader.loop_start()
+        try:
+            if not self._wait(lambda: retained.complete(monotonic())):
+                return
+        finally:
+            reader.disconnect()
+            reader.loop_stop()
+        evidence = self._stored_evidence()
+        with self._lock:
+            for status in self._retained.statuses.values():
+                self.health.restore(status, with_evidence=evidence is not None)
+            for beacon_id, time_ns, mv in evidence.battery if evidence else ():
+                self.health.add_battery_sample(beacon_id, time_ns, mv)
+            for reading in (evidence.readings if evidence else []) + self._pending:
+                self._take(reading)
+            self._pending.clear()
+            self.restored.set()
+        log.info("restored %d retained statuses (%d unreadable) and %d stored sightings", len(self._retained.statuses),
+                 self._retained.rejected, len(evidence.readings) if evidence else 0)
+
+    def _wait(self, done) -> bool:
+        while not done():
+            if self._stop.wait(0.05):
+                return False
+        return True
+
+    def _subscriber(self, role: str, topic_filters: list[str], on_subscribed, on_message) -> mqtt.Client:
+        """A clean-session client that (re)subscribes to `topic_filters` on every connect."""
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                             client_id=f"{self.settings.mqtt.client_id}-{role}-{uuid.uuid4().hex[:6]}")
+        client.on_connect = lambda c, u, f, rc, p: c.subscribe([(t, 1) for t in topic_filters])
+        client.on_subscribe = lambda *_: on_subscribed()
+        client.on_message = on_message
+        return client
+
+    def _stored_evidence(self) -> StoredEvidence | None:
+        if self.store is None:
+            log.warning("no [influxdb]: statuses restored without the stored sightings behind them")
+            return None
+        self._phase = "reading the recent sightings from InfluxDB"
+        deadline = time.monotonic() + self.settings.monitor.restore_timeout_s
+        while True:
+            try:
+                return stored_evidence(self.store, self.health.beacons, self.settings.thresholds)
+            except IotorinoError as error:
+                if time.monotonic() >= deadline or self._stop.wait(1.0):
+                    log.warning("restoring without the stored sightings: %s", error)
+                    return None
+
     def _on_message(self, client, userdata, message) -> None:
         try:
-            reading = parse_sighting(message.topic, message.payload)
+            reading = catalogue.default().validate(parse_reading(message.topic, message.payload))
         except Rejected as error:
             log.warning("ignoring a message on %s: %s", message.topic, error)
             return
-        window_end = reading.time_ns + self.settings.thresholds.window_s * S
         with self._lock:
+            if self.restored.is_set():
+                self._take(reading)
+            else:
+                self._pending.append(reading)
+
+    def _take(self, reading: Reading) -> None:
+        """Observe one sighting or heartbeat (with the lock held); either shows how far a gateway got."""
+        gateway = reading.tags["gateway"]
+        if reading.measurement == HEARTBEAT:
+            self.gateways.observe(reading)
+            covered_until = reading.time_ns  # a gateway publishes the windows ended by then first
+        else:
             self.health.observe(reading)
-            gateway = reading.tags["gateway"]
-            self._latest_by_gateway[gateway] = max(self._latest_by_gateway.get(gateway, 0), window_end)
-            self.observed += 1
+            covered_until = reading.time_ns + self.settings.thresholds.window_s * S
+        self._latest_by_gateway[gateway] = max(self._latest_by_gateway.get(gateway, 0), covered_until)
+        self.observed += 1

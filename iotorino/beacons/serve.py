@@ -18,21 +18,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_beacons_serve(args: argparse.Namespace) -> int:
-    """Run until SIGINT/SIGTERM: subscribe to sightings, publish statuses, serve the API."""
+    """Run until SIGINT/SIGTERM: restore, subscribe to sightings, publish statuses, serve the API."""
     import uvicorn
 
     from iotorino import inventory
     from iotorino.beacons import config
     from iotorino.beacons.api import create_app
     from iotorino.beacons.monitor import Monitor
+    from iotorino.store.influx_v1 import InfluxV1Client
     from ingest.ble_beacons.publish import Publisher, Spool
 
     settings = config.load(args.config)
     fleet = inventory.default()
     mqtt = settings.mqtt
     publisher = Publisher(mqtt.host, mqtt.port, mqtt.client_id, Spool(settings.spool_path), keepalive_s=mqtt.keepalive_s)
-    monitor = Monitor(settings, fleet.beacons, publisher)
-    app = create_app(fleet.beacons, fleet, monitor.statuses)
+    store = InfluxV1Client(settings.influx) if settings.influx else None
+    monitor = Monitor(settings, fleet.beacons, publisher, store=store)
+    app = create_app(fleet.beacons, fleet, monitor.statuses, monitor.not_ready, monitor.gateway_statuses)
     port = args.port or settings.api.port
     publisher.start()
     monitor.start()
@@ -43,4 +45,6 @@ def run_beacons_serve(args: argparse.Namespace) -> int:
         monitor.stop()
         monitor.evaluate()
         publisher.stop()
+        if store is not None:
+            store.close()
     return 0

@@ -17,45 +17,15 @@ import requests
 
 from ingest.ble_beacons import collector, config as gateway_config, replay
 from ingest.ble_beacons.publish import Publisher, Spool
-from ingest.mqtt import config as collector_config
-from ingest.mqtt.app import build_pipeline
-from ingest.mqtt.collector import Collector
-from ingest.mqtt.deadletters import DeadLetterStore
 from iotorino import inventory
 from iotorino.beacons.health import STATUS_CODES
 from iotorino.services import free_port
 from iotorino.simulate import ble, ble_cli
+from tests.beacons.conftest import wait_until
 from tests.ble_beacons.conftest import Recorder
 from tests.conftest import ROOT
 
 MINUTES = 15
-
-
-def wait_until(predicate, timeout=120.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-
-
-@pytest.fixture
-def mqtt_collector(mosquitto, influx, tmp_path):
-    """The project's MQTT collector storing the broker's native messages in the test database."""
-    settings = collector_config.from_dict({
-        "mqtt": {"port": mosquitto.port, "client_id": "e2e-ble"},
-        "subscriptions": [{"topic": "iotorino/v1/#", "format": "native"}],
-        "influxdb": {"url": influx.settings.url, "database": influx.settings.database},
-        "batch": {"max_delay_s": 0.05},
-        "deadletters": {"path": str(tmp_path / "deadletters.sqlite")},
-    })
-    running = Collector(settings, build_pipeline(settings), influx, DeadLetterStore(settings.deadletters_path))
-    running.start()
-    assert running.subscribed.wait(10)
-    yield running
-    running.stop()
 
 
 @pytest.fixture
@@ -68,7 +38,7 @@ def fleet_captures(tmp_path):
 
 
 @pytest.fixture
-def feed(mosquitto, fleet_captures, tmp_path, python, cli_env):
+def feed(mosquitto, influx, fleet_captures, tmp_path, python, cli_env):
     """`iotorino beacons serve` on a free port with the event clock; yields its base URL."""
     _, folder = fleet_captures
     port = free_port()
@@ -76,6 +46,7 @@ def feed(mosquitto, fleet_captures, tmp_path, python, cli_env):
     config.write_text(
         f'[monitor]\nclock = "event"\nevaluate_every_s = 0.2\n'
         f'[mqtt]\nport = {mosquitto.port}\nspool = "status.sqlite"\n[api]\nport = {port}\n'
+        f'[influxdb]\nurl = "{influx.settings.url}"\ndatabase = "{influx.settings.database}"\n'
         + (folder / "health.toml").read_text())
     log = open(tmp_path / "serve.log", "w")
     server = subprocess.Popen([python, "-m", "iotorino", "beacons", "serve", "--config", str(config)],
@@ -144,6 +115,17 @@ def test_whole_fleet_replay_gives_every_status_in_store_broker_and_api(
     assert requests.get(f"{feed}/lookup/ibeacon", timeout=5, params={"uuid": "nope", "major": 1, "minor": 1}).status_code == 422
     assert requests.get(f"{feed}/beacons/TO-BC-9999", timeout=5).status_code == 404
     assert "/lookup/eddystone" in requests.get(f"{feed}/openapi.json", timeout=5).json()["paths"]
+
+    # Every gateway's heartbeat reached the monitor and, through the MQTT collector, InfluxDB.
+    listed = requests.get(f"{feed}/gateways", timeout=5).json()
+    assert {g["id"]: g["status"] for g in listed} == {g: "ok" for g in fleet.gateways}
+    assert all(g["lon"] is not None and g["adverts_per_s"] > 0 and g["scanner_restarts"] == 0 for g in listed)
+
+    def stored_heartbeats():
+        series = influx.query('SELECT last("uptime_s") FROM "ble_gateway" GROUP BY "gateway"')
+        return {s["tags"]["gateway"] for s in series} == set(fleet.gateways)
+
+    wait_until(stored_heartbeats, 60, "a stored heartbeat of every gateway")
 
     # Retained statuses on the broker: one per beacon, the latest one right.
     recorder = Recorder(mosquitto.port, "iotorino/beacons/+/status")

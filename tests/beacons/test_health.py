@@ -80,3 +80,24 @@ def test_clone_by_addresses_or_near_and_far_at_once_and_moved_when_only_far():
     other.observe(sighting(PORTA_NUOVA, "GW-NEAR", T0, addresses=2))
     other.observe(sighting(CASTELLO, "GW-FAR", T0))
     assert statuses(other, T0 + W)["bcn-0001"] == "suspected_clone"
+
+
+def test_restored_statuses_hold_until_the_evidence_changes():
+    before = health()
+    before.observe(sighting(PORTA_NUOVA, "GW-NEAR", T0, battery_mv=2540, adv_count=10, uptime_s=1.0))
+    before.observe(sighting(PORTA_NUOVA, "GW-NEAR", T0 + W, battery_mv=2540, adv_count=5, uptime_s=0.5))
+    before.evaluate(T0 + 200 * S)  # Castello never seen: missing; Porta Nuova rebooted with a low battery
+    published = before.current()
+    assert {b: s.status for b, s in published.items()} == {"bcn-0001": "rebooted", "bcn-0002": "missing"}
+    for with_evidence in (True, False):
+        after = FleetHealth(REGISTRY.beacons, GATEWAYS, Thresholds(), T0 + 900 * S)  # restarted much later
+        for status in published.values():
+            after.restore(status, with_evidence=with_evidence)
+        if with_evidence:  # the store's readings, replayed
+            after.observe(sighting(PORTA_NUOVA, "GW-NEAR", T0, battery_mv=2540, adv_count=10, uptime_s=1.0))
+            after.observe(sighting(PORTA_NUOVA, "GW-NEAR", T0 + W, battery_mv=2540, adv_count=5, uptime_s=0.5))
+            after.observe(sighting(PORTA_NUOVA, "GW-NEAR", T0 + 880 * S, battery_mv=2540, adv_count=900, uptime_s=88.0))
+        assert after.evaluate(T0 + 900 * S) == [], with_evidence
+        assert after.current()["bcn-0002"].since_ns == published["bcn-0002"].since_ns
+        after.observe(sighting(CASTELLO, "GW-FAR", T0 + 900 * S))
+        assert [s.status for s in after.evaluate(T0 + 901 * S)] == ["ok"]

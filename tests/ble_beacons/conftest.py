@@ -30,17 +30,33 @@ class Recorder:
         with self._lock:
             self.messages.append((message.topic, bytes(message.payload), bool(message.retain)))
 
-    def wait_for(self, count: int, timeout: float = 20.0) -> list[tuple[str, bytes, bool]]:
-        """Wait until at least `count` messages arrived (or fail), then return them all."""
+    def wait_for(self, count: int, timeout: float = 20.0, measurement: str = "") -> list[tuple[str, bytes, bool]]:
+        """Wait until at least `count` messages (of topics ending in /`measurement`, if given) arrived
+        (or fail), then return them all (those)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                got = [m for m in self.messages if not measurement or m[0].endswith("/" + measurement)]
+            if len(got) >= count:
+                return got
+            if time.monotonic() > deadline:
+                raise AssertionError(f"only {len(got)} of {count} messages arrived")
+            time.sleep(0.02)
+
+    def wait_for_topic(self, topic: str, timeout: float = 20.0) -> list[tuple[str, bytes, bool]]:
+        """Wait until a message on `topic` arrived (or fail), then return every message up to it."""
         import time
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                if len(self.messages) >= count:
-                    return list(self.messages)
+                for n, (got, _, _) in enumerate(self.messages):
+                    if got == topic:
+                        return self.messages[:n + 1]
             time.sleep(0.02)
-        raise AssertionError(f"only {len(self.messages)} of {count} messages arrived")
+        raise AssertionError(f"no message on {topic} arrived")
 
     def close(self) -> None:
         """Disconnect."""

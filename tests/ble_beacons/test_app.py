@@ -39,7 +39,8 @@ def test_simulated_capture_replays_and_records_only_beacons(python, cli_env, tmp
     done = run_cli(python, cli_env, "--config", str(config), "--replay", str(captures / "GW-01.jsonl"),
                    "--speed", "0", "--record", str(recorded))
     assert done.returncode == 0, done.stderr
-    topics = {topic for topic, _, _ in subscriber.wait_for(1)}
+    topics = {topic for topic, _, _ in subscriber.wait_for(1, measurement="beacon_sighting")}
     assert all(t.startswith("iotorino/v1/beacon/TO-BC-") and "/GW-01/beacon_sighting" in t for t in topics)
+    assert subscriber.wait_for(1, measurement="ble_gateway")[0][0] == "iotorino/v1/gateway/GW-01/ble_gateway"
     text = recorded.read_text()
     assert text and '"local_name":null' in text and "Phone" not in text and "Watch" not in text

@@ -6,12 +6,18 @@ import asyncio
 import json
 import logging
 
+import paho.mqtt.publish as publish
 import pytest
 
 from ingest.ble_beacons import capture, collector, replay
 from ingest.ble_beacons.publish import Publisher, Spool
+from ingest.ble_beacons.rfc3339 import parse_ns
 from tests.ble_beacons import captures
+from tests.ble_beacons.conftest import Recorder
 from tests.ble_beacons.fleet import REGISTRY
+
+SIGHTING = "beacon_sighting"
+S = captures.S
 
 
 def make_gateway(gateway_config, *, recorder=None, adverts=captures.TWO_WINDOWS):
@@ -28,7 +34,7 @@ def test_replay_publishes_one_reading_per_beacon_window(gateway_config, subscrib
     gateway.publisher.start()
     stats = asyncio.run(collector.run(gateway, make_scanner, the_replay.done))
     assert gateway.publisher.stop() == 0
-    messages = {topic: json.loads(payload) for topic, payload, _ in subscriber.wait_for(3)}
+    messages = {topic: json.loads(payload) for topic, payload, _ in subscriber.wait_for(3, measurement=SIGHTING)}
     assert stats.adverts == len(captures.TWO_WINDOWS) and stats.matched == 8
     first = messages["iotorino/v1/beacon/bcn-0002/gw-test/beacon_sighting"]
     assert first == {"time": "2026-11-21T10:00:00.000Z",
@@ -36,7 +42,7 @@ def test_replay_publishes_one_reading_per_beacon_window(gateway_config, subscrib
                                 "battery_mv": 2840, "temperature": 19.0, "adv_count": 5223, "uptime_s": 1094.8}}
     assert sorted(messages) == ["iotorino/v1/beacon/bcn-0001/gw-test/beacon_sighting",
                                 "iotorino/v1/beacon/bcn-0002/gw-test/beacon_sighting"]
-    assert len(subscriber.wait_for(3)) == 3  # bcn-0001 twice (two windows), bcn-0002 once
+    assert len(subscriber.wait_for(3, measurement=SIGHTING)) == 3  # bcn-0001 twice (two windows), bcn-0002 once
 
 
 def test_no_trace_of_phones_anywhere(gateway_config, subscriber, tmp_path, caplog):
@@ -63,18 +69,38 @@ def test_spool_keeps_readings_while_broker_is_down(gateway_config, mosquitto):
     gateway, make_scanner, the_replay = make_gateway(gateway_config)
     gateway.publisher.start()
     asyncio.run(collector.run(gateway, make_scanner, the_replay.done))
-    assert gateway.publisher.stop(timeout_s=0.5) == 3
+    spooled = gateway.publisher.stop(timeout_s=0.5)
+    assert spooled >= 4  # 3 sightings, at least one heartbeat
     mosquitto.start()
-    from tests.ble_beacons.conftest import Recorder
-
     recorder = Recorder(mosquitto.port)
     try:
         again = Publisher("127.0.0.1", mosquitto.port, "gw-again", Spool(gateway_config.spool_path))
         again.start()
         assert again.stop(timeout_s=20) == 0
-        assert len(recorder.wait_for(3)) == 3
+        assert len(recorder.wait_for(spooled)) == spooled
+        assert len(recorder.wait_for(3, measurement=SIGHTING)) == 3
     finally:
         recorder.close()
+
+
+def test_heartbeats_carry_aggregate_counts_on_the_gateway_topic(gateway_config, subscriber):
+    gateway, make_scanner, the_replay = make_gateway(gateway_config)
+    gateway.publisher.start()
+    stats = asyncio.run(collector.run(gateway, make_scanner, the_replay.done))
+    assert gateway.publisher.stop() == 0
+    publish.single("test/marker", b"", qos=1, hostname="127.0.0.1", port=gateway_config.mqtt.port)
+    beats = [(t, json.loads(p)) for t, p, _ in subscriber.wait_for_topic("test/marker") if t.endswith("/ble_gateway")]
+    assert beats and {topic for topic, _ in beats} == {"iotorino/v1/gateway/gw-test/ble_gateway"}
+    last = beats[-1][1]
+    assert last["time"] == "2026-11-21T10:00:45.000Z"  # the replay's clock: its last advert
+    assert set(last["fields"]) == {"adverts_per_s", "matched_per_s", "scanner_restarts", "spool_messages",
+                                   "uptime_s"}
+    assert last["fields"]["uptime_s"] == 44.0 and last["fields"]["scanner_restarts"] == stats.restarts == 0
+    # The rates times the time between heartbeats (from the first advert) add up to what was heard.
+    times = [captures.T0 + S] + [parse_ns(beat["time"]) for _, beat in beats]
+    for rate, count in (("adverts_per_s", len(captures.TWO_WINDOWS)), ("matched_per_s", 8)):
+        heard = sum(beat["fields"][rate] * (t - before) / S for (_, beat), before, t in zip(beats, times, times[1:]))
+        assert heard == pytest.approx(count, abs=0.05)
 
 
 def test_live_scan_without_bluez_names_bluez_and_adapter(gateway_config):

@@ -8,10 +8,7 @@ import time
 import paho.mqtt.publish as publish
 import pytest
 
-from ingest.mqtt import config as collector_config
-from ingest.mqtt.app import build_pipeline
 from ingest.mqtt.collector import Collector
-from ingest.mqtt.deadletters import DeadLetterStore
 from iotorino import inventory
 from iotorino.services import Mosquitto
 from tests.tls import make_certificates
@@ -29,23 +26,15 @@ def secure_broker(tmp_path):
     broker.stop()
 
 
-def _collector(broker, certs, influx, tmp_path, password_env: str) -> Collector:
-    config = collector_config.from_dict({
-        "mqtt": {"port": broker.port, "client_id": "secure", "tls": True, "ca_file": str(certs["ca"]),
-                 "username": "collector", "password_env": password_env},
-        "subscriptions": [{"topic": "iotorino/v1/#", "format": "native"}],
-        "influxdb": {"url": influx.settings.url, "database": influx.settings.database},
-        "batch": {"max_delay_s": 0.05},
-        "deadletters": {"path": str(tmp_path / "deadletters.sqlite")},
-    })
-    return Collector(config, build_pipeline(config), influx, DeadLetterStore(config.deadletters_path))
+def _collector(collector_factory, broker, certs, password_env: str) -> Collector:
+    return collector_factory(broker.port, client_id="secure", tls=True, ca_file=str(certs["ca"]),
+                             username="collector", password_env=password_env)
 
 
-def test_collector_stores_over_tls_with_password(secure_broker, influx, tmp_path, monkeypatch, caplog):
+def test_collector_stores_over_tls_with_password(secure_broker, influx, collector_factory, monkeypatch, caplog):
     broker, certs = secure_broker
     monkeypatch.setenv("IOTORINO_TEST_MQTT_PASSWORD", "c0llect")
-    collector = _collector(broker, certs, influx, tmp_path, "IOTORINO_TEST_MQTT_PASSWORD")
-    collector.start()
+    collector = _collector(collector_factory, broker, certs, "IOTORINO_TEST_MQTT_PASSWORD")
     try:
         assert collector.subscribed.wait(10)
         unit = next(u for u in inventory.default().street_units.values()
@@ -66,11 +55,10 @@ def test_collector_stores_over_tls_with_password(secure_broker, influx, tmp_path
     assert "c0llect" not in caplog.text
 
 
-def test_wrong_password_never_subscribes_and_is_not_logged(secure_broker, influx, tmp_path, monkeypatch, caplog):
+def test_wrong_password_never_subscribes_and_is_not_logged(secure_broker, collector_factory, monkeypatch, caplog):
     broker, certs = secure_broker
     monkeypatch.setenv("IOTORINO_TEST_MQTT_PASSWORD", "wr0ng-secret")
-    collector = _collector(broker, certs, influx, tmp_path, "IOTORINO_TEST_MQTT_PASSWORD")
-    collector.start()
+    collector = _collector(collector_factory, broker, certs, "IOTORINO_TEST_MQTT_PASSWORD")
     try:
         assert not collector.subscribed.wait(3)
     finally:

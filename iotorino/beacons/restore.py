@@ -1,0 +1,150 @@
+"""What a restarted health monitor starts from: the retained statuses and the store's recent readings.
+
+- Statuses: the retained `iotorino/beacons/<id>/status` documents the
+  previous run published are the current statuses (`parse_status`);
+  `RetainedStatuses` decides when all of them have arrived: the broker sends
+  retained messages right after the subscription is acknowledged, so they
+  are complete once none has come for `quiet_s` seconds (or, at the most,
+  `timeout_s` seconds after the acknowledgement).
+- Evidence: the status documents are written only on change, so their
+  "last seen" may be days old. The beacon_sighting readings the MQTT
+  collector stored in InfluxDB are replayed instead (`StoredEvidence`):
+  every reading of the last `lookback_s` seconds through the same rules
+  (last seen, learned interval, reboot counters, clone and move times), and
+  the hourly last battery voltage of the 60 days before for the trend, and
+  each gateway's newest `ble_gateway` heartbeat. The store is the one place
+  that kept listening while the monitor was down.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+
+from iotorino.beacons.health import BATTERY_HISTORY_H, PRECEDENCE, S, STATUS_CODES, BeaconStatus, Thresholds
+from iotorino import catalogue
+from iotorino.errors import Rejected
+from iotorino.reading import Reading
+from iotorino.store.influx_v1 import InfluxV1Client
+from ingest.ble_beacons.rfc3339 import parse_ns
+
+SIGHTING = "beacon_sighting"
+HEARTBEAT = "ble_gateway"
+HOUR_NS = 3600 * S
+# Hours of battery history per query (bounded answers).
+BATTERY_CHUNK_H = 24 * 7
+
+
+def parse_status(payload: bytes) -> BeaconStatus:
+    """A retained status document (monitor.status_document) back into a `BeaconStatus`; `Rejected` if it is not one."""
+    try:
+        doc = json.loads(payload)
+        status, flags = doc["status"], frozenset(doc["flags"])
+        if status not in STATUS_CODES or not flags <= set(PRECEDENCE):
+            raise ValueError
+        stamp = lambda key: None if doc.get(key) is None else parse_ns(doc[key], key)  # noqa: E731
+        return BeaconStatus(str(doc["beacon"]), status, flags, stamp("since"), stamp("last_seen"),
+                            doc.get("last_gateway"), doc.get("battery_mv"), doc.get("battery_days_left"),
+                            doc.get("unseen_s"))
+    except (ValueError, KeyError, TypeError, Rejected):
+        raise Rejected("bad_status", "not a beacon status document", field="payload", value=payload[:80],
+                       accepted='{"beacon", "status", "flags", "since", ...} as the monitor publishes') from None
+
+
+class RetainedStatuses:
+    """Collects the retained status messages after subscribing; `complete` says when all have come."""
+
+    def __init__(self, quiet_s: float, timeout_s: float) -> None:
+        self.quiet_s, self.timeout_s = quiet_s, timeout_s
+        self.statuses: dict[str, BeaconStatus] = {}
+        self.rejected = 0
+        self._lock = threading.Lock()  # paho's thread adds, the restoring thread asks
+        self._subscribed_at: float | None = None
+        self._last_at = 0.0
+
+    def subscribed(self, now_s: float) -> None:
+        """The broker acknowledged the subscription at `now_s` (monotonic seconds); after a reconnect, again."""
+        with self._lock:
+            self._subscribed_at = self._last_at = now_s
+
+    def add(self, payload: bytes, retained: bool, now_s: float) -> None:
+        """One message on the status topics; only retained ones (sent on subscribing) count."""
+        if not retained:
+            return
+        try:
+            status = parse_status(payload)
+        except Rejected:
+            status = None
+        with self._lock:
+            self._last_at = now_s
+            if status is None:
+                self.rejected += 1
+            else:
+                self.statuses[status.beacon] = status
+
+    def complete(self, now_s: float) -> bool:
+        """True once no retained message came for `quiet_s`, or `timeout_s` after subscribing."""
+        with self._lock:
+            if self._subscribed_at is None:
+                return False
+            return now_s - self._last_at >= self.quiet_s or now_s - self._subscribed_at >= self.timeout_s
+
+
+@dataclass(frozen=True)
+class StoredEvidence:
+    """The store's recent readings for `FleetHealth`: battery history, then readings to replay in time order."""
+
+    battery: list[tuple[str, int, int]]  # (beacon, time_ns, mV), one per hour
+    readings: list[Reading]
+
+
+def lookback_s(beacons: Mapping, thresholds: Thresholds) -> float:
+    """Seconds of readings to replay: enough for every held event and every beacon's missing threshold."""
+    slowest_s = max((b.advertising_interval_ms / 1000 for b in beacons.values()), default=1.0)
+    missing_s = max(thresholds.missing_min_s, thresholds.missing_intervals * slowest_s)
+    return max(thresholds.event_hold_s, missing_s) + 2 * thresholds.window_s
+
+
+def stored_evidence(client: InfluxV1Client, beacons: Mapping, thresholds: Thresholds) -> StoredEvidence:
+    """Read the evidence of the `lookback_s` before the newest stored sighting; empty if there is none."""
+    newest = [t for _, t, _ in _rows(client, f'SELECT last("sightings") FROM "{SIGHTING}"')]
+    if not newest:
+        return StoredEvidence([], [])
+    end = newest[0] + 1
+    start = end - round(lookback_s(beacons, thresholds) * S)
+    battery = []
+    chunk_start = start - BATTERY_HISTORY_H * HOUR_NS
+    while chunk_start < start:
+        chunk_end = min(start, chunk_start + BATTERY_CHUNK_H * HOUR_NS)
+        battery += [(tags["beacon"], t, int(values["mv"])) for tags, t, values in _rows(
+            client, f'SELECT last("battery_mv") AS "mv" FROM "{SIGHTING}" WHERE {_between(chunk_start, chunk_end)}'
+                    ' GROUP BY time(1h), "beacon" fill(none)')]
+        chunk_start = chunk_end
+    fields = ", ".join(f'"{name}"' for name in catalogue.default().measurement(SIGHTING).fields)
+    readings = [Reading(SIGHTING, {"beacon": tags["beacon"], "gateway": tags["gateway"]},
+                        {k: v for k, v in values.items() if v is not None}, t)
+                for tags, t, values in _rows(client, f'SELECT {fields} FROM "{SIGHTING}" WHERE {_between(start, end)}'
+                                                     ' GROUP BY "beacon", "gateway"')]
+    return StoredEvidence(battery, sorted(readings + _latest_heartbeats(client), key=lambda r: r.time_ns))
+
+
+def _latest_heartbeats(client: InfluxV1Client) -> list[Reading]:
+    """The newest `ble_gateway` reading of every gateway, however old."""
+    fields = ", ".join(f'"{name}"' for name in catalogue.default().measurement(HEARTBEAT).fields)
+    return [Reading(HEARTBEAT, {"gateway": tags["gateway"]}, {k: v for k, v in values.items() if v is not None}, t)
+            for tags, t, values in _rows(client, f'SELECT {fields} FROM "{HEARTBEAT}" GROUP BY "gateway"'
+                                                 " ORDER BY time DESC LIMIT 1")]
+
+
+def _between(start_ns: int, end_ns: int) -> str:
+    return f"time >= {start_ns} AND time < {end_ns}"
+
+
+def _rows(client: InfluxV1Client, influxql: str) -> Iterator[tuple[dict, int, dict]]:
+    """(series tags, time_ns, values by column) of every row of the answer."""
+    for series in client.query(influxql, epoch="ns"):
+        names = series["columns"][1:]
+        for row in series["values"]:
+            yield series.get("tags") or {}, int(row[0]), dict(zip(names, row[1:]))
