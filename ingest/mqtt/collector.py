@@ -6,8 +6,9 @@ once it is durable: its readings accepted by InfluxDB or committed to the
 on-disk spool, or the message committed to the dead letters
 (ingest.mqtt.delivery). Until then the broker keeps it and redelivers it
 after any crash; device timestamps make the rewrite an overwrite, not a
-duplicate. The broker sends at most `receive_maximum` unacknowledged
-messages, which bounds the memory held here; when the spool is full the
+duplicate. At most `receive_maximum` unacknowledged messages (plus one
+socket read) are held here: the session stops reading at that many, which
+bounds memory even when the broker overshoots its quota; when the spool is full the
 collector stops acknowledging and the broker keeps the rest.
 
 Threads: the session's network thread (ingest.mqtt.session) decodes each

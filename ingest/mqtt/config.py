@@ -34,7 +34,7 @@ class MqttSettings:
     # How long the broker keeps the session while the collector is away (seconds).
     session_expiry_s: int = 7 * 86_400
     # Most unacknowledged messages the broker may send us at once (MQTT v5 Receive Maximum).
-    receive_maximum: int = 1000
+    receive_maximum: int = 20_000
     tls: bool = False
     ca_file: str = ""
     # Empty: subscribe directly. Otherwise subscribe as $share/<share_group>/<topic>.
@@ -107,7 +107,7 @@ def from_dict(raw: dict[str, Any]) -> CollectorConfig:
         password=_secret(m, "mqtt.password_env"),
         keepalive_s=_positive(m, "mqtt.keepalive_s", 30),
         session_expiry_s=_positive(m, "mqtt.session_expiry_s", 7 * 86_400),
-        receive_maximum=_positive(m, "mqtt.receive_maximum", 1000, high=65_535),
+        receive_maximum=_positive(m, "mqtt.receive_maximum", 20_000, high=65_535),
         tls=_get(m, "mqtt.tls", bool, False),
         ca_file=_get(m, "mqtt.ca_file", str, ""),
         share_group=_get(m, "mqtt.share_group", str, ""),
@@ -141,6 +141,12 @@ def from_dict(raw: dict[str, Any]) -> CollectorConfig:
         max_readings=_positive(b, "batch.max_readings", 5000, high=100_000),
         max_delay_s=float(_positive(b, "batch.max_delay_s", 0.2)),
     )
+    if mqtt.receive_maximum < 2 * batch.max_readings:
+        # Two writers fill batches side by side; with fewer messages in flight every
+        # batch would wait max_delay_s for messages the broker may not send yet.
+        raise ConfigError("mqtt.receive_maximum", f"{mqtt.receive_maximum} is less than twice "
+                          f"batch.max_readings ({batch.max_readings})",
+                          f"at least {2 * batch.max_readings}, or a smaller batch.max_readings")
     lim = _table(raw, "limits")
     _only(lim, "limits.", {"max_payload_bytes", "max_future_s", "max_past_days"})
     limits = Limits(

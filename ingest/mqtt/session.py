@@ -86,6 +86,11 @@ class MqttSession:
         # while this thread reads, and an SSL object must never be used by two
         # threads at once. Reads take the lock only once select() says data is there.
         self._io_lock = threading.Lock()
+        # Flow control on our side too: mosquitto 2.0.11 sends more than the
+        # Receive Maximum once acknowledgements flow (eclipse-mosquitto#2301), so
+        # the network thread stops reading while that many messages are unacknowledged.
+        self._unacked = 0
+        self._room = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="iotorino-mqtt", daemon=True)
 
@@ -99,12 +104,17 @@ class MqttSession:
         """Acknowledge QoS 1 messages in the given order, if their connection is still the current one."""
         if generation != self.generation:
             return
-        body = packets.pubacks([pid for pid in packet_ids if pid])
+        acked = [pid for pid in packet_ids if pid]
+        body = packets.pubacks(acked)
         if body:
             try:
                 self._send(body)
             except OSError:
-                pass  # connection lost: the broker redelivers these to the next connection
+                return  # connection lost: the broker redelivers these to the next connection
+            with self._room:
+                if generation == self.generation:
+                    self._unacked -= len(acked)
+                    self._room.notify()
 
     def reconnect(self) -> None:
         """Drop the connection; the network thread reconnects and resubscribes."""
@@ -164,7 +174,9 @@ class MqttSession:
             meaning = CONNACK_REASONS.get(code, "see the MQTT v5 CONNACK reason codes")
             raise ConnectionRefusedError(f"broker refused the connection: reason code 0x{code:02x} ({meaning})")
         self._keepalive = keepalive or s.keepalive_s
-        self.generation += 1
+        with self._room:
+            self.generation += 1
+            self._unacked = 0
         self.on_connect(session_present)
         self._send(packets.subscribe(1, self.filters))
 
@@ -176,6 +188,9 @@ class MqttSession:
         last_in = time.monotonic()
         self._dispatch()  # queued messages may have arrived with the CONNACK
         while not self._stop.is_set():
+            if self._wait_for_room(wait):
+                last_in = time.monotonic()  # nothing was read while waiting: no keep-alive verdict
+                continue
             chunk = None
             # TLS may hold decrypted bytes that select() cannot see.
             buffered = isinstance(sock, ssl.SSLSocket) and sock.pending()
@@ -199,6 +214,16 @@ class MqttSession:
             self._dispatch()
         return "stopped"
 
+    def _wait_for_room(self, wait: float) -> bool:
+        """While `receive_maximum` messages are unacknowledged, wait for acks (pinging); True if it waited."""
+        with self._room:
+            if self._unacked < self.settings.receive_maximum:
+                return False
+            self._room.wait(wait)
+        if time.monotonic() - self._last_out >= self._keepalive / 2:
+            self._send(packets.PINGREQ)
+        return True
+
     def _dispatch(self) -> None:
         messages, consumed, others = packets.split_publishes(self._buffer)
         del self._buffer[:consumed]
@@ -208,6 +233,8 @@ class MqttSession:
             elif kind == packets.DISCONNECT_TYPE:
                 raise packets.ProtocolError(f"broker sent DISCONNECT {body[:1].hex() or '00'}")
         if messages:
+            with self._room:
+                self._unacked += sum(1 for message in messages if message[0])
             self.on_messages(self.generation, messages)
 
     def _read_packet(self) -> tuple[int, int, bytes]:

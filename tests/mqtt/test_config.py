@@ -27,6 +27,7 @@ def test_sample_config_loads_with_documented_defaults():
     ({**MINIMAL, "influxdb": {"url": "localhost:8086"}}, "influxdb.url", "http://"),
     ({**MINIMAL, "batch": {"max_readings": 0}}, "batch.max_readings", "> 0"),
     ({**MINIMAL, "mqtt": {"share_group": "a/b"}}, "mqtt.share_group", "without"),
+    ({**MINIMAL, "mqtt": {"receive_maximum": 1000}}, "mqtt.receive_maximum", "at least 10000"),
 ])
 def test_errors_name_the_key_and_accepted_values(raw, key, words):
     with pytest.raises(ConfigError) as caught:

@@ -66,3 +66,30 @@ def test_acks_of_an_older_connection_are_dropped(mosquitto):
     session.ack(2, [5])
     session.ack(3, [5, 0, 6])
     assert sent == [b"\x40\x02\x00\x05\x40\x02\x00\x06"]
+
+
+
+def test_at_most_receive_maximum_unacknowledged_messages_plus_one_read(mosquitto):
+    """What bounds the collector's memory, even with a broker that overshoots its quota once acks flow."""
+    session, events = _session(mosquitto.port)  # receive maximum 100
+    session.start()
+    try:
+        wait_for(lambda: ("subscribed", []) in events, what="the subscription")
+        payload = b"x" * 4096  # one read (256 KiB) holds at most 64 of these
+        paho_publish.multiple([{"topic": f"t/{n}", "payload": payload, "qos": 1} for n in range(600)],
+                              hostname="127.0.0.1", port=mosquitto.port)
+        received = lambda: [m for e in events if e[0] == "messages" for m in e[2]]  # noqa: E731
+        wait_for(lambda: len(received()) == 100, what="the first 100 messages")
+        time.sleep(1.0)  # every chance to take more
+        assert len(received()) == 100
+        acked = 0
+        while acked < 600:
+            batch = received()[acked:acked + 40]
+            session.ack(session.generation, [mid for mid, _, _ in batch])
+            acked += len(batch)
+            wait_for(lambda: len(received()) >= min(600, acked + 100), what="the next messages")
+            time.sleep(0.2)
+            assert len(received()) - acked <= 100 + 64
+        assert sorted(int(topic[2:]) for _, topic, _ in received()) == list(range(600))
+    finally:
+        session.stop()
