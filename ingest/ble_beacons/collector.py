@@ -73,6 +73,7 @@ class Gateway:
         self.clock = clock
         self.recorder = recorder
         self.stats = Stats()
+        self.scanning_mode = config.gateway.scanning_mode  # `auto` until a scan has started
         self.heartbeat = Heartbeat(config.gateway.id, config.gateway.stats_interval_s, clock())
         self.last_advert_monotonic = time.monotonic()
 
@@ -122,23 +123,25 @@ class Gateway:
         self.publisher.publish(reading_message(r) for r in checked)
 
 
-def scanner_factory(config: BleConfig, backend=None, **backend_args) -> Callable[[Callable], BleakScanner]:
-    """Builds `BleakScanner`s for the gateway: passive with or-patterns, or active; any backend."""
-    bluez: dict = {"adapter": config.gateway.adapter}
-    if config.gateway.scanning_mode == "passive":
-        bluez["or_patterns"] = [
-            OrPattern(0, AdvertisementDataType.MANUFACTURER_SPECIFIC_DATA, IBEACON_PATTERN),
-            OrPattern(0, AdvertisementDataType.SERVICE_DATA_UUID16, EDDYSTONE_PATTERN),
-        ]
+PATTERNS = [
+    OrPattern(0, AdvertisementDataType.MANUFACTURER_SPECIFIC_DATA, IBEACON_PATTERN),
+    OrPattern(0, AdvertisementDataType.SERVICE_DATA_UUID16, EDDYSTONE_PATTERN),
+]
 
-    def make(callback: Callable) -> BleakScanner:
-        return BleakScanner(callback, scanning_mode=config.gateway.scanning_mode, bluez=bluez,
-                            backend=backend, **backend_args)
+
+def scanner_factory(config: BleConfig, backend=None, **backend_args) -> Callable[[Callable, str], BleakScanner]:
+    """Builds `BleakScanner`s for the gateway in a mode (passive with or-patterns, or active); any backend."""
+
+    def make(callback: Callable, mode: str) -> BleakScanner:
+        bluez: dict = {"adapter": config.gateway.adapter}
+        if mode == "passive":
+            bluez["or_patterns"] = PATTERNS
+        return BleakScanner(callback, scanning_mode=mode, bluez=bluez, backend=backend, **backend_args)
 
     return make
 
 
-async def run(gateway: Gateway, make_scanner: Callable[[Callable], BleakScanner],
+async def run(gateway: Gateway, make_scanner: Callable[[Callable, str], BleakScanner],
               until: asyncio.Event | None = None) -> Stats:
     """Scan until `until` is set (forever if None), restarting the scanner when it falls silent."""
     settings = gateway.config.gateway
@@ -167,10 +170,18 @@ async def run(gateway: Gateway, make_scanner: Callable[[Callable], BleakScanner]
 
 
 async def _start(make_scanner, gateway: Gateway, adapter: str) -> BleakScanner:
-    scanner = make_scanner(gateway.on_advertisement)
-    try:
-        await scanner.start()
-    except (BleakError, OSError, EOFError) as error:
-        raise BluetoothUnavailable(adapter, error) from error
-    gateway.last_advert_monotonic = time.monotonic()
-    return scanner
+    """Start scanning in the configured mode; `auto` tries passive first and keeps what worked."""
+    modes = ["passive", "active"] if gateway.scanning_mode == "auto" else [gateway.scanning_mode]
+    for mode in modes:
+        scanner = make_scanner(gateway.on_advertisement, mode)
+        try:
+            await scanner.start()
+        except (BleakError, OSError, EOFError) as error:
+            if mode != modes[-1]:
+                log.warning("passive scanning is not available (%s): scanning actively", error)
+                continue
+            raise BluetoothUnavailable(adapter, error) from error
+        gateway.scanning_mode = mode
+        gateway.last_advert_monotonic = time.monotonic()
+        return scanner
+    raise AssertionError("unreachable: the last mode either started or raised")

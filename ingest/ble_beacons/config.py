@@ -28,8 +28,9 @@ class GatewayConfig:
     """Gateway id: the `gateway` tag and a level of the MQTT topic (letters, digits and -)."""
     adapter: str = "hci0"
     """BlueZ adapter to scan with."""
-    scanning_mode: str = "passive"
-    """passive (BlueZ or-patterns, needs bluetoothd --experimental) or active."""
+    scanning_mode: str = "auto"
+    """passive (BlueZ or-patterns, needs bluetoothd --experimental), active, or auto (passive where
+    BlueZ supports it, active otherwise)."""
     window_s: int = DEFAULT_WINDOW_S
     """Seconds per reading window, 30-60."""
     pair_window_s: float = DEFAULT_PAIR_WINDOW_S
@@ -94,8 +95,9 @@ def parse(raw: dict[str, Any], base_dir: Path) -> BleConfig:
     gateway = GatewayConfig(**gateway_raw)
     if not isinstance(gateway.id, str) or not ID.match(gateway.id):
         raise ConfigError("gateway.id", f"{gateway.id!r} is not a usable id", "1-63 letters, digits and -")
-    if gateway.scanning_mode not in ("passive", "active"):
-        raise ConfigError("gateway.scanning_mode", f"{gateway.scanning_mode!r} is unknown", "passive, active")
+    if gateway.scanning_mode not in ("auto", "passive", "active"):
+        raise ConfigError("gateway.scanning_mode", f"{gateway.scanning_mode!r} is unknown",
+                          "auto, passive, active")
     low, high = WINDOW_S_RANGE
     if not isinstance(gateway.window_s, int) or not low <= gateway.window_s <= high:
         raise ConfigError("gateway.window_s", f"{gateway.window_s!r} is out of range", f"an integer {low}-{high}")

@@ -8,8 +8,9 @@ import logging
 
 import paho.mqtt.publish as publish
 import pytest
+from bleak.exc import BleakError
 
-from ingest.ble_beacons import capture, collector, replay
+from ingest.ble_beacons import capture, collector, config, replay
 from ingest.ble_beacons.publish import Publisher, Spool
 from ingest.ble_beacons.rfc3339 import parse_ns
 from tests.ble_beacons import captures
@@ -107,3 +108,45 @@ def test_live_scan_without_bluez_names_bluez_and_adapter(gateway_config):
     gateway, _, _ = make_gateway(gateway_config)
     with pytest.raises(collector.BluetoothUnavailable, match=r"BlueZ.*adapter 'hci0'.*--replay FILE"):
         asyncio.run(collector.run(gateway, collector.scanner_factory(gateway_config), asyncio.Event()))
+
+
+class PatternlessBlueZ(replay.ReplayScanner):
+    """A replay that refuses passive scanning as bleak's BlueZ backend does without --experimental."""
+
+    modes: list = []
+
+    def __init__(self, detection_callback, service_uuids, scanning_mode="active", **kwargs) -> None:
+        super().__init__(detection_callback, service_uuids, scanning_mode, **kwargs)
+        self.mode, self.patterns = scanning_mode, kwargs["bluez"].get("or_patterns")
+
+    async def start(self) -> None:
+        PatternlessBlueZ.modes.append((self.mode, bool(self.patterns)))
+        if self.mode == "passive":
+            raise BleakError("passive scanning on Linux requires BlueZ >= 5.56 with --experimental enabled "
+                             "and Linux kernel >= 5.10")
+        await super().start()
+
+
+def test_auto_mode_falls_back_to_active_scanning_where_bluez_lacks_patterns(gateway_config, subscriber, caplog):
+    assert gateway_config.gateway.scanning_mode == "auto"  # the default
+    gateway, _, the_replay = make_gateway(gateway_config)
+    PatternlessBlueZ.modes = []
+    make_scanner = collector.scanner_factory(gateway_config, backend=PatternlessBlueZ, replay=the_replay)
+    gateway.publisher.start()
+    with caplog.at_level(logging.WARNING):
+        stats = asyncio.run(collector.run(gateway, make_scanner, the_replay.done))
+    assert gateway.publisher.stop() == 0
+    assert PatternlessBlueZ.modes == [("passive", True), ("active", False)]
+    assert gateway.scanning_mode == "active" and stats.matched == 8
+    assert len(subscriber.wait_for(3, measurement=SIGHTING)) == 3
+    assert "passive scanning is not available" in caplog.text
+
+
+def test_passive_mode_without_patterns_support_is_a_clear_error(gateway_config):
+    passive = config.parse({"gateway": {"id": "gw-test", "scanning_mode": "passive"},
+                            "mqtt": {"port": gateway_config.mqtt.port, "spool": "spool.sqlite"}},
+                           gateway_config.spool_path.parent)
+    gateway, _, the_replay = make_gateway(passive)
+    make_scanner = collector.scanner_factory(passive, backend=PatternlessBlueZ, replay=the_replay)
+    with pytest.raises(collector.BluetoothUnavailable, match="--experimental"):
+        asyncio.run(collector.run(gateway, make_scanner, the_replay.done))
