@@ -136,6 +136,7 @@ class Demo:
         while True:
             stored, rejected = sum(stored_points(influx).values()), self.dead_letter_counts()
             if stored + sum(rejected.values()) >= published:
+                say(f"  stored {stored:,}, rejected {sum(rejected.values()):,}: all {published:,} accounted for")
                 return stored, rejected
             if time.monotonic() > deadline:
                 say(f"gave up waiting after {DRAIN_TIMEOUT_S} s: stored {stored}, rejected {sum(rejected.values())}")
