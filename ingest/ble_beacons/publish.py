@@ -24,7 +24,7 @@ import paho.mqtt.client as mqtt
 
 from iotorino.reading import Reading
 from ingest.ble_beacons.rfc3339 import format_ns
-from ingest.mqtt.sqlitefile import open_durable, transaction
+from iotorino.sqlitefile import open_durable, transaction
 
 log = logging.getLogger(__name__)
 

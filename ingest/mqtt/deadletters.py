@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from ingest.mqtt.sqlitefile import open_durable, transaction
+from iotorino.sqlitefile import open_durable, transaction
 from iotorino.errors import Rejected
 
 _SCHEMA = """

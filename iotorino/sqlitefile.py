@@ -1,4 +1,4 @@
-"""The collector's durable SQLite files (spool, dead letters): WAL journal, fsync on every commit."""
+"""Durable SQLite files (collector spool, dead letters, BLE gateway outbox): WAL journal, fsync per commit."""
 
 from __future__ import annotations
 
