@@ -118,6 +118,9 @@ class MqttSession:
 
     def reconnect(self) -> None:
         """Drop the connection; the network thread reconnects and resubscribes."""
+        with self._room:  # a network thread waiting for acks must read again to see the connection end
+            self._unacked = 0
+            self._room.notify()
         sock = self._sock
         if sock is not None:
             try:

@@ -93,3 +93,18 @@ def test_at_most_receive_maximum_unacknowledged_messages_plus_one_read(mosquitto
         assert sorted(int(topic[2:]) for _, topic, _ in received()) == list(range(600))
     finally:
         session.stop()
+
+
+def test_reconnect_and_stop_reach_a_session_waiting_for_acks(mosquitto):
+    session, events = _session(mosquitto.port, keepalive_s=60)  # no ping would end the wait for 30 s
+    session.start()
+    try:
+        wait_for(lambda: ("subscribed", []) in events, what="the subscription")
+        paho_publish.multiple([{"topic": f"t/{n}", "payload": b"x", "qos": 1} for n in range(150)],
+                              hostname="127.0.0.1", port=mosquitto.port)
+        wait_for(lambda: sum(len(e[2]) for e in events if e[0] == "messages") >= 100, what="a full window")
+        session.reconnect()  # never acknowledged: the next connection gets them again
+        wait_for(lambda: events.count(("subscribed", [])) == 2, what="the second subscription", timeout=10)
+    finally:
+        session.stop()
+    assert not session._thread.is_alive()  # stop() waits 10 s for it
