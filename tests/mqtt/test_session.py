@@ -103,8 +103,10 @@ def test_reconnect_and_stop_reach_a_session_waiting_for_acks(mosquitto):
         paho_publish.multiple([{"topic": f"t/{n}", "payload": b"x", "qos": 1} for n in range(150)],
                               hostname="127.0.0.1", port=mosquitto.port)
         wait_for(lambda: sum(len(e[2]) for e in events if e[0] == "messages") >= 100, what="a full window")
-        session.reconnect()  # never acknowledged: the next connection gets them again
-        wait_for(lambda: events.count(("subscribed", [])) == 2, what="the second subscription", timeout=10)
+        session.reconnect()  # never acknowledged: the next connection gets them again, and waits again
+        wait_for(lambda: ("connect", True) in events, what="the second connection", timeout=10)
+        wait_for(lambda: sum(len(e[2]) for e in events if e[0] == "messages" and e[1] == 2) >= 100,
+                 what="the window again")
     finally:
         session.stop()
     assert not session._thread.is_alive()  # stop() waits 10 s for it
