@@ -83,6 +83,14 @@ def collector_factory(influx, tmp_path):
             collector.stop()
 
 
+@pytest.fixture
+def mqtt_collector(mosquitto, collector_factory):
+    """The project's MQTT collector, subscribed on the test broker, storing into the test database."""
+    running = collector_factory(mosquitto.port)
+    assert running.subscribed.wait(10)
+    return running
+
+
 @pytest.fixture(scope="session")
 def airflow_db():
     """Airflow's metadata database (SQLite in a temporary AIRFLOW_HOME), created once."""

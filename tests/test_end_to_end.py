@@ -6,30 +6,16 @@ import json
 import time
 
 import paho.mqtt.publish as publish
-import pytest
 
 from ingest.mqtt.deadletters import DeadLetterStore
 from iotorino import inventory
+from tests.mqtt.streams import wait_for
 
 T0 = time.time_ns() // 10**9 * 10**9 - 3600 * 10**9  # an hour ago, whole second
 ISO = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(T0 / 1e9))
 
 
-def _wait(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def running_collector(mosquitto, collector_factory):
-    collector = collector_factory(mosquitto.port)
-    assert collector.subscribed.wait(10)
-    return collector
-
-
-def test_messages_become_exact_points_and_bad_ones_dead_letters(running_collector, influx, mosquitto):
+def test_messages_become_exact_points_and_bad_ones_dead_letters(mqtt_collector, influx, mosquitto):
     inv = inventory.default()
     unit = next(u for u in inv.street_units.values() if "air_quality" in inv.profiles[u.profile].measurements)
     school = next(iter(inv.schools.values()))
@@ -46,8 +32,8 @@ def test_messages_become_exact_points_and_bad_ones_dead_letters(running_collecto
     ]
     publish.multiple([{"topic": t, "payload": json.dumps(p), "qos": 1} for t, p in messages],
                      hostname="127.0.0.1", port=mosquitto.port)
-    stats = running_collector.stats
-    _wait(lambda: stats.stored_messages == 4 and sum(stats.rejected.values()) == 2)
+    stats = mqtt_collector.stats
+    wait_for(lambda: stats.stored_messages == 4 and sum(stats.rejected.values()) == 2, 20, "4 stored, 2 rejected")
 
     def rows(measurement):
         series = influx.query(f'SELECT * FROM "{measurement}"')
@@ -66,18 +52,18 @@ def test_messages_become_exact_points_and_bad_ones_dead_letters(running_collecto
     assert len(outdoor) == 1 and outdoor[0]["time_source"] == "receive" and outdoor[0]["temperature"] == 7.5
     assert abs(outdoor[0]["time"] - time.time_ns()) < 60 * 10**9
 
-    letters = list(DeadLetterStore(running_collector.config.deadletters_path).list())
+    letters = list(DeadLetterStore(mqtt_collector.config.deadletters_path).list())
     assert [(d.reason, d.field) for d in letters] == [("out_of_range", "pm25"), ("unknown_device", "unit")]
     assert "-4.0" in letters[0].detail and json.loads(letters[0].payload)["fields"]["pm25"] == -4.0
     assert "TO-SU-9999" in letters[1].detail
 
 
-def test_redelivered_message_overwrites_its_point(running_collector, influx, mosquitto):
+def test_redelivered_message_overwrites_its_point(mqtt_collector, influx, mosquitto):
     unit = next(u for u in inventory.default().street_units.values()
                 if "air_quality" in inventory.default().profiles[u.profile].measurements)
     message = {"topic": f"iotorino/v1/street/{unit.id}/air_quality",
                "payload": json.dumps({"time": f"{ISO}Z", "fields": {"pm25": 9.5}}), "qos": 1}
     publish.multiple([message, message], hostname="127.0.0.1", port=mosquitto.port)
-    _wait(lambda: running_collector.stats.stored_messages == 2)
+    wait_for(lambda: mqtt_collector.stats.stored_messages == 2, 20, "2 stored")
     series = influx.query('SELECT "pm25" FROM "air_quality"')
     assert series[0]["values"] == [[T0, 9.5]]

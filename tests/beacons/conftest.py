@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import paho.mqtt.publish as publish
-import pytest
 from fastapi.testclient import TestClient
 
 from ingest.ble_beacons.publish import Publisher, Spool
@@ -24,14 +23,6 @@ def wait_until(predicate, timeout=120.0, what="condition"):
             return result
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.2)
-
-
-@pytest.fixture
-def mqtt_collector(mosquitto, collector_factory):
-    """The project's MQTT collector storing the broker's native messages in the test database."""
-    running = collector_factory(mosquitto.port)
-    assert running.subscribed.wait(10)
-    return running
 
 
 def send(mosquitto, messages):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
 
@@ -18,6 +17,7 @@ from ingest.mqtt.app import build_pipeline
 from ingest.mqtt.collector import Collector
 from ingest.mqtt.deadletters import DeadLetterStore
 from iotorino import inventory
+from tests.mqtt.streams import wait_for
 
 NOW = 1_794_995_200_000_000_000  # 2026-11-18T09:46:40Z
 INV = inventory.default()
@@ -69,13 +69,6 @@ class HoldingWriter:
         pass
 
 
-def _wait(predicate, what: str) -> None:
-    deadline = time.monotonic() + 30
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
-
-
 @pytest.fixture
 def collector(tmp_path):
     config = collector_config.from_dict({
@@ -98,12 +91,12 @@ def collector(tmp_path):
 def test_a_later_batch_stored_first_is_acknowledged_after_the_earlier_one(collector):
     running, writer, session = collector
     running._on_messages(1, [(1, TOPIC, _payload(1.5)), (2, TOPIC, _payload(2.5))])
-    _wait(writer.holding.is_set, "the first batch's write")
+    wait_for(writer.holding.is_set, what="the first batch's write")
     running._on_messages(1, [(3, TOPIC, _payload(3.5)), (4, TOPIC, _payload(4.5))])
-    _wait(lambda: len(writer.bodies) == 1, "the second batch stored while the first is held")
+    wait_for(lambda: len(writer.bodies) == 1, what="the second batch stored while the first is held")
     assert session.acks == []  # stored, but its acknowledgement waits for the first batch
     writer.release.set()
-    _wait(lambda: len(session.acks) == 2, "both acknowledgements")
+    wait_for(lambda: len(session.acks) == 2, what="both acknowledgements")
     assert session.acks == [[1, 2], [3, 4]]
 
 
@@ -112,6 +105,6 @@ def test_rejected_messages_are_acknowledged_in_their_place(collector):
     writer.release.set()
     running._on_messages(1, [(5, TOPIC, b"not json"), (6, TOPIC, _payload(5.5))])
     running._on_messages(1, [(7, "iotorino/v1/street/TO-SU-9999/air_quality", _payload(6.5))])
-    _wait(lambda: sum(map(len, session.acks)) == 3, "three acknowledgements")
+    wait_for(lambda: sum(map(len, session.acks)) == 3, what="three acknowledgements")
     assert [pid for ack in session.acks for pid in ack] == [5, 6, 7]
     assert running.stats.rejected == {"undecodable": 1, "unknown_device": 1}
