@@ -26,12 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 from ingest.mqtt import config as collector_config  # noqa: E402
 from ingest.mqtt.app import build_pipeline  # noqa: E402
-from iotorino import catalogue, inventory  # noqa: E402
-from iotorino.errors import Rejected  # noqa: E402
+from iotorino.core import catalogue, inventory  # noqa: E402
+from iotorino.core.errors import Rejected  # noqa: E402
 from iotorino.export.window import local_day  # noqa: E402
 from iotorino.services import Influxd  # noqa: E402
 from iotorino.simulate import iter_messages  # noqa: E402
-from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings  # noqa: E402
+from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings  # noqa: E402
 
 TARGET_S = 60.0
 TARGET_BYTES = 1.5e9

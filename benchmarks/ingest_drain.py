@@ -31,9 +31,9 @@ from ingest.mqtt import config as collector_config  # noqa: E402
 from ingest.mqtt.app import build_pipeline  # noqa: E402
 from ingest.mqtt.collector import Collector  # noqa: E402
 from ingest.mqtt.deadletters import DeadLetterStore  # noqa: E402
-from iotorino import inventory  # noqa: E402
+from iotorino.core import inventory  # noqa: E402
 from iotorino.services import Influxd, Mosquitto  # noqa: E402
-from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings  # noqa: E402
+from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings  # noqa: E402
 from tests.mqtt.streams import prepare_session  # noqa: E402
 
 UNITS = 50

@@ -17,7 +17,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from iotorino import catalogue, inventory
+from iotorino.core import catalogue, inventory
 from iotorino.services import Mosquitto
 from iotorino.simulate import count_messages, iter_messages
 from iotorino.simulate.period import parse_start

@@ -11,7 +11,7 @@ import importlib
 import logging
 import sys
 
-from iotorino.errors import ConfigError, IotorinoError
+from iotorino.core.errors import ConfigError, IotorinoError
 
 # name -> (module under iotorino.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {

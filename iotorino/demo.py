@@ -22,10 +22,10 @@ from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from iotorino import catalogue, paths
-from iotorino.errors import IotorinoError
+from iotorino.core import catalogue, paths
+from iotorino.core.errors import IotorinoError
 from iotorino.services import Influxd, Mosquitto, free_port
-from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings
+from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
 
 ROME = ZoneInfo("Europe/Rome")
 DATABASE = "iotorino"

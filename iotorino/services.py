@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from iotorino.errors import IotorinoError
+from iotorino.core.errors import IotorinoError
 
 MOSQUITTO_BIN = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_PASSWD_BIN = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"

@@ -24,7 +24,7 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/airflow.db"
 
 from iotorino.services import Influxd, Mosquitto  # noqa: E402
-from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings  # noqa: E402
+from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from iotorino import catalogue
-from iotorino.errors import Rejected
-from iotorino.reading import Reading
+from iotorino.core import catalogue
+from iotorino.core.errors import Rejected
+from iotorino.core.reading import Reading
 
 CAT = catalogue.default()
 

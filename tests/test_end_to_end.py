@@ -8,7 +8,7 @@ import time
 import paho.mqtt.publish as publish
 
 from ingest.mqtt.deadletters import DeadLetterStore
-from iotorino import inventory
+from iotorino.core import inventory
 from tests.mqtt.streams import wait_for
 
 T0 = time.time_ns() // 10**9 * 10**9 - 3600 * 10**9  # an hour ago, whole second

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from iotorino import paths
+from iotorino.core import paths
 
 GENERATED = ("street_units.json", "schools.json", "beacons.json")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9-]+$")

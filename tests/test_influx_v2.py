@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from iotorino.errors import PermanentError, TransientError
-from iotorino.reading import Reading
-from iotorino.store import PointsRejected
-from iotorino.store.influx_v1 import StoreUnavailable
-from iotorino.store.influx_v2 import InfluxV2Client, InfluxV2Settings
+from iotorino.core.errors import PermanentError, TransientError
+from iotorino.core.reading import Reading
+from iotorino.core.store import PointsRejected
+from iotorino.core.store.influx_v1 import StoreUnavailable
+from iotorino.core.store.influx_v2 import InfluxV2Client, InfluxV2Settings
 from iotorino.testing.influx_v2_gateway import Fault, InfluxV2Gateway
 
 pytestmark = pytest.mark.integration

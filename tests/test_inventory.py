@@ -1,4 +1,4 @@
-"""Tests for iotorino.inventory: the committed fleet loads, lookups and tags, and clear errors on broken files."""
+"""Tests for iotorino.core.inventory: the committed fleet loads, lookups and tags, and clear errors on broken files."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import jsonschema
 import pytest
 import yaml
 
-from iotorino import catalogue, inventory, paths
-from iotorino.errors import ConfigError, Rejected
-from iotorino.inventory import InventoryError
+from iotorino.core import catalogue, inventory, paths
+from iotorino.core.errors import ConfigError, Rejected
+from iotorino.core.inventory import InventoryError
 
 SCHEMA_FILES = sorted(paths.SCHEMAS.glob("*.schema.json"))
 

@@ -1,7 +1,7 @@
 """Line protocol encoding: escaping, types, tag order."""
 
-from iotorino.lineprotocol import encode, encode_batch
-from iotorino.reading import Reading
+from iotorino.core.lineprotocol import encode, encode_batch
+from iotorino.core.reading import Reading
 
 
 def test_tags_sorted_and_types_suffixed():

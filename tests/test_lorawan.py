@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from iotorino import lorawan, paths
-from iotorino.errors import Rejected
-from iotorino.inventory import InventoryError
+from iotorino.core import lorawan, paths
+from iotorino.core.errors import Rejected
+from iotorino.core.inventory import InventoryError
 
 FILE = paths.HARDWARE / "lorawan_devices.json"
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from iotorino.errors import TransientError
-from iotorino.reading import Reading
-from iotorino.store import PointsRejected
-from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings
+from iotorino.core.errors import TransientError
+from iotorino.core.reading import Reading
+from iotorino.core.store import PointsRejected
+from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
 
 
 def test_influx_round_trip(influx):

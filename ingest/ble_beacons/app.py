@@ -11,7 +11,7 @@ import logging
 import signal
 from pathlib import Path
 
-from iotorino.errors import ConfigError
+from iotorino.core.errors import ConfigError
 from ingest.ble_beacons import collector, config, replay
 from ingest.ble_beacons.capture import CaptureWriter
 from ingest.ble_beacons.publish import Publisher, Spool
@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_collect_ble(args: argparse.Namespace) -> int:
     """Run the gateway until SIGINT/SIGTERM, or until the end of a replay; returns the exit status."""
-    from iotorino import inventory
+    from iotorino.core import inventory
 
     settings = config.load(args.config)
     if args.speed < 0:

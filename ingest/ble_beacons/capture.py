@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterator, Mapping
 
-from iotorino.errors import Rejected
-from ingest.ble_beacons.rfc3339 import format_ns, parse_ns
+from iotorino.core.errors import Rejected
+from iotorino.core.times import format_ns, parse_ns
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from bleak.args.bluez import OrPattern
 from bleak.assigned_numbers import AdvertisementDataType
 from bleak.exc import BleakError
 
-from iotorino import catalogue
-from iotorino.errors import PermanentError, Rejected
+from iotorino.core import catalogue
+from iotorino.core.errors import PermanentError, Rejected
 from ingest.ble_beacons.capture import CapturedAdvert, CaptureWriter
 from ingest.ble_beacons.config import BleConfig
 from ingest.ble_beacons.const import EDDYSTONE_PATTERN, IBEACON_PATTERN

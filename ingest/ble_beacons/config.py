@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from iotorino.errors import ConfigError
+from iotorino.core.errors import ConfigError
 from ingest.ble_beacons.const import (DEFAULT_PAIR_WINDOW_S, DEFAULT_WATCHDOG_S, DEFAULT_WINDOW_S,
                                       WINDOW_S_RANGE)
 
-# Ids are MQTT topic levels and InfluxDB tag values (as iotorino.inventory.ID_PATTERN).
+# Ids are MQTT topic levels and InfluxDB tag values (as iotorino.core.inventory.ID_PATTERN).
 ID = re.compile(r"^[A-Za-z0-9-]{1,63}$")
 
 

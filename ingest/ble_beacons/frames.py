@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Union
 
-from iotorino.errors import Rejected
+from iotorino.core.errors import Rejected
 
 # Eddystone frame types (first byte of the service data).
 EDDYSTONE_UID = 0x00

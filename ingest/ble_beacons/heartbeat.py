@@ -7,7 +7,7 @@ heartbeat (from the start for the first one, sent at the first tick).
 
 from __future__ import annotations
 
-from iotorino.reading import Reading
+from iotorino.core.reading import Reading
 
 MEASUREMENT = "ble_gateway"
 S = 1_000_000_000

@@ -22,9 +22,9 @@ from typing import Callable, Iterable
 
 import paho.mqtt.client as mqtt
 
-from iotorino.reading import Reading
-from ingest.ble_beacons.rfc3339 import format_ns
-from iotorino.sqlitefile import open_durable, transaction
+from iotorino.core.reading import Reading
+from iotorino.core.times import format_ns
+from iotorino.core.sqlitefile import open_durable, transaction
 
 log = logging.getLogger(__name__)
 

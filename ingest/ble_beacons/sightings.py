@@ -20,7 +20,7 @@ from ingest.ble_beacons.const import APPLE_COMPANY_ID, DEFAULT_PAIR_WINDOW_S, ED
 
 
 class BeaconRegistry(Protocol):
-    """What the filter needs from the fleet registry (`iotorino.inventory.Inventory`)."""
+    """What the filter needs from the fleet registry (`iotorino.core.inventory.Inventory`)."""
 
     def beacon_by_ibeacon(self, uuid: str, major: int, minor: int):
         """The registered beacon with this iBeacon identity, or None."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from iotorino.reading import Reading
+from iotorino.core.reading import Reading
 from ingest.ble_beacons.sightings import Sighting
 
 MEASUREMENT = "beacon_sighting"

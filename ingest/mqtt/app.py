@@ -9,10 +9,10 @@ from ingest.mqtt.collector import Collector
 from ingest.mqtt.deadletters import DeadLetterStore
 from ingest.mqtt.metrics import CollectorMetrics
 from ingest.mqtt.pipeline import Pipeline
-from iotorino import catalogue, inventory
-from iotorino.store import Writer
-from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings
-from iotorino.store.influx_v2 import InfluxV2Client
+from iotorino.core import catalogue, inventory
+from iotorino.core.store import Writer
+from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
+from iotorino.core.store.influx_v2 import InfluxV2Client
 
 
 def build_pipeline(config: collector_config.CollectorConfig) -> Pipeline:

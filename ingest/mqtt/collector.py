@@ -37,8 +37,8 @@ from ingest.mqtt.metrics import CollectorMetrics
 from ingest.mqtt.pipeline import Pipeline
 from ingest.mqtt.session import MqttSession, SessionSettings
 from ingest.mqtt.spool import Spool, SpooledMessage
-from iotorino.errors import Rejected
-from iotorino.store import Writer
+from iotorino.core.errors import Rejected
+from iotorino.core.store import Writer
 
 log = logging.getLogger(__name__)
 

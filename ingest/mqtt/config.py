@@ -14,10 +14,10 @@ from typing import Any
 
 from ingest.mqtt.formats import FORMATS
 from ingest.mqtt.pipeline import Limits, Route
-from iotorino import paths
-from iotorino.errors import ConfigError
-from iotorino.store.influx_v1 import InfluxV1Settings
-from iotorino.store.influx_v2 import InfluxV2Settings
+from iotorino.core import paths
+from iotorino.core.errors import ConfigError
+from iotorino.core.store.influx_v1 import InfluxV1Settings
+from iotorino.core.store.influx_v2 import InfluxV2Settings
 
 
 @dataclass(frozen=True)

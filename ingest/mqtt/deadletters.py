@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from iotorino.sqlitefile import open_durable, transaction
-from iotorino.errors import Rejected
+from iotorino.core.sqlitefile import open_durable, transaction
+from iotorino.core.errors import Rejected
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deadletters (

@@ -29,8 +29,8 @@ from ingest.mqtt.deadletters import DeadLetterStore
 from ingest.mqtt.logfmt import event
 from ingest.mqtt.metrics import CollectorMetrics
 from ingest.mqtt.spool import Spool, SpooledMessage
-from iotorino.errors import PermanentError, Rejected, TransientError
-from iotorino.store import PointsRejected, Writer
+from iotorino.core.errors import PermanentError, Rejected, TransientError
+from iotorino.core.store import PointsRejected, Writer
 
 log = logging.getLogger(__name__)
 

@@ -24,12 +24,12 @@ from typing import Mapping
 
 import orjson
 
-from ingest.mqtt import topics
-from ingest.mqtt.timestamps import UNIX_S_RANGE, parse_time, unix_ns
-from iotorino.catalogue import Catalogue
-from iotorino.errors import Rejected
-from iotorino.inventory import Inventory
-from iotorino.lineprotocol import escape_key, field_value, series_head
+from iotorino.core import contract as topics
+from iotorino.core.times import UNIX_S_RANGE, parse_time, unix_ns
+from iotorino.core.catalogue import Catalogue
+from iotorino.core.errors import Rejected
+from iotorino.core.inventory import Inventory
+from iotorino.core.lineprotocol import escape_key, field_value, series_head
 
 # Tags that describe a device rather than name it; left out of its label.
 _NOT_DEVICE_TAGS = frozenset({"district", "time_source"})

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from ingest.mqtt import fastpath
 from ingest.mqtt.fastpath import TopicPlan, device_label
 from ingest.mqtt.formats import FORMATS, DecodeContext
-from ingest.mqtt.timestamps import check_window
-from iotorino.catalogue import Catalogue
-from iotorino.errors import Rejected
-from iotorino.inventory import Inventory
-from iotorino.lineprotocol import encode_batch
-from iotorino.reading import Reading
+from iotorino.core.times import check_window
+from iotorino.core.catalogue import Catalogue
+from iotorino.core.errors import Rejected
+from iotorino.core.inventory import Inventory
+from iotorino.core.lineprotocol import encode_batch
+from iotorino.core.reading import Reading
 
 # Topics whose fast-path plan is kept; past this the plans are dropped and compiled again as messages come.
 MAX_PLANS = 65_536

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from ingest.mqtt.deadletters import DeadLetter, DeadLetterStore
 from ingest.mqtt.pipeline import Pipeline
-from iotorino.errors import Rejected
-from iotorino.store import PointsRejected, Writer
+from iotorino.core.errors import Rejected
+from iotorino.core.store import PointsRejected, Writer
 
 
 @dataclass

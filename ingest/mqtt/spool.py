@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
-from iotorino.sqlitefile import open_durable, transaction
+from iotorino.core.sqlitefile import open_durable, transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spool (

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from iotorino.beacons.gateways import GatewayStatus
 from iotorino.beacons.health import BeaconStatus
-from ingest.ble_beacons.rfc3339 import format_ns
+from iotorino.core.times import format_ns
 
 UUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from iotorino.beacons.health import Thresholds
-from iotorino.errors import ConfigError
-from iotorino.store.influx_v1 import InfluxV1Settings
+from iotorino.core.errors import ConfigError
+from iotorino.core.store.influx_v1 import InfluxV1Settings
 from ingest.ble_beacons.config import ID, MqttConfig, known_keys, positive, read_toml, table
 from ingest.mqtt.config import influx_settings
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from iotorino.reading import Reading
+from iotorino.core.reading import Reading
 
 S = 1_000_000_000
 

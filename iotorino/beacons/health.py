@@ -31,7 +31,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Mapping
 
-from iotorino.reading import Reading
+from iotorino.core.reading import Reading
 
 S = 1_000_000_000
 # Hourly battery samples kept per beacon for the trend: 60 days.

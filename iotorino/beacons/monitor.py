@@ -21,18 +21,18 @@ from typing import Mapping
 
 import paho.mqtt.client as mqtt
 
-from iotorino import catalogue
+from iotorino.core import catalogue
 from iotorino.beacons.config import BeaconsConfig
 from iotorino.beacons.gateways import GatewayStatus, GatewayWatch
 from iotorino.beacons.health import PRECEDENCE, S, BeaconStatus, FleetHealth
 from iotorino.beacons.restore import RetainedStatuses, StoredEvidence, stored_evidence
-from iotorino.errors import IotorinoError, Rejected
-from iotorino.reading import Reading
-from iotorino.store.influx_v1 import InfluxV1Client
+from iotorino.core.errors import IotorinoError, Rejected
+from iotorino.core.reading import Reading
+from iotorino.core.store.influx_v1 import InfluxV1Client
 from ingest.ble_beacons.heartbeat import MEASUREMENT as HEARTBEAT
 from ingest.ble_beacons.publish import GATEWAY_TOPIC_PREFIX, TOPIC_PREFIX, Message, Publisher, reading_message
-from ingest.mqtt import topics
-from ingest.ble_beacons.rfc3339 import format_ns, parse_ns
+from iotorino.core import contract as topics
+from iotorino.core.times import format_ns, parse_ns
 
 log = logging.getLogger(__name__)
 

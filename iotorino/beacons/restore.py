@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from typing import Iterator, Mapping
 
 from iotorino.beacons.health import BATTERY_HISTORY_H, PRECEDENCE, S, STATUS_CODES, BeaconStatus, Thresholds
-from iotorino import catalogue
-from iotorino.errors import Rejected
-from iotorino.reading import Reading
-from iotorino.store.influx_v1 import InfluxV1Client
-from ingest.ble_beacons.rfc3339 import parse_ns
+from iotorino.core import catalogue
+from iotorino.core.errors import Rejected
+from iotorino.core.reading import Reading
+from iotorino.core.store.influx_v1 import InfluxV1Client
+from iotorino.core.times import parse_ns
 
 SIGHTING = "beacon_sighting"
 HEARTBEAT = "ble_gateway"

@@ -21,11 +21,11 @@ def run_beacons_serve(args: argparse.Namespace) -> int:
     """Run until SIGINT/SIGTERM: restore, subscribe to sightings, publish statuses, serve the API."""
     import uvicorn
 
-    from iotorino import inventory
+    from iotorino.core import inventory
     from iotorino.beacons import config
     from iotorino.beacons.api import create_app
     from iotorino.beacons.monitor import Monitor
-    from iotorino.store.influx_v1 import InfluxV1Client
+    from iotorino.core.store.influx_v1 import InfluxV1Client
     from ingest.ble_beacons.publish import Publisher, Spool
 
     settings = config.load(args.config)

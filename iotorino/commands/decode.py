@@ -22,8 +22,8 @@ def run(args: argparse.Namespace) -> int:
     """Print line protocol on stdout (exit 0), or the rejection on stderr (exit 1)."""
     from ingest.mqtt import config as collector_config
     from ingest.mqtt.app import build_pipeline
-    from iotorino.errors import Rejected
-    from iotorino.lineprotocol import encode
+    from iotorino.core.errors import Rejected
+    from iotorino.core.lineprotocol import encode
 
     if args.config:
         config = collector_config.load(args.config)

@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo (see the module docstring)."""
-    from iotorino import paths
+    from iotorino.core import paths
     from iotorino.demo import Demo
 
     demo = Demo(args.state_dir or paths.VAR / "demo")

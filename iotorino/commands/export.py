@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from iotorino.errors import ConfigError
+    from iotorino.core.errors import ConfigError
     from iotorino.export import registry, run_export, settings
     from iotorino.export.window import parse_day
 

@@ -35,7 +35,7 @@ def downsample_hourly():
         """Aggregate the run's window into the `hourly` retention policy; returns the points written."""
         from datetime import datetime
 
-        from iotorino.errors import ConfigError
+        from iotorino.core.errors import ConfigError
         from iotorino.export.downsample import downsample as run
         from iotorino.export.window import to_ns
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from iotorino import catalogue as catalogue_mod
-from iotorino.errors import ConfigError
+from iotorino.core import catalogue as catalogue_mod
+from iotorino.core.errors import ConfigError
 from iotorino.export import query
 from iotorino.export.columns import UTC_MS, Column
 from iotorino.export.model import Built, ExportContext

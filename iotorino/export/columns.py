@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from iotorino.catalogue import FieldSpec, MeasurementSpec
+from iotorino.core.catalogue import FieldSpec, MeasurementSpec
 
 UTC_MS = pa.timestamp("ms", tz="UTC")
 

@@ -11,7 +11,7 @@ from typing import Callable
 
 import pyarrow as pa
 
-from iotorino import catalogue as catalogue_mod
+from iotorino.core import catalogue as catalogue_mod
 from iotorino.export import aggregate, expected, query
 from iotorino.export.columns import COMPLETENESS, HOUR_COLUMNS, Column, stat_columns, tag_column
 from iotorino.export.model import Built, ExportContext

@@ -14,8 +14,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from iotorino import paths
-from iotorino.errors import ConfigError
+from iotorino.core import paths
+from iotorino.core.errors import ConfigError
 from iotorino.export.columns import Column
 
 GEOMETRY = "geometry"
@@ -66,7 +66,7 @@ def _geometry_columns(schema_file: str, definition: str) -> list[Column]:
 
 def _require(inventory: Any | None) -> Any:
     if inventory is None:
-        raise ConfigError("inventory", "the dimension tables need the inventory (iotorino.inventory)", "hardware/*.json")
+        raise ConfigError("inventory", "the dimension tables need the inventory (iotorino.core.inventory)", "hardware/*.json")
     return inventory
 
 

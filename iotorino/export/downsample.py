@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from iotorino import catalogue as catalogue_mod
+from iotorino.core import catalogue as catalogue_mod
 from iotorino.export import query
-from iotorino.reading import Reading
-from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings
+from iotorino.core.reading import Reading
+from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
 
 HOURLY_RP = "hourly"
 SITES = ("street", "school")

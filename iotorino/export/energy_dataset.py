@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from iotorino import catalogue as catalogue_mod
+from iotorino.core import catalogue as catalogue_mod
 from iotorino.export import expected, query
 from iotorino.export.aggregate import completeness
 from iotorino.export.columns import COMPLETENESS, HOUR_COLUMNS, Column, stat_columns, tag_column

@@ -1,4 +1,4 @@
-"""What each device should send: reporting intervals from the inventory (`iotorino.inventory`).
+"""What each device should send: reporting intervals from the inventory (`iotorino.core.inventory`).
 
 Completeness needs the interval a device's profile promises for a measurement.
 A lookup takes a series' tags (unit; or school with room/meter) and answers
@@ -14,9 +14,9 @@ IntervalLookup = Callable[[Mapping[str, str]], "int | None"]
 
 
 def load_inventory() -> Any | None:
-    """The project's inventory, or None when `iotorino.inventory` is not installed."""
+    """The project's inventory, or None when `iotorino.core.inventory` is not installed."""
     try:
-        from iotorino import inventory
+        from iotorino.core import inventory
     except ImportError:
         return None
     return inventory.default()

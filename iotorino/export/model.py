@@ -7,7 +7,7 @@ from typing import Any
 
 from iotorino.export.columns import Column
 from iotorino.export.window import DayWindow
-from iotorino.store.influx_v1 import InfluxV1Client
+from iotorino.core.store.influx_v1 import InfluxV1Client
 
 
 @dataclass

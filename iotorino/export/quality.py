@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import pyarrow as pa
 
-from iotorino import catalogue as catalogue_mod
+from iotorino.core import catalogue as catalogue_mod
 from iotorino.export import query
 from iotorino.export.columns import UTC_MS, Column
 from iotorino.export.model import Built, ExportContext

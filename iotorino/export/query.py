@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Iterator, Mapping, Sequence
 
 from iotorino.export.window import HOUR_NS
-from iotorino.store.influx_v1 import InfluxV1Client
+from iotorino.core.store.influx_v1 import InfluxV1Client
 
 STATS = ("mean", "min", "max", "count")
 

@@ -11,11 +11,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from iotorino.errors import ConfigError
+from iotorino.core.errors import ConfigError
 from iotorino.export import dcat, expected, parquet
 from iotorino.export.datasets import ExportContext, registry
 from iotorino.export.window import local_day
-from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings
+from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-from iotorino import paths
-from iotorino.errors import ConfigError
-from iotorino.store.influx_v1 import InfluxV1Settings
+from iotorino.core import paths
+from iotorino.core.errors import ConfigError
+from iotorino.core.store.influx_v1 import InfluxV1Settings
 
 DEFAULT_URL = "http://127.0.0.1:8086"
 DEFAULT_DB = "iotorino"

@@ -70,7 +70,7 @@ def local_label(time_ns: int) -> str:
 
 def parse_day(text: str) -> date:
     """'YYYY-MM-DD' → date; `ConfigError` naming the value otherwise."""
-    from iotorino.errors import ConfigError
+    from iotorino.core.errors import ConfigError
 
     try:
         return date.fromisoformat(text)

@@ -13,9 +13,9 @@ import json
 import time
 from pathlib import Path
 
-from iotorino.errors import ConfigError
+from iotorino.core.errors import ConfigError
 from ingest.ble_beacons.capture import to_line
-from ingest.ble_beacons.rfc3339 import parse_ns
+from iotorino.core.times import parse_ns
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_simulate_ble(args: argparse.Namespace) -> int:
     """Generate the captures for the inventory's beacons and write them under --out."""
-    from iotorino import inventory
+    from iotorino.core import inventory
     from iotorino.simulate.ble import generate
 
     if args.minutes < 5:

@@ -12,7 +12,7 @@ import argparse
 from collections import Counter
 from datetime import timedelta
 
-from iotorino.errors import ConfigError
+from iotorino.core.errors import ConfigError
 from iotorino.simulate import faults
 from iotorino.simulate.period import parse_duration, parse_speed, parse_start
 
@@ -53,8 +53,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     speed = None if args.max_speed else parse_speed(args.speed)
     if not 0.0 <= args.fault_rate <= 1.0:
         raise ConfigError("--fault-rate", f"{args.fault_rate} is not a probability", "a number from 0 to 1, e.g. 0.01")
-    from iotorino import catalogue as measurement_catalogue
-    from iotorino import inventory as fleet
+    from iotorino.core import catalogue as measurement_catalogue
+    from iotorino.core import inventory as fleet
     from iotorino.simulate.generator import count_messages, iter_messages
 
     inventory, catalogue = fleet.default(), measurement_catalogue.default()

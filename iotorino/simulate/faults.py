@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 
-from iotorino.catalogue import MeasurementSpec
+from iotorino.core.catalogue import MeasurementSpec
 
 STUCK = "stuck"
 OUT_OF_RANGE = "out_of_range"

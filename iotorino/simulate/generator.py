@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Callable, Iterator, Mapping, NamedTuple
 
-from iotorino.catalogue import Catalogue, MeasurementSpec
-from iotorino.errors import ConfigError
+from iotorino.core.catalogue import Catalogue, MeasurementSpec
+from iotorino.core.errors import ConfigError
 from iotorino.simulate import faults, models
 from iotorino.simulate.period import TURIN, from_ms, local, rfc3339_ms, to_ms
 

@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from iotorino.errors import ConfigError
+from iotorino.core.errors import ConfigError
 
 TURIN = ZoneInfo("Europe/Rome")
 

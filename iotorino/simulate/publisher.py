@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
-from iotorino.errors import PermanentError, TransientError
+from iotorino.core.errors import PermanentError, TransientError
 from iotorino.simulate import faults
 from iotorino.simulate.generator import SimMessage, iter_messages
 from iotorino.simulate.period import parse_speed, to_ms
@@ -193,11 +193,11 @@ def simulate(
     if isinstance(speed, str):
         speed = parse_speed(speed)
     if inventory is None:
-        from iotorino import inventory as fleet
+        from iotorino.core import inventory as fleet
 
         inventory = fleet.default()
     if catalogue is None:
-        from iotorino import catalogue as measurement_catalogue
+        from iotorino.core import catalogue as measurement_catalogue
 
         catalogue = measurement_catalogue.default()
     messages = iter_messages(inventory, catalogue, start, end, seed, fault_rate)

@@ -9,7 +9,7 @@ import paho.mqtt.publish as publish
 from fastapi.testclient import TestClient
 
 from ingest.ble_beacons.publish import Publisher, Spool
-from iotorino import inventory
+from iotorino.core import inventory
 from iotorino.beacons.api import create_app
 from iotorino.beacons.monitor import Monitor
 

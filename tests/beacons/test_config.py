@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from iotorino.beacons import config
-from iotorino.errors import ConfigError
+from iotorino.core.errors import ConfigError
 
 SAMPLE = Path(__file__).resolve().parents[2] / "iotorino" / "beacons" / "sample.toml"
 

@@ -17,7 +17,7 @@ import requests
 
 from ingest.ble_beacons import collector, config as gateway_config, replay
 from ingest.ble_beacons.publish import Publisher, Spool
-from iotorino import inventory
+from iotorino.core import inventory
 from iotorino.beacons.health import STATUS_CODES
 from iotorino.services import free_port
 from iotorino.simulate import ble, ble_cli

@@ -13,10 +13,10 @@ import time
 import pytest
 
 from ingest.ble_beacons.publish import reading_message
-from iotorino import inventory
+from iotorino.core import inventory
 from iotorino.beacons import config
-from iotorino.reading import Reading
-from ingest.ble_beacons.rfc3339 import format_ns
+from iotorino.core.reading import Reading
+from iotorino.core.times import format_ns
 from tests.beacons.conftest import RunningMonitor, send, wait_until
 
 S = 10**9

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from iotorino.beacons.health import FleetHealth, Thresholds, distance_m
-from iotorino.reading import Reading
+from iotorino.core.reading import Reading
 from tests.ble_beacons.fleet import CASTELLO, PORTA_NUOVA, REGISTRY
 
 S = 1_000_000_000

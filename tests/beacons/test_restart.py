@@ -15,9 +15,9 @@ import paho.mqtt.publish as publish
 import pytest
 
 from ingest.ble_beacons.publish import Message, reading_message
-from iotorino import inventory
+from iotorino.core import inventory
 from iotorino.beacons import config
-from iotorino.reading import Reading
+from iotorino.core.reading import Reading
 from tests.beacons.conftest import RunningMonitor, send, wait_until
 from tests.ble_beacons.conftest import Recorder
 

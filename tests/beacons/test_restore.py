@@ -7,7 +7,7 @@ import pytest
 from iotorino.beacons.health import BeaconStatus, Thresholds
 from iotorino.beacons.monitor import status_document
 from iotorino.beacons.restore import RetainedStatuses, lookback_s, parse_status
-from iotorino.errors import Rejected
+from iotorino.core.errors import Rejected
 from tests.ble_beacons.fleet import REGISTRY
 
 S = 1_000_000_000

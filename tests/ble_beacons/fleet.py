@@ -1,10 +1,10 @@
-"""A small beacon registry for tests, built from `iotorino.inventory`'s own types (beacons, lookups)."""
+"""A small beacon registry for tests, built from `iotorino.core.inventory`'s own types (beacons, lookups)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from iotorino.inventory import Beacon, Inventory
+from iotorino.core.inventory import Beacon, Inventory
 
 
 def beacon(beacon_id: str, host_unit: str, lon: float, lat: float, content_id: str, **identity) -> Beacon:

@@ -7,8 +7,8 @@ import json
 import jsonschema
 import pytest
 
-from iotorino import paths
-from iotorino.errors import Rejected
+from iotorino.core import paths
+from iotorino.core.errors import Rejected
 from ingest.ble_beacons import capture
 from tests.ble_beacons import captures
 

@@ -12,7 +12,7 @@ from bleak.exc import BleakError
 
 from ingest.ble_beacons import capture, collector, config, replay
 from ingest.ble_beacons.publish import Publisher, Spool
-from ingest.ble_beacons.rfc3339 import parse_ns
+from iotorino.core.times import parse_ns
 from tests.ble_beacons import captures
 from tests.ble_beacons.conftest import Recorder
 from tests.ble_beacons.fleet import REGISTRY

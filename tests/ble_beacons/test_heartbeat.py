@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iotorino import catalogue
+from iotorino.core import catalogue
 from ingest.ble_beacons.collector import Stats
 from ingest.ble_beacons.heartbeat import Heartbeat
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iotorino import catalogue
+from iotorino.core import catalogue
 from ingest.ble_beacons.frames import EddystoneTLM
 from ingest.ble_beacons.sightings import Sighting
 from ingest.ble_beacons.windows import WindowAggregator

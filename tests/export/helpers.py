@@ -6,7 +6,7 @@ import statistics
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from iotorino.reading import Reading
+from iotorino.core.reading import Reading
 
 ROME = ZoneInfo("Europe/Rome")
 NS = 1_000_000_000
@@ -53,7 +53,7 @@ def load_dag(dag_id: str):
     """The DAG as Airflow parses it from dags/ (asserting every DAG file imports cleanly)."""
     from airflow.dag_processing.dagbag import DagBag
 
-    from iotorino import paths
+    from iotorino.core import paths
 
     bag = DagBag(dag_folder=str(paths.DAGS))
     assert bag.import_errors == {}

@@ -11,7 +11,7 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from iotorino import catalogue, inventory, paths
+from iotorino.core import catalogue, inventory, paths
 from iotorino.export import registry, run_export
 from tests.export.helpers import utc
 

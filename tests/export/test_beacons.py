@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pyarrow.parquet as pq
 import pytest
 
-from iotorino import catalogue, inventory
+from iotorino.core import catalogue, inventory
 from iotorino.export import run_export
-from iotorino.reading import Reading
+from iotorino.core.reading import Reading
 from tests.export.helpers import ns, utc
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pyarrow.parquet as pq
 import pytest
 
-from iotorino import catalogue, inventory
-from iotorino.reading import Reading
+from iotorino.core import catalogue, inventory
+from iotorino.core.reading import Reading
 from tests.export.helpers import NS, ROME, expected_hourly, load_dag, ns, utc
 
 pytestmark = pytest.mark.integration

@@ -11,9 +11,9 @@ import geopandas
 import pyarrow.parquet as pq
 import pytest
 
-from iotorino import inventory
+from iotorino.core import inventory
 from iotorino.export import run_export
-from iotorino.store.influx_v1 import InfluxV1Settings
+from iotorino.core.store.influx_v1 import InfluxV1Settings
 
 # The dimension tables never touch the store.
 NO_STORE = InfluxV1Settings(url="http://127.0.0.1:9", database="unused")

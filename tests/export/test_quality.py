@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from iotorino.export import run_export
-from iotorino.inventory import Inventory, Profile, Quantity, Sensor, StreetUnit
-from iotorino.reading import Reading
+from iotorino.core.inventory import Inventory, Profile, Quantity, Sensor, StreetUnit
+from iotorino.core.reading import Reading
 from tests.export.helpers import ns, utc
 
 pytestmark = pytest.mark.integration

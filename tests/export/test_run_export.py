@@ -12,9 +12,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from iotorino import paths
+from iotorino.core import paths
 from iotorino.export import run_export
-from iotorino.reading import Reading
+from iotorino.core.reading import Reading
 from tests.export.helpers import NS, ROME, air_quality_readings, ns, utc
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from iotorino.errors import ConfigError
+from iotorino.core.errors import ConfigError
 from iotorino.export.aggregate import completeness
 from iotorino.export.window import local_day, local_label, parse_day
 

@@ -22,8 +22,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from iotorino import inventory
-from iotorino.store.influx_v1 import InfluxV1Client
+from iotorino.core import inventory
+from iotorino.core.store.influx_v1 import InfluxV1Client
 
 Point = tuple[str, tuple, tuple, int]
 AIR_FIELDS = ("pm1", "pm25", "pm10", "no2", "o3")

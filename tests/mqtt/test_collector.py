@@ -16,7 +16,7 @@ from ingest.mqtt import config as collector_config
 from ingest.mqtt.app import build_pipeline
 from ingest.mqtt.collector import Collector
 from ingest.mqtt.deadletters import DeadLetterStore
-from iotorino import inventory
+from iotorino.core import inventory
 from tests.mqtt.streams import wait_for
 
 NOW = 1_794_995_200_000_000_000  # 2026-11-18T09:46:40Z

@@ -17,7 +17,7 @@ import pytest
 from ingest.mqtt.deadletters import DeadLetterStore
 from ingest.mqtt.spool import Spool
 from iotorino.services import Influxd, Mosquitto, free_port
-from iotorino.store.influx_v1 import InfluxV1Client, InfluxV1Settings
+from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
 from iotorino.testing.influx_v2_gateway import Fault, InfluxV2Gateway
 from tests.mqtt.streams import (CollectorProcess, metric, points, prepare_session, publish, stored_points,
                                 street_stream, wait_for, write_config)

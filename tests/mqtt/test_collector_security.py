@@ -9,7 +9,7 @@ import paho.mqtt.publish as publish
 import pytest
 
 from ingest.mqtt.collector import Collector
-from iotorino import inventory
+from iotorino.core import inventory
 from iotorino.services import Mosquitto
 from tests.tls import make_certificates
 

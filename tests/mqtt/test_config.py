@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from ingest.mqtt import config
-from iotorino.errors import ConfigError
+from iotorino.core.errors import ConfigError
 
 SAMPLE = Path(__file__).resolve().parents[2] / "ingest" / "mqtt" / "sample.toml"
 MINIMAL = {"subscriptions": [{"topic": "iotorino/v1/#"}]}

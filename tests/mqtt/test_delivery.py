@@ -11,9 +11,9 @@ from ingest.mqtt.deadletters import DeadLetterStore
 from ingest.mqtt.delivery import Delivery, Stats
 from ingest.mqtt.metrics import CollectorMetrics
 from ingest.mqtt.spool import Spool, SpooledMessage
-from iotorino.errors import TransientError
-from iotorino.store import PointsRejected
-from iotorino.store.influx_v1 import StoreUnavailable
+from iotorino.core.errors import TransientError
+from iotorino.core.store import PointsRejected
+from iotorino.core.store.influx_v1 import StoreUnavailable
 
 
 class ScriptedWriter:

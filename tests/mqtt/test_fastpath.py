@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from ingest.mqtt import fastpath
 from ingest.mqtt.pipeline import MAX_PLANS, Limits, Pipeline, Route
-from iotorino import catalogue, inventory
-from iotorino.errors import Rejected
-from iotorino.lineprotocol import encode_batch
+from iotorino.core import catalogue, inventory
+from iotorino.core.errors import Rejected
+from iotorino.core.lineprotocol import encode_batch
 
 NOW = 1_794_995_200_000_000_000  # 2026-11-18T09:46:40Z
 NOW_S = NOW // 10**9

@@ -8,7 +8,7 @@ import pytest
 
 from ingest.mqtt.deadletters import DeadLetterStore
 from iotorino import cli
-from iotorino.errors import Rejected
+from iotorino.core.errors import Rejected
 from tests.mqtt.streams import points, stored_points, street_stream, write_config
 
 pytestmark = pytest.mark.integration

@@ -1,6 +1,6 @@
 """A small fleet for the simulator's tests: three street units of different profiles and two schools.
 
-Built from `iotorino.inventory`'s own types, so the tests do not depend on
+Built from `iotorino.core.inventory`'s own types, so the tests do not depend on
 the size of the committed inventory.
 """
 
@@ -11,8 +11,8 @@ from datetime import date
 
 import pytest
 
-from iotorino import catalogue as measurement_catalogue
-from iotorino.inventory import Inventory, Meter, Profile, Quantity, Room, School, Sensor, StreetUnit
+from iotorino.core import catalogue as measurement_catalogue
+from iotorino.core.inventory import Inventory, Meter, Profile, Quantity, Room, School, Sensor, StreetUnit
 
 
 def _sensor(catalogue, measurement, interval_s, fields=None):

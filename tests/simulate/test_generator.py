@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from iotorino.errors import Rejected
-from iotorino.reading import Reading
+from iotorino.core.errors import Rejected
+from iotorino.core.reading import Reading
 from iotorino.simulate import faults
 from iotorino.simulate.generator import count_messages, iter_messages
 from iotorino.simulate.period import parse_start

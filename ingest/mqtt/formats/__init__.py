@@ -12,7 +12,7 @@ from typing import Callable
 
 from ingest.mqtt.formats import chirpstack, native, senml, ttn
 from ingest.mqtt.formats.context import DecodeContext
-from iotorino.reading import Reading
+from iotorino.core.reading import Reading
 
 Decoder = Callable[[str, bytes, DecodeContext], list[Reading]]
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 from ingest.mqtt.formats import uplink
 from ingest.mqtt.formats.context import DecodeContext
 from ingest.mqtt.formats.native import parse_json_object
-from iotorino.errors import Rejected
-from iotorino.reading import Reading
+from iotorino.core.errors import Rejected
+from iotorino.core.reading import Reading
 
 TOPIC_SHAPE = "application/{application_id}/device/{dev_eui}/event/up"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from iotorino import lorawan
-from iotorino.catalogue import Catalogue
-from iotorino.inventory import Inventory
-from iotorino.lorawan import LorawanMap
+from iotorino.core import lorawan
+from iotorino.core.catalogue import Catalogue
+from iotorino.core.inventory import Inventory
+from iotorino.core.lorawan import LorawanMap
 
 
 @dataclass(frozen=True, slots=True)

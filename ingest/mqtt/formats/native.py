@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 
-from ingest.mqtt import topics
+from iotorino.core import contract as topics
 from ingest.mqtt.formats.context import DecodeContext
-from ingest.mqtt.timestamps import parse_time
-from iotorino.errors import Rejected
-from iotorino.reading import Reading
+from iotorino.core.times import parse_time
+from iotorino.core.errors import Rejected
+from iotorino.core.reading import Reading
 
 FALLBACK_TAG = ("time_source", "receive")
 _KNOWN_KEYS = {"time", "fields"}

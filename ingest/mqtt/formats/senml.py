@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from ingest.mqtt.formats import units
 from ingest.mqtt.formats.context import DecodeContext
 from ingest.mqtt.formats.native import FALLBACK_TAG, parse_json
-from ingest.mqtt.timestamps import parse_time
-from iotorino.errors import Rejected
-from iotorino.inventory import Profile
-from iotorino.reading import Reading
+from iotorino.core.times import parse_time
+from iotorino.core.errors import Rejected
+from iotorino.core.inventory import Profile
+from iotorino.core.reading import Reading
 
 PREFIX = "iotorino/senml/"
 RELATIVE_LIMIT_S = 2**28  # resolved times below this are relative to now (RFC 8428, section 4.5.3)

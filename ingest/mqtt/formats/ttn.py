@@ -21,8 +21,8 @@ from __future__ import annotations
 from ingest.mqtt.formats import uplink
 from ingest.mqtt.formats.context import DecodeContext
 from ingest.mqtt.formats.native import parse_json_object
-from iotorino.errors import Rejected
-from iotorino.reading import Reading
+from iotorino.core.errors import Rejected
+from iotorino.core.reading import Reading
 
 TOPIC_SHAPE = "v3/{application_id}[@{tenant_id}]/devices/{device_id}/up"
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from iotorino.errors import Rejected
+from iotorino.core.errors import Rejected
 
 # canonical unit -> {unit sent: (scale, offset)}
 CONVERSIONS: dict[str, dict[str, tuple[float, float]]] = {

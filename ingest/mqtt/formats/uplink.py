@@ -17,10 +17,10 @@ from typing import Iterable
 
 from ingest.mqtt.formats.context import DecodeContext
 from ingest.mqtt.formats.native import FALLBACK_TAG
-from ingest.mqtt.timestamps import parse_time
-from iotorino.errors import Rejected
-from iotorino.lorawan import LorawanDevice
-from iotorino.reading import Reading
+from iotorino.core.times import parse_time
+from iotorino.core.errors import Rejected
+from iotorino.core.lorawan import LorawanDevice
+from iotorino.core.reading import Reading
 
 DEVICE_TIME_KEY = "time"
 

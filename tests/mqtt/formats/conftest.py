@@ -6,7 +6,7 @@ import pytest
 
 from ingest.mqtt.formats import DecodeContext
 from ingest.mqtt.pipeline import Limits, Pipeline, Route
-from iotorino import catalogue, inventory, lorawan
+from iotorino.core import catalogue, inventory, lorawan
 
 from .support import NOW
 

@@ -8,8 +8,8 @@ import pytest
 
 from ingest.mqtt.formats import FORMATS, DecodeContext
 from ingest.mqtt.pipeline import Pipeline
-from ingest.mqtt.timestamps import parse_time
-from iotorino.errors import Rejected
+from iotorino.core.times import parse_time
+from iotorino.core.errors import Rejected
 
 # The collector's clock in these tests: a few minutes after the captured messages.
 NOW = parse_time("2026-11-18T09:50:00Z")

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.mqtt.formats import FORMATS
-from iotorino.errors import Rejected
+from iotorino.core.errors import Rejected
 
 from .support import NOW
 from .test_chirpstack import OUTDOOR_EVENT, OUTDOOR_TOPIC

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from ingest.mqtt.pipeline import Limits, Pipeline, Route
-from iotorino import catalogue, inventory
-from iotorino.errors import Rejected
-from iotorino.reading import Reading
+from iotorino.core import catalogue, inventory
+from iotorino.core.errors import Rejected
+from iotorino.core.reading import Reading
 
 NOW = 1_794_995_200_000_000_000  # 2026-11-18T09:46:40Z
 INV = inventory.default()

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from ingest.mqtt.formats import senml, units
-from ingest.mqtt.timestamps import parse_time
-from iotorino.reading import Reading
+from iotorino.core.times import parse_time
+from iotorino.core.reading import Reading
 
 from .support import NOW, pipeline_rejection, rejection
 

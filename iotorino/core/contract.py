@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from iotorino.errors import Rejected
+from iotorino.core.errors import Rejected
 
 PREFIX = "iotorino/v1/"
 # Number of segments after the prefix for each site kind.

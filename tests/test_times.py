@@ -2,8 +2,8 @@
 
 import pytest
 
-from ingest.mqtt.timestamps import check_window, parse_time
-from iotorino.errors import Rejected
+from iotorino.core.times import check_window, parse_time
+from iotorino.core.errors import Rejected
 
 T = 1_763_719_200_000_000_000  # 2025-11-21T10:00:00Z
 

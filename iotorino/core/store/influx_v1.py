@@ -8,10 +8,10 @@ from typing import Any, Sequence
 
 import requests
 
-from iotorino.errors import PermanentError, TransientError
-from iotorino.lineprotocol import encode_batch
-from iotorino.reading import Reading
-from iotorino.store import PointsRejected
+from iotorino.core.errors import PermanentError, TransientError
+from iotorino.core.lineprotocol import encode_batch
+from iotorino.core.reading import Reading
+from iotorino.core.store import PointsRejected
 
 
 @dataclass(frozen=True)

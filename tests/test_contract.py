@@ -3,8 +3,8 @@
 import pytest
 
 from ingest.mqtt.pipeline import topic_matches
-from ingest.mqtt.topics import TopicAddress, parse
-from iotorino.errors import Rejected
+from iotorino.core.contract import TopicAddress, parse
+from iotorino.core.errors import Rejected
 
 
 def test_street_school_beacon_and_gateway_topics():

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from iotorino.errors import PermanentError, TransientError
-from iotorino.lineprotocol import encode_batch
-from iotorino.reading import Reading
-from iotorino.store import PointsRejected
-from iotorino.store.influx_v1 import StoreUnavailable
+from iotorino.core.errors import PermanentError, TransientError
+from iotorino.core.lineprotocol import encode_batch
+from iotorino.core.reading import Reading
+from iotorino.core.store import PointsRejected
+from iotorino.core.store.influx_v1 import StoreUnavailable
 
 
 @dataclass(frozen=True)

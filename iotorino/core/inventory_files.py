@@ -20,9 +20,9 @@ import jsonschema
 from jsonschema.exceptions import best_match
 import yaml
 
-from iotorino import paths
-from iotorino.catalogue import Catalogue, MeasurementSpec
-from iotorino.inventory import (
+from iotorino.core import paths
+from iotorino.core.catalogue import Catalogue, MeasurementSpec
+from iotorino.core.inventory import (
     SITE_TAGS,
     Beacon,
     Inventory,

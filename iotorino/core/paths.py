@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(os.environ.get("IOTORINO_HOME") or Path(__file__).resolve().parents[1])
+ROOT = Path(os.environ.get("IOTORINO_HOME") or Path(__file__).resolve().parents[2])
 SCHEMAS = ROOT / "schemas"
 HARDWARE = ROOT / "hardware"
 DAGS = ROOT / "dags"

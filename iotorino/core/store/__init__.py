@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol, Sequence
 
-from iotorino.errors import PermanentError
-from iotorino.reading import Reading
+from iotorino.core.errors import PermanentError
+from iotorino.core.reading import Reading
 
 
 class Writer(Protocol):

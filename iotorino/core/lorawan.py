@@ -16,12 +16,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from iotorino import catalogue as measurement_catalogue
-from iotorino import inventory as fleet
-from iotorino import paths
-from iotorino.catalogue import Catalogue
-from iotorino.errors import Rejected
-from iotorino.inventory import Inventory, InventoryError
+from iotorino.core import catalogue as measurement_catalogue
+from iotorino.core import inventory as fleet
+from iotorino.core import paths
+from iotorino.core.catalogue import Catalogue
+from iotorino.core.errors import Rejected
+from iotorino.core.inventory import Inventory, InventoryError
 
 FILE = "lorawan_devices.json"
 
@@ -78,7 +78,7 @@ class LorawanMap:
 def load(root: Path = paths.HARDWARE, inventory: Inventory | None = None,
          catalogue: Catalogue | None = None) -> LorawanMap:
     """Read, validate and cross-check hardware/lorawan_devices.json; raise `InventoryError` on any problem."""
-    from iotorino.inventory_files import read_document
+    from iotorino.core.inventory_files import read_document
 
     catalogue = catalogue or measurement_catalogue.default()
     inventory = inventory or fleet.default()

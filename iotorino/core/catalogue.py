@@ -13,9 +13,9 @@ from typing import Mapping
 
 import yaml
 
-from iotorino import paths
-from iotorino.errors import Rejected
-from iotorino.reading import Reading
+from iotorino.core import paths
+from iotorino.core.errors import Rejected
+from iotorino.core.reading import Reading
 
 
 @dataclass(frozen=True)

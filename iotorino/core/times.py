@@ -1,11 +1,11 @@
-"""Device timestamps: parsing RFC 3339 / Unix seconds to epoch nanoseconds, and plausibility."""
+"""Times: RFC 3339 and Unix seconds to and from epoch nanoseconds, and device-time plausibility."""
 
 from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
 
-from iotorino.errors import Rejected
+from iotorino.core.errors import Rejected
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # Unix seconds before this are certainly wrong (2000-01-01); protects against ms sent as s.
@@ -53,3 +53,23 @@ def check_window(time_ns: int, now_ns: int, max_future_s: float, max_past_s: flo
 
 def _iso(time_ns: int) -> str:
     return datetime.fromtimestamp(time_ns / 1e9, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def format_ns(time_ns: int) -> str:
+    """`time_ns` (UTC epoch nanoseconds) as RFC 3339 with milliseconds and a `Z`."""
+    seconds, rest = divmod(time_ns, 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{rest // 1_000_000:03d}Z"
+
+
+def parse_ns(text: str, field: str = "time") -> int:
+    """Epoch nanoseconds of an RFC 3339 time with an explicit offset; `Rejected` otherwise."""
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise Rejected("bad_time", "not an RFC 3339 time with offset", field=field, value=text,
+                       accepted="e.g. 2026-11-21T10:00:00.000Z")
+    whole = parsed.replace(microsecond=0)
+    return int(whole.timestamp()) * 1_000_000_000 + parsed.microsecond * 1000

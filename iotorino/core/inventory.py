@@ -19,10 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
-from iotorino import catalogue as measurement_catalogue
-from iotorino import paths
-from iotorino.catalogue import Catalogue
-from iotorino.errors import ConfigError, Rejected
+from iotorino.core import catalogue as measurement_catalogue
+from iotorino.core import paths
+from iotorino.core.catalogue import Catalogue
+from iotorino.core.errors import ConfigError, Rejected
 
 SITES = ("street", "school", "beacon", "gateway")
 ID_PATTERN = re.compile(r"[A-Za-z0-9-]+")  # ids are MQTT topic segments and InfluxDB tag values
@@ -313,7 +313,7 @@ class Inventory:
 def load(root: Path = paths.HARDWARE, catalogue: Catalogue | None = None) -> Inventory:
     """Read, validate and cross-check the inventory in `root`; raise `InventoryError` on any problem."""
     # Imported here: inventory_files builds the dataclasses above, so it imports this module.
-    from iotorino.inventory_files import read_inventory
+    from iotorino.core.inventory_files import read_inventory
 
     return read_inventory(root, catalogue or measurement_catalogue.default())
 
