@@ -30,17 +30,16 @@ from iotorino.core.catalogue import Catalogue
 from iotorino.core.errors import Rejected
 from iotorino.core.inventory import Inventory
 from iotorino.core.lineprotocol import escape_key, field_value, series_head
+from iotorino.core.sites import label_of
 
-# Tags that describe a device rather than name it; left out of its label.
-_NOT_DEVICE_TAGS = frozenset({"district", "time_source"})
 # How a field's values are written; values of any other Python type take the generic path.
 _FLOAT, _INTEGER, _BOOLEAN = 0, 1, 2
 _KINDS = {"float": _FLOAT, "integer": _INTEGER, "boolean": _BOOLEAN}
 
 
 def device_label(tags: Mapping[str, str]) -> str:
-    """The device a reading's tags name, e.g. `TO-SU-0001` or `S01/R12` (for metrics)."""
-    return "/".join(v for k, v in tags.items() if k not in _NOT_DEVICE_TAGS)
+    """The device a reading's tags name, e.g. `TO-SU-0001` or `TO-SC-01/R12`: its one label (for metrics)."""
+    return label_of(tags)
 
 
 @dataclass(frozen=True, slots=True)

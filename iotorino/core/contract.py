@@ -50,3 +50,9 @@ def parse(topic: str) -> TopicAddress:
     if expected == 3:
         return TopicAddress(site, parts[1], None, parts[2])
     return TopicAddress(site, parts[1], parts[2], parts[3])
+
+
+def topic_of(address: TopicAddress) -> str:
+    """The native topic naming `address` (the inverse of `parse`)."""
+    point = (address.point,) if address.point is not None else ()
+    return PREFIX + "/".join((address.site, address.site_id, *point, address.measurement))

@@ -20,9 +20,9 @@ import jsonschema
 from jsonschema.exceptions import best_match
 import yaml
 
-from iotorino.core import paths
+from iotorino.core import paths, sites
 from iotorino.core.catalogue import Catalogue, MeasurementSpec
-from iotorino.core.inventory import (
+from iotorino.core.fleet import (
     SITE_TAGS,
     Beacon,
     Inventory,
@@ -136,7 +136,7 @@ def read_quantity(file: str, where: str, name: str, raw: Mapping, spec: Measurem
 
 def check_site(file: str, where: str, site: str, spec: MeasurementSpec, catalogue: Catalogue) -> None:
     """Raise unless measurement `spec` is reported by this kind of site, with the tags the site gives."""
-    catalogue_site = "street" if site == "street" else "school"
+    catalogue_site = sites.kind(site).topic_site
     if spec.site != catalogue_site:
         raise InventoryError(
             file, where, f"reported by {spec.site} sites, not at a {site}", spec.name,

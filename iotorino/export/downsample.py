@@ -16,12 +16,13 @@ import logging
 from dataclasses import replace
 
 from iotorino.core import catalogue as catalogue_mod
+from iotorino.core import sites
 from iotorino.export import query
 from iotorino.core.reading import Reading
 from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
 
 HOURLY_RP = "hourly"
-SITES = ("street", "school")
+SITES = sites.topic_sites(profiled=True)  # street and school: beacons and gateways have their own exports
 BATCH = 5_000
 log = logging.getLogger(__name__)
 

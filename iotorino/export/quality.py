@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 
 from iotorino.core import catalogue as catalogue_mod
+from iotorino.core import sites
 from iotorino.export import query
 from iotorino.export.columns import UTC_MS, Column
 from iotorino.export.model import Built, ExportContext
@@ -28,11 +29,12 @@ STUCK_MIN_VALUES = 6
 DAY_STATS = ("count", "min", "max")
 LOOKBACK_DAYS = 7
 DAY_NS = 86_400 * 1_000_000_000
-SITES = ("street", "school")
+SITES = sites.topic_sites(profiled=True)  # street and school: the sites whose devices have profiles
 
 COLUMNS = [
     Column("measurement", pa.string(), "Catalogue measurement the row is about (see schemas/catalogue.yaml)."),
-    Column("device_id", pa.string(), "Device: street unit id, or school id with /room, /meter or /outdoor."),
+    Column("device_id", pa.string(), "Device label: street unit id, or school id with /room, /meter or /outdoor "
+           "(the same name as in the collector's metrics)."),
     Column("expected_values", pa.int32(), "Values per field the device's profile should send in the local day.", "count"),
     Column("received_values", pa.int32(), "Values received in the local day, for the device's most complete field.", "count"),
     Column("completeness", pa.float64(), "received_values ÷ expected_values, capped at 1; empty when not expected.", "1"),
@@ -59,28 +61,18 @@ class DeviceDay:
 
 
 def device_id(tags: dict[str, str]) -> str:
-    """The report's device id for a series' tags (`unit`, or `school` with `room`/`meter`/outdoor)."""
-    if "unit" in tags:
-        return tags["unit"]
-    point = tags.get("room") or tags.get("meter") or "outdoor"
-    return f"{tags.get('school', '')}/{point}"
+    """The report's device id for a series' tags: the device's one label (`iotorino.core.sites`)."""
+    return sites.label_of(tags)
 
 
 def expected_devices(inventory: Any | None, day) -> Iterator[tuple[str, str, Any]]:
-    """(measurement, device id, profile) for every device installed by `day` and what it reports."""
+    """(measurement, device label, profile) for every device installed by `day` and what it reports."""
     if inventory is None:
         return
-    profiles = inventory.profiles
-    for unit in inventory.street_units.values():
-        if unit.installed <= day:
-            for m in profiles[unit.profile].measurements:
-                yield m, unit.id, profiles[unit.profile]
-    for school in inventory.schools.values():
-        points = [(r.id, r.profile) for r in school.rooms] + [(mt.id, mt.profile) for mt in school.meters]
-        points.append(("outdoor", school.outdoor_profile))
-        for point, profile_id in points:
-            for m in profiles[profile_id].measurements:
-                yield m, f"{school.id}/{point}", profiles[profile_id]
+    for device in inventory.devices(installed_by=day):
+        profile = inventory.profiles[device.profile]
+        for m in profile.measurements:
+            yield m, device.label, profile
 
 
 def build(ctx: ExportContext) -> Built:

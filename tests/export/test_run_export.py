@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 
 import duckdb
 import jsonschema
@@ -13,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from iotorino.core import paths
+from iotorino.core.inventory import Inventory, Profile, Quantity, Sensor, StreetUnit
 from iotorino.export import run_export
 from iotorino.core.reading import Reading
 from tests.export.helpers import NS, ROME, air_quality_readings, ns, utc
@@ -20,8 +20,7 @@ from tests.export.helpers import NS, ROME, air_quality_readings, ns, utc
 pytestmark = pytest.mark.integration
 
 
-def export(influx, out, name="air_quality_hourly", day=date(2026, 11, 21), inventory=SimpleNamespace(
-        profiles={}, street_units={}, schools={})):
+def export(influx, out, name="air_quality_hourly", day=date(2026, 11, 21), inventory=Inventory({}, {}, {}, {})):
     """run_export with the test's database; an empty inventory unless one is given."""
     return run_export(name, day, influx.settings, out, inventory=inventory)
 
@@ -76,11 +75,10 @@ def test_empty_day_writes_an_empty_partition_with_its_schema(influx, tmp_path):
 
 
 def test_completeness_uses_the_profile_interval_and_time_source_series_merge(influx, tmp_path):
-    profile = SimpleNamespace(interval_s=lambda m: 600 if m == "air_quality" else None)
-    inventory = SimpleNamespace(
-        profiles={"P": profile}, street_units={"TO-TEST-001": SimpleNamespace(id="TO-TEST-001", profile="P")},
-        schools={},
-    )
+    quantities = {f: Quantity("ug/m3", 0.0, 500.0, "±10") for f in ("pm1", "pm25", "pm10", "no2", "o3")}
+    profile = Profile("P", "street", "air quality every 10 minutes", (Sensor("TEST-AQ", "air_quality", 600, quantities),))
+    unit = StreetUnit("TO-TEST-001", 1, 7.68, 45.07, "P", date(2025, 1, 1))
+    inventory = Inventory({"P": profile}, {unit.id: unit}, {}, {})
     readings = air_quality_readings("TO-TEST-001", "1", utc(2026, 11, 21, 8), 40)  # 4 of 6 expected
     late = air_quality_readings("TO-TEST-001", "1", utc(2026, 11, 21, 8, 40), 10)[0]
     readings.append(Reading(late.measurement, {**late.tags, "time_source": "receive"}, late.fields, late.time_ns))
