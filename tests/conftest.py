@@ -54,6 +54,19 @@ def mosquitto(tmp_path):
 
 
 @pytest.fixture
+def secure_broker(tmp_path):
+    """A real mosquitto with TLS only and passwords only (users collector/c0llect, sensor/s3nsor): (broker, certificate
+    paths of tests.tls.make_certificates)."""
+    from tests.tls import make_certificates
+
+    certs = make_certificates(tmp_path)
+    broker = Mosquitto(tmp_path / "broker", tls=(certs["cert"], certs["key"]),
+                       users={"collector": "c0llect", "sensor": "s3nsor"}).start()
+    yield broker, certs
+    broker.stop()
+
+
+@pytest.fixture
 def collector_factory(influx, tmp_path):
     """Starts MQTT collectors storing `iotorino/v1/#` (native) into the test's database:
     `collector_factory(port, **mqtt_options)`; each is stopped at teardown unless the test did."""

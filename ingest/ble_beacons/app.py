@@ -14,7 +14,7 @@ from pathlib import Path
 from iotorino.core.errors import ConfigError
 from ingest.ble_beacons import collector, config, replay
 from ingest.ble_beacons.capture import CaptureWriter
-from ingest.ble_beacons.publish import Publisher, Spool
+from ingest.ble_beacons.publish import Publisher, Spool, paho_client
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ def run_collect_ble(args: argparse.Namespace) -> int:
     registry = inventory.default()
     mqtt = settings.mqtt
     publisher = Publisher(mqtt.host, mqtt.port, mqtt.client_id, Spool(settings.spool_path),
-                          keepalive_s=mqtt.keepalive_s)
+                          keepalive_s=mqtt.keepalive_s,
+                          client_factory=lambda client_id: mqtt.configure_paho(paho_client(client_id)))
     recorder = CaptureWriter(args.record) if args.record else None
     publisher.start()
     try:

@@ -68,7 +68,8 @@ def make_session(settings: MqttSettings, filters: list[str]) -> MqttSession:
     """A persistent MQTT v5 session (QoS 1, manual acknowledgement) for `filters`."""
     return MqttSession(SessionSettings(
         settings.host, settings.port, settings.client_id, settings.keepalive_s, settings.session_expiry_s,
-        settings.receive_maximum, settings.username, settings.password, settings.tls, settings.ca_file), filters)
+        settings.receive_maximum, settings.username, settings.password, settings.tls, settings.ca_file,
+        settings.cert_file, settings.key_file), filters)
 
 
 class Collector:

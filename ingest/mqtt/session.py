@@ -63,6 +63,8 @@ class SessionSettings:
     password: str = ""
     tls: bool = False
     ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
 
 
 class MqttSession:
@@ -163,6 +165,8 @@ class MqttSession:
         sock = socket.create_connection((s.host, s.port), timeout=10)
         if s.tls:
             context = ssl.create_default_context(cafile=s.ca_file or None)
+            if s.cert_file:  # a client certificate, for brokers that require one
+                context.load_cert_chain(s.cert_file, s.key_file or None)
             sock = context.wrap_socket(sock, server_hostname=s.host)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock = sock

@@ -1,39 +1,38 @@
 """Typed configuration of `iotorino beacons serve` (health monitor + HTTP feed), checked at start.
 
-See iotorino/beacons/sample.toml for every key, commented.
+Read by the project's one loader (`iotorino.core.config`); `[mqtt]` is the
+shared MQTT client section. See iotorino/beacons/sample.toml for every key,
+commented.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 from iotorino.beacons.health import Thresholds
+from iotorino.core.config import (MqttClient, identifier, influx, known_keys, mqtt_client, one_of, port, positive,
+                                  read_toml, section, setting, table)
 from iotorino.core.errors import ConfigError
+from iotorino.core.sites import ID_PATTERN
 from iotorino.core.store.influx_v1 import InfluxV1Settings
-from ingest.ble_beacons.config import ID, MqttConfig, known_keys, positive, read_toml, table
-from ingest.mqtt.config import influx_settings
-
-
-# Default spool of the status messages (not the gateway's spool).
-STATUS_SPOOL = "var/beacons/status-spool.sqlite"
 
 
 @dataclass(frozen=True)
 class MonitorConfig:
     """The health monitor."""
 
-    id: str = "HEALTH"
+    id: str = setting("HEALTH", check=identifier)
     """Its id: the `gateway` tag of the beacon_status readings it writes."""
-    clock: str = "wall"
+    clock: str = setting("wall", check=one_of("wall", "event"))
     """wall: judge against the wall clock (live). event: against the gateways' readings,
     the oldest latest window among the configured gateways (replays, backfills)."""
-    evaluate_every_s: float = 5.0
+    evaluate_every_s: float = setting(5.0, check=positive())
     """Seconds between evaluations of the whole fleet."""
-    restore_quiet_s: float = 1.0
+    restore_quiet_s: float = setting(1.0, check=positive())
     """At start: the retained statuses are all in once none has arrived for this many seconds ..."""
-    restore_timeout_s: float = 30.0
+    restore_timeout_s: float = setting(30.0, check=positive())
     """... or this many seconds after subscribing; also how long InfluxDB may take to answer at start."""
 
 
@@ -42,7 +41,17 @@ class ApiConfig:
     """Where the read-only HTTP feed listens."""
 
     host: str = "127.0.0.1"
-    port: int = 8765
+    """Address to listen on (loopback unless a proxy in front needs otherwise)."""
+    port: int = setting(8765, check=port)
+    """TCP port of the feed."""
+
+
+@dataclass(frozen=True)
+class MqttConfig(MqttClient):
+    """The shared `[mqtt]` client section, with the spool of status messages (not the gateway's spool)."""
+
+    spool: str = "var/beacons/status-spool.sqlite"
+    """SQLite file of status messages not yet acknowledged by the broker (relative to the config file)."""
 
 
 @dataclass(frozen=True)
@@ -71,31 +80,19 @@ def load(path: Path) -> BeaconsConfig:
 
 def parse(raw: dict[str, Any], base_dir: Path) -> BeaconsConfig:
     """Check a parsed TOML document; unknown keys are errors."""
-    sections = {"monitor": MonitorConfig, "thresholds": Thresholds, "mqtt": MqttConfig, "api": ApiConfig}
-    known_keys("", raw, set(sections) | {"gateways", "influxdb"})
-    built = {}
-    for name, kind in sections.items():
-        section = table(raw, name, required=False)
-        known_keys(f"{name}.", section, {f.name for f in fields(kind)})
-        built[name] = kind(**section)
-    monitor, thresholds, api = built["monitor"], built["thresholds"], built["api"]
-    if not ID.match(str(monitor.id)):
-        raise ConfigError("monitor.id", f"{monitor.id!r} is not a usable id", "1-63 letters, digits and -")
-    if monitor.clock not in ("wall", "event"):
-        raise ConfigError("monitor.clock", f"{monitor.clock!r} is unknown", "wall, event")
-    for key in ("evaluate_every_s", "restore_quiet_s", "restore_timeout_s"):
-        positive(f"monitor.{key}", getattr(monitor, key))
+    known_keys("", raw, {"monitor", "thresholds", "mqtt", "api", "gateways", "influxdb"})
+    monitor = section(MonitorConfig, table(raw, "monitor"), "monitor")
+    thresholds = section(Thresholds, table(raw, "thresholds"), "thresholds")
     for f in fields(Thresholds):
-        positive(f"thresholds.{f.name}", getattr(thresholds, f.name))
-    if not isinstance(api.port, int) or not 0 < api.port < 65536:
-        raise ConfigError("api.port", f"{api.port!r} is not a TCP port", "1-65535")
-    mqtt_raw = table(raw, "mqtt", required=False)
-    mqtt = MqttConfig(**{"client_id": f"iotorino-{monitor.id}", "spool": STATUS_SPOOL,
-                         **{k: v for k, v in mqtt_raw.items() if v != ""}})
+        positive()(f"thresholds.{f.name}", getattr(thresholds, f.name))
+    api = section(ApiConfig, table(raw, "api"), "api")
+    mqtt = mqtt_client(raw, MqttConfig)
+    if not mqtt.client_id:
+        mqtt = replace(mqtt, client_id=f"iotorino-{monitor.id}")
     gateways = {}
-    for gateway_id, place in table(raw, "gateways", required=False).items():
+    for gateway_id, place in table(raw, "gateways").items():
         key = f"gateways.{gateway_id}"
-        if not ID.match(gateway_id):
+        if not ID_PATTERN.fullmatch(gateway_id):
             raise ConfigError(key, f"{gateway_id!r} is not a gateway id", "letters, digits and -")
         if not isinstance(place, dict) or set(place) != {"lon", "lat"}:
             raise ConfigError(key, f"{place!r} is not a place", "a table with lon and lat in degrees (WGS84)")
@@ -107,10 +104,10 @@ def parse(raw: dict[str, Any], base_dir: Path) -> BeaconsConfig:
 
 
 def _influx(raw: dict[str, Any]) -> InfluxV1Settings | None:
-    section = table(raw, "influxdb", required=False)
-    if not section:
+    found = table(raw, "influxdb")
+    if not found:
         return None
-    settings = influx_settings(section)
+    settings = influx(found)
     if not isinstance(settings, InfluxV1Settings):
         raise ConfigError("influxdb.api", "the monitor reads with InfluxQL (/query)", "v1")
     return settings

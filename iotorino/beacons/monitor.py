@@ -218,8 +218,8 @@ class Monitor:
 
     def _subscriber(self, role: str, topic_filters: list[str], on_subscribed, on_message) -> mqtt.Client:
         """A clean-session client that (re)subscribes to `topic_filters` on every connect."""
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                             client_id=f"{self.settings.mqtt.client_id}-{role}-{uuid.uuid4().hex[:6]}")
+        client = self.settings.mqtt.configure_paho(mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"{self.settings.mqtt.client_id}-{role}-{uuid.uuid4().hex[:6]}"))
         client.on_connect = lambda c, u, f, rc, p: c.subscribe([(t, 1) for t in topic_filters])
         client.on_subscribe = lambda *_: on_subscribed()
         client.on_message = on_message

@@ -26,12 +26,13 @@ def run_beacons_serve(args: argparse.Namespace) -> int:
     from iotorino.beacons.api import create_app
     from iotorino.beacons.monitor import Monitor
     from iotorino.core.store.influx_v1 import InfluxV1Client
-    from ingest.ble_beacons.publish import Publisher, Spool
+    from ingest.ble_beacons.publish import Publisher, Spool, paho_client
 
     settings = config.load(args.config)
     fleet = inventory.default()
     mqtt = settings.mqtt
-    publisher = Publisher(mqtt.host, mqtt.port, mqtt.client_id, Spool(settings.spool_path), keepalive_s=mqtt.keepalive_s)
+    publisher = Publisher(mqtt.host, mqtt.port, mqtt.client_id, Spool(settings.spool_path), keepalive_s=mqtt.keepalive_s,
+                          client_factory=lambda client_id: mqtt.configure_paho(paho_client(client_id)))
     store = InfluxV1Client(settings.influx) if settings.influx else None
     monitor = Monitor(settings, fleet.beacons, publisher, store=store)
     app = create_app(fleet.beacons, fleet, monitor.statuses, monitor.not_ready, monitor.gateway_statuses)

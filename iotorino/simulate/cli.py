@@ -24,6 +24,9 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     """Declare the simulator's options on `parser`."""
     parser.add_argument("--host", default="127.0.0.1", help="MQTT broker host (default %(default)s)")
     parser.add_argument("--port", type=int, default=1883, help="MQTT broker port (default %(default)s)")
+    parser.add_argument("--mqtt-config", metavar="FILE",
+                        help="a TOML file whose shared [mqtt] section (host, port, TLS, username, password_env) "
+                        "to publish with, e.g. the collector's; replaces --host and --port")
     parser.add_argument(
         "--start", default=DEFAULT_START,
         help="first simulated instant, ISO 8601; without an offset it is Turin local time "
@@ -53,6 +56,12 @@ def run_simulate(args: argparse.Namespace) -> int:
     speed = None if args.max_speed else parse_speed(args.speed)
     if not 0.0 <= args.fault_rate <= 1.0:
         raise ConfigError("--fault-rate", f"{args.fault_rate} is not a probability", "a number from 0 to 1, e.g. 0.01")
+    mqtt_settings = None
+    if getattr(args, "mqtt_config", None):
+        from iotorino.core import config
+
+        mqtt_settings = config.mqtt_client(config.read_toml(args.mqtt_config))
+        args.host, args.port = mqtt_settings.host, mqtt_settings.port
     from iotorino.core import catalogue as measurement_catalogue
     from iotorino.core import inventory as fleet
     from iotorino.simulate.generator import count_messages, iter_messages
@@ -70,7 +79,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 
     summary = simulate(
         args.host, args.port, start, end, speed, args.seed, args.fault_rate,
-        inventory=inventory, catalogue=catalogue,
+        inventory=inventory, catalogue=catalogue, mqtt_settings=mqtt_settings,
         on_progress=lambda s: _say(f"... {s.published}/{expected} published, simulated time {s.last_time:%Y-%m-%d %H:%M}Z"),
     )
     _say(summary.describe())

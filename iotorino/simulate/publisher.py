@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
+from iotorino.core.config import MqttClient
 from iotorino.core.errors import PermanentError, TransientError
 from iotorino.simulate import faults
 from iotorino.simulate.generator import SimMessage, iter_messages
@@ -107,12 +108,15 @@ class MqttSender:
     """
 
     def __init__(self, host: str, port: int, *, client_id: str | None = None, max_inflight: int = MAX_INFLIGHT,
-                 client_factory: Callable[..., object] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 client_factory: Callable[..., object] | None = None, clock: Callable[[], float] = time.monotonic,
+                 mqtt_settings: MqttClient | None = None) -> None:
         import paho.mqtt.client as mqtt
 
         self.host, self.port, self.max_inflight, self.clock = host, port, max_inflight, clock
         factory = client_factory or mqtt.Client
         self.client = factory(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or f"iotorino-sim-{uuid.uuid4().hex[:8]}")
+        if mqtt_settings is not None:  # credentials and TLS of the shared [mqtt] section
+            mqtt_settings.configure_paho(self.client)
         self.client.max_inflight_messages_set(max_inflight)
         self.client.max_queued_messages_set(0)
         self.client.on_connect = self._on_connect
@@ -185,6 +189,7 @@ def simulate(
     inventory=None,
     catalogue=None,
     on_progress: Callable[[SimSummary], None] | None = None,
+    mqtt_settings: MqttClient | None = None,
 ) -> SimSummary:
     """Publish the fleet's messages for [start, end) to the broker; the default inventory and catalogue if none given.
 
@@ -202,7 +207,7 @@ def simulate(
         catalogue = measurement_catalogue.default()
     messages = iter_messages(inventory, catalogue, start, end, seed, fault_rate)
     began = time.monotonic()
-    with MqttSender(broker_host, broker_port) as sender:
+    with MqttSender(broker_host, broker_port, mqtt_settings=mqtt_settings) as sender:
         summary = publish_messages(messages, sender.send, start, speed, sleep=sender.wait, on_progress=on_progress)
         sender.flush()
     summary.wall_seconds = time.monotonic() - began  # including the wait for the last PUBACKs

@@ -10,20 +10,11 @@ import pytest
 
 from ingest.mqtt.collector import Collector
 from iotorino.core import inventory
-from iotorino.services import Mosquitto
-from tests.tls import make_certificates
+
+pytestmark = pytest.mark.integration
 
 T0 = time.time_ns() // 10**9 * 10**9 - 86_400 * 10**9
 COUNT = 3000
-
-
-@pytest.fixture
-def secure_broker(tmp_path):
-    certs = make_certificates(tmp_path)
-    broker = Mosquitto(tmp_path / "broker", tls=(certs["cert"], certs["key"]),
-                       users={"collector": "c0llect", "sensor": "s3nsor"}).start()
-    yield broker, certs
-    broker.stop()
 
 
 def _collector(collector_factory, broker, certs, password_env: str) -> Collector:
