@@ -17,6 +17,7 @@ from ingest.mqtt import config as collector_config
 from iotorino.beacons import config as monitor_config
 from iotorino.beacons.health import Thresholds
 from iotorino.core import config, paths
+from iotorino.export import settings as export_settings
 
 COLLECTOR_TABLES = {
     "mqtt": collector_config.MqttSettings, "subscriptions": collector_config.Subscription,
@@ -73,7 +74,8 @@ def test_every_config_file_loads(path: Path) -> None:
     LOADERS[kind_of(raw)](path)
 
 
-TABLE_CLASSES = sorted({cls for _, _, tables, _ in SAMPLES for cls in tables.values()} | {config.MqttClient},
+TABLE_CLASSES = sorted({cls for _, _, tables, _ in SAMPLES for cls in tables.values()}
+                       | {config.MqttClient, export_settings.ExportSettings},
                        key=lambda c: c.__qualname__ + c.__module__)
 
 

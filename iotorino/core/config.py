@@ -171,6 +171,38 @@ def section(cls: type[T], found: Mapping[str, Any], name: str, **given: Any) -> 
     return cls(**values)
 
 
+def from_environment(cls: type[T], env: Mapping[str, str], names: Mapping[str, str], **given: Any) -> T:
+    """Build `cls` from environment variables (`names`: field -> variable; unset or empty = the default), the
+    variable named in errors; `given` fills fields no variable sets (e.g. a password)."""
+    hints = typing.get_type_hints(cls)
+    values = dict(given)
+    for f in dataclasses.fields(cls):
+        variable = names.get(f.name)
+        text = env.get(variable, "") if variable else ""
+        if not text:
+            continue
+        value = _typed(variable, _from_text(text, hints[f.name]), hints[f.name])
+        check = f.metadata.get(_CHECK)
+        if check is not None:
+            check(variable, value)
+        values[f.name] = value
+    return cls(**values)
+
+
+def _from_text(text: str, hint: Any) -> Any:
+    """An environment variable's text as the TOML value it stands for (left as text when it is not one)."""
+    kinds = typing.get_args(hint) if _is_union(hint) else (hint,)
+    if bool in kinds:
+        return {"true": True, "false": False}.get(text.lower(), text)
+    for kind in (int, float):
+        if kind in kinds:
+            try:
+                return kind(text)
+            except ValueError:
+                return text
+    return text
+
+
 def agree(key: str, value: Any, other_key: str, other_value: Any) -> None:
     """`ConfigError` unless two settings that must match (often in different files) are equal."""
     if value != other_value:
