@@ -38,7 +38,7 @@ stamp=.venv/.iotorino-installed
 wanted="$(sha256sum constraints.txt pyproject.toml | sha256sum | cut -c1-16)"
 if [[ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
   say "installing pinned Python packages from constraints.txt (uv)"
-  .venv/bin/uv pip install -q -p .venv/bin/python -c constraints.txt -e '.[test]'
+  .venv/bin/uv pip install -q -p .venv/bin/python -c constraints.txt -e '.[all,test]'
   echo "$wanted" >"$stamp"
 else
   say "Python packages up to date (constraints.txt unchanged)"

@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from iotorino.core import extras
+
 ROME = ZoneInfo("Europe/Rome")
 
 
@@ -37,6 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the demo (see the module docstring)."""
     from iotorino.core import paths
+    for extra in ("simulate", "export"):
+        extras.require(extra, "iotorino demo")
     from iotorino.demo import Demo
 
     demo = Demo(args.state_dir or paths.VAR / "demo")

@@ -13,6 +13,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from iotorino.core import extras
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `iotorino export`."""
@@ -31,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     """Export the chosen datasets for the chosen days; print one line per file written."""
     from dataclasses import replace
 
+    extras.require("export", "iotorino export")
     from tqdm import tqdm
 
     from iotorino.core.errors import ConfigError

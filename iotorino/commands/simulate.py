@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from iotorino.core import extras
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `iotorino simulate`."""
@@ -21,6 +23,8 @@ def run(args: argparse.Namespace) -> int:
         from iotorino.simulate.ble_cli import run_simulate_ble
 
         return run_simulate_ble(args)
+    if not args.dry_run:
+        extras.require("simulate", "iotorino simulate")
     from iotorino.simulate.cli import run_simulate
 
     return run_simulate(args)

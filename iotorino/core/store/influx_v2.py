@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from iotorino.core.errors import PermanentError, TransientError
+from iotorino.core.extras import require
 from iotorino.core.lineprotocol import encode_batch
 from iotorino.core.reading import Reading
 from iotorino.core.store import PointsRejected
@@ -39,11 +40,10 @@ class InfluxV2Client:
     """Writes line protocol with influxdb-client's synchronous write API."""
 
     def __init__(self, settings: InfluxV2Settings) -> None:
-        try:
-            from influxdb_client import InfluxDBClient
-            from influxdb_client.client.write_api import SYNCHRONOUS
-        except ImportError as exc:  # pragma: no cover - a pinned dependency
-            raise PermanentError("the v2 API needs influxdb-client: pip install influxdb-client") from exc
+        require("collector", "the InfluxDB v2 API (influxdb.api = 'v2')")
+        from influxdb_client import InfluxDBClient
+        from influxdb_client.client.write_api import SYNCHRONOUS
+
         self.settings = settings
         self._client = InfluxDBClient(url=settings.url, token=settings.token or "-", org=settings.org,
                                       timeout=int(settings.timeout_s * 1000), enable_gzip=settings.gzip,
