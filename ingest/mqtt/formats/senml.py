@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 from ingest.mqtt.formats import units
 from ingest.mqtt.formats.context import DecodeContext
-from ingest.mqtt.formats.native import FALLBACK_TAG, parse_json
+from ingest.mqtt.formats.native import FALLBACK_TAG
+from iotorino.core.contract import parse_json
 from iotorino.core.times import parse_time
 from iotorino.core.errors import Rejected
 from iotorino.core.inventory import Profile
