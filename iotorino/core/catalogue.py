@@ -136,8 +136,8 @@ class Catalogue:
                                    value=value, accepted=", ".join(spec.fields))
                 check_value(field, value)
             except Rejected as invalid:
-                rejected.append(Rejected(invalid.reason, f"{reading.measurement}.{key}: {invalid.detail}; value set"
-                                         " aside, the message's other fields are stored", field=invalid.field,
+                rejected.append(Rejected(invalid.reason, f"{reading.measurement}.{key}: {invalid.detail}; value"
+                                         " quarantined, the message's valid fields are stored", field=invalid.field,
                                          value=invalid.value, accepted=invalid.accepted))
                 continue
             wanted = _PYTHON_TYPE[field.type]
