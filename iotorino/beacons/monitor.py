@@ -240,7 +240,8 @@ class Monitor:
 
     def _on_message(self, client, userdata, message) -> None:
         try:
-            reading = catalogue.default().validate(parse_reading(message.topic, message.payload))
+            # An odd value (a beacon's advertised power) is left out; the sighting itself still counts.
+            reading = catalogue.default().check(parse_reading(message.topic, message.payload)).reading
         except Rejected as error:
             log.warning("ignoring a message on %s: %s", message.topic, error)
             return
