@@ -10,8 +10,9 @@ Which points are on LoRaWAN: the main meter (M1) of the first 12 schools, read
 through a Modbus-to-LoRaWAN bridge on The Things Stack; the outdoor stations
 of the last 12 schools, on the city's ChirpStack; and the first 8 noise-only
 street units, on The Things Stack. Each device model's payload codec emits
-its own keys; `fields` renames them to catalogue fields (null: a key the
-codec emits that is not stored, e.g. the battery level).
+its own output names; the file's `models` map them to catalogue fields once
+per model (null: a name the codec emits that is not stored, e.g. the battery
+level), so the devices carry no field map of their own.
 """
 
 from __future__ import annotations
@@ -29,12 +30,18 @@ NOISE_UNITS = 8
 
 # Every model is Milesight's: their IEEE OUI starts each DevEUI.
 MILESIGHT_OUI = "24e124"
-# model -> its codec's output key -> catalogue field, or None for a key that is not stored
-MODELS: dict[str, dict[str, str | None]] = {
+# model -> the codec its devices run and how the codec's output names map to catalogue fields (None: not stored)
+MODELS: dict[str, dict] = {
     "Milesight UC300 (Modbus bridge to the meter)": {
-        "energy_import_kwh": "total_active_energy_import", "active_power_w": "total_active_power"},
-    "Milesight EM500-CO2": {"humidity": "relative_humidity", "pressure": None, "battery": None},
-    "Milesight WS302": {"la": None, "battery": None, "frequency_weighting": None, "time_weighting": None},
+        "codec": "Milesight UC300 decoder; the Modbus channels are named in the application's payload formatter",
+        "fields": {"energy_import_kwh": "total_active_energy_import", "active_power_w": "total_active_power"}},
+    "Milesight EM500-CO2": {
+        "codec": "Milesight SensorDecoders em500-co2 (battery, temperature, humidity, co2, pressure)",
+        "fields": {"humidity": "relative_humidity", "pressure": None, "battery": None}},
+    "Milesight WS302": {
+        # Sound channel 0x05: names built as L + frequency weighting (A) + time weighting (F), e.g. LAeq.
+        "codec": "Milesight SensorDecoders WS302 (battery, LAF, LAeq, LAFmax with A weighting, fast time weighting)",
+        "fields": {"LAeq": "laeq", "LAFmax": "lamax", "LAF": None, "battery": None}},
 }
 
 
@@ -47,8 +54,7 @@ def generate(schools: list[dict], units: list[dict], profiles_with_noise_only: s
             measurement: str) -> None:
         dev_eui = MILESIGHT_OUI + f"{rng.getrandbits(40):010x}"
         devices.append({"device_id": device_id, "dev_eui": dev_eui, "network": network, "model": model,
-                        "site": site, "site_id": site_id, "point": point, "measurement": measurement,
-                        "fields": MODELS[model]})
+                        "site": site, "site_id": site_id, "point": point, "measurement": measurement})
 
     schools = sorted(schools, key=lambda s: s["id"])
     for school in schools[:METER_SCHOOLS]:
@@ -60,7 +66,8 @@ def generate(schools: list[dict], units: list[dict], profiles_with_noise_only: s
     noise_units = [u for u in sorted(units, key=lambda u: u["id"]) if u["profile"] in profiles_with_noise_only]
     for unit in noise_units[:NOISE_UNITS]:
         add(f"{unit['id'].lower()}-noise", "ttn", "Milesight WS302", "street", unit["id"], None, "noise")
-    return {"version": 1, "generator": "hardware/generate_lorawan_devices.py", "seed": SEED, "devices": devices}
+    return {"version": 1, "generator": "hardware/generate_lorawan_devices.py", "seed": SEED, "models": MODELS,
+            "devices": devices}
 
 
 def main() -> None:

@@ -57,3 +57,52 @@ def test_unknown_measurement_lists_the_known_ones():
     with pytest.raises(Rejected, match="air_quality") as caught:
         CAT.validate(Reading("radiation", {}, {"x": 1.0}, 1))
     assert caught.value.reason == "unknown_measurement" and caught.value.value == "radiation"
+
+
+# -- field-level quarantine --------------------------------------------------------------------------------
+
+
+def test_a_half_invalid_reading_keeps_its_valid_fields_and_sets_each_invalid_value_aside():
+    checked = CAT.check(reading(pm25=12, pm10=-3.0, no2="high", pm42=1.0))
+    assert checked.reading.fields == {"pm25": 12.0, catalogue.QUARANTINED_FIELD: 3}
+    assert type(checked.reading.fields["pm25"]) is float
+    assert [(r.reason, r.field, r.value) for r in checked.rejected] == [
+        ("out_of_range", "pm10", -3.0), ("type", "no2", "high"), ("unknown_field", "pm42", 1.0)]
+    out_of_range = checked.rejected[0].describe()
+    assert "air_quality.pm10" in out_of_range and "-3.0" in out_of_range and "0 to 2000 ug/m3" in out_of_range
+
+
+def test_a_valid_reading_is_checked_like_validate():
+    valid = reading(pm25=12, no2=40.5)
+    assert CAT.check(valid).reading == CAT.validate(valid) and CAT.check(valid).rejected == ()
+
+
+def test_a_reading_with_no_valid_field_keeps_only_the_count():
+    checked = CAT.check(reading(pm25=-1.0))
+    assert checked.reading.fields == {catalogue.QUARANTINED_FIELD: 1} and len(checked.rejected) == 1
+
+
+def test_reject_message_measurements_are_all_or_nothing():
+    status = Reading("beacon_status", {"beacon": "B", "gateway": "monitor"}, {"status_code": 0, "unseen_s": -5.0}, 1)
+    assert CAT.measurement("beacon_status").invalid_fields == catalogue.REJECT_MESSAGE
+    with pytest.raises(Rejected, match="unseen_s"):
+        CAT.check(status)
+
+
+def test_the_setting_is_read_from_the_catalogue_file(tmp_path):
+    text = (catalogue.paths.SCHEMAS / "catalogue.yaml").read_text(encoding="utf-8")
+    changed = text.replace("    fiware_entity: AirQualityObserved\n",
+                           "    fiware_entity: AirQualityObserved\n    invalid_fields: reject_message\n", 1)
+    assert changed != text
+    (tmp_path / "catalogue.yaml").write_text(changed, encoding="utf-8")
+    strict = catalogue.load(tmp_path / "catalogue.yaml")
+    with pytest.raises(Rejected, match="pm10"):
+        strict.check(reading(pm25=12, pm10=-3.0))
+
+
+def test_a_beacon_sighting_is_kept_when_its_advertised_power_is_odd():
+    sighting = Reading("beacon_sighting", {"beacon": "TO-BC-0001", "gateway": "GW-01"},
+                       {"sightings": 12, "rssi_median": -71.5, "measured_power": 90.0}, 1)
+    checked = CAT.check(sighting)
+    assert checked.reading.fields == {"sightings": 12, "rssi_median": -71.5, catalogue.QUARANTINED_FIELD: 1}
+    assert [r.field for r in checked.rejected] == ["measured_power"]

@@ -48,14 +48,28 @@ def test_lookups_by_network() -> None:
 
 def test_rename_maps_drops_and_keeps() -> None:
     device = lorawan.default().ttn_device("to-su-0005-noise")
-    assert device.rename({"laeq": 60.0, "la": 55.0, "battery": 90}) == {"laeq": 60.0}
+    assert device.rename({"LAeq": 60.0, "LAF": 55.0, "LAFmax": 71.5, "battery": 90}) == {"laeq": 60.0, "lamax": 71.5}
     meter = lorawan.default().ttn_device("to-sc-01-m1")
     assert meter.rename({"energy_import_kwh": 1.5, "co2": 3}) == {"total_active_energy_import": 1.5, "co2": 3}
 
 
+def test_a_model_maps_names_for_all_its_devices_and_a_device_overrides_single_names(tmp_path) -> None:
+    def change(document):
+        document["models"]["Milesight UC300 (Modbus bridge to the meter)"]["fields"].update(
+            energy_import_wh={"field": "total_active_energy_import", "unit": "Wh"},
+            power_dw={"field": "total_active_power", "scale": 0.1, "unit": "kW"})
+        document["devices"][0]["fields"] = {"energy_import_kwh": None}
+    devices = lorawan.load(_write_map(tmp_path, change))
+    first, second = devices.ttn_device("to-sc-01-m1"), devices.ttn_device("to-sc-02-m1")
+    assert second.rename({"energy_import_kwh": 2.5, "energy_import_wh": 51_234_500, "power_dw": 81.5}) == {
+        "total_active_energy_import": 51_234.5, "total_active_power": 8150.0}
+    assert first.rename({"energy_import_kwh": 2.5, "active_power_w": 10}) == {"total_active_power": 10}
+    assert first.rename({"power_dw": "n/a"}) == {"total_active_power": "n/a"}  # left for the catalogue to quarantine
+
+
 def _write_map(tmp_path: Path, change) -> Path:
     document = json.loads(FILE.read_text(encoding="utf-8"))
-    change(document["devices"])
+    change(document)
     (tmp_path / "lorawan_devices.json").write_text(json.dumps(document), encoding="utf-8")
     return tmp_path
 
@@ -65,13 +79,16 @@ def _write_map(tmp_path: Path, change) -> Path:
     (lambda d: d[2].update(dev_eui=d[0]["dev_eui"]), "devices[2].dev_eui", None),
     (lambda d: d[0].update(site_id="TO-SC-99"), "devices[0]", None),
     (lambda d: d[0].update(measurement="noise"), "devices[0]", None),
-    (lambda d: d[0]["fields"].update(power_w="watts"), "devices[0].fields.power_w", "watts"),
+    (lambda d: d[0].update(fields={"power_w": "watts"}), "devices[0].fields.power_w", "watts"),
+    (lambda d: d[0].update(fields={"power": {"field": "total_active_power", "unit": "Cel"}}),
+     "devices[0].fields.power.unit", "Cel"),
+    (lambda d: d[0].update(model="Milesight UC301"), "devices[0].model", "Milesight UC301"),
     (lambda d: d[0].update(dev_eui="24E1241ED34EA4CE"), "devices[0].dev_eui", "24E1241ED34EA4CE"),
     (lambda d: d[0].update(network="lorawan"), "devices[0].network", "lorawan"),
 ])
 def test_load_errors_name_the_path(tmp_path, change, path, value) -> None:
     with pytest.raises(InventoryError) as caught:
-        lorawan.load(_write_map(tmp_path, change))
+        lorawan.load(_write_map(tmp_path, lambda document: change(document["devices"])))
     assert caught.value.path == path
     if value is not None:
         assert caught.value.value == value

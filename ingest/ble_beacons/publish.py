@@ -10,7 +10,6 @@ was lost is sent again, which InfluxDB absorbs (same series, same time).
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -22,14 +21,12 @@ from typing import Callable, Iterable
 
 import paho.mqtt.client as mqtt
 
+from iotorino.core import contract
 from iotorino.core.reading import Reading
-from iotorino.core.times import format_ns
 from iotorino.core.sqlitefile import open_durable, transaction
 
 log = logging.getLogger(__name__)
 
-TOPIC_PREFIX = "iotorino/v1/beacon"
-GATEWAY_TOPIC_PREFIX = "iotorino/v1/gateway"
 # Unacknowledged messages handed to paho at once; the rest wait in the spool.
 MAX_IN_FLIGHT = 200
 _OUTBOX = ("CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL,"
@@ -49,10 +46,9 @@ def reading_message(reading: Reading) -> Message:
     """The native message of a reading about a beacon (`iotorino/v1/beacon/{beacon}/{gateway}/{measurement}`)
     or about the gateway itself (`iotorino/v1/gateway/{gateway}/{measurement}`)."""
     tags = reading.tags
-    where = f"{TOPIC_PREFIX}/{tags['beacon']}" if "beacon" in tags else GATEWAY_TOPIC_PREFIX
-    topic = f"{where}/{tags['gateway']}/{reading.measurement}"
-    payload = {"time": format_ns(reading.time_ns), "fields": dict(reading.fields)}
-    return Message(topic, json.dumps(payload, separators=(",", ":")).encode())
+    topic = (contract.beacon_topic(tags["beacon"], tags["gateway"], reading.measurement) if "beacon" in tags
+             else contract.gateway_topic(tags["gateway"], reading.measurement))
+    return Message(topic, contract.encode(reading.fields, reading.time_ns))
 
 
 class Spool:

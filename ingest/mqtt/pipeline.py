@@ -1,13 +1,20 @@
-"""From one MQTT message to validated readings, or one rejection: the pure heart of the collector.
+"""From one MQTT message to validated readings and set-aside values, or one rejection: the collector's pure heart.
 
 Used by the collector for live messages (`encode`: straight to line
 protocol, through the native fast path when it applies), by `iotorino decode`
-to explain a message, and by the dead-letter replay (`process`).
+to explain a message (`decode`), and by the dead-letter replay.
+
+A message is rejected whole (`Rejected` raised) when it cannot be read: its
+topic, encoding, shape, device or time. Its fields are checked one by one
+(iotorino.core.catalogue, field-level quarantine): the valid ones are kept
+and each invalid value comes back as a `Rejected` beside them, for the dead
+letters, unless the measurement's catalogue entry says `reject_message`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ingest.mqtt import fastpath
 from ingest.mqtt.fastpath import TopicPlan, device_label
@@ -31,6 +38,25 @@ class Limits:
     max_payload_bytes: int = 65_536
     max_future_s: float = 600.0
     max_past_s: float = 30 * 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """What a message yields: the readings to store and the values set aside (one `Rejected` per invalid field)."""
+
+    readings: list[Reading]
+    rejected: tuple[Rejected, ...] = ()
+
+
+class Encoded(NamedTuple):
+    """What the collector keeps of a message: line protocol, number of readings, newest device time in ns,
+    device label, and the values set aside (one `Rejected` per invalid field, for the dead letters)."""
+
+    lines: bytes
+    count: int
+    time_ns: int
+    device: str
+    rejected: tuple[Rejected, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,22 +91,30 @@ class Pipeline:
         raise Rejected("unknown_topic", "no subscription route matches the topic", field="topic", value=topic,
                        accepted=", ".join(r.topic for r in self.routes))
 
-    def process(self, topic: str, payload: bytes, received_ns: int, fmt: str | None = None) -> list[Reading]:
-        """Validated readings of one message; raises `Rejected` for the whole message."""
+    def decode(self, topic: str, payload: bytes, received_ns: int, fmt: str | None = None) -> Decoded:
+        """Validated readings of one message and its values set aside; raises `Rejected` for the whole message."""
         if len(payload) > self.limits.max_payload_bytes:
             raise Rejected("oversized", "payload larger than the limit", field="payload",
                            value=f"{len(payload)} bytes", accepted=f"up to {self.limits.max_payload_bytes} bytes")
         decoder = FORMATS[fmt or self.format_for(topic)]
         readings = decoder(topic, payload, DecodeContext(self.catalogue, self.inventory, received_ns))
-        valid = [self.catalogue.validate(r) for r in readings]
-        for reading in valid:
+        checked = [self.catalogue.check(r) for r in readings]
+        for reading in readings:
             if not reading.time_is_fallback:
                 check_window(reading.time_ns, received_ns, self.limits.max_future_s, self.limits.max_past_s)
-        return valid
+        return Decoded([c.reading for c in checked], tuple(r for c in checked for r in c.rejected))
 
-    def encode(self, topic: str, payload: bytes, received_ns: int) -> tuple[bytes, int, int, str] | None:
-        """What the collector keeps of a message: (line protocol, number of readings, newest device time in
-        ns, device label); None when it carries no readings. Raises `Rejected` like `process`."""
+    def process(self, topic: str, payload: bytes, received_ns: int, fmt: str | None = None) -> list[Reading]:
+        """Validated readings of one message, all or nothing: raises `Rejected` for the whole message or for
+        its first invalid field (replays and tests that want no partial result)."""
+        decoded = self.decode(topic, payload, received_ns, fmt)
+        if decoded.rejected:
+            raise decoded.rejected[0]
+        return decoded.readings
+
+    def encode(self, topic: str, payload: bytes, received_ns: int) -> Encoded | None:
+        """What the collector keeps of a message (`Encoded`); None when it carries no readings.
+        Raises `Rejected` like `decode`."""
         try:
             plan = self._plans[topic]
         except KeyError:
@@ -88,11 +122,13 @@ class Pipeline:
         if plan is not _GENERIC and len(payload) <= self.limits.max_payload_bytes:
             encoded = fastpath.encode(plan, payload, received_ns - self._past_ns, received_ns + self._future_ns)
             if encoded is not None:
-                return encoded[0], 1, encoded[1], plan.device
-        readings = self.process(topic, payload, received_ns)
+                return Encoded(encoded[0], 1, encoded[1], plan.device)
+        decoded = self.decode(topic, payload, received_ns)
+        readings = decoded.readings
         if not readings:
             return None
-        return encode_batch(readings), len(readings), max(r.time_ns for r in readings), device_label(readings[0].tags)
+        return Encoded(encode_batch(readings), len(readings), max(r.time_ns for r in readings),
+                       device_label(readings[0].tags), decoded.rejected)
 
     def _compile(self, topic: str) -> TopicPlan | None:
         plan = _GENERIC

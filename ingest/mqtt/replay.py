@@ -3,7 +3,9 @@
 Each letter is decoded and validated again as if it had just arrived at its
 original receive time (so the time window and the fallback time are the
 same as then). Accepted ones are written to the store and marked replayed;
-the others stay, with the reason they would be rejected for now.
+the others stay, with the reason they would be rejected for now. A letter
+of a quarantined field holds its whole message: its valid fields are
+written again (an overwrite) and it is marked replayed once the field passes.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ def replay(store: DeadLetterStore, pipeline: Pipeline, writer: Writer, *,
     result = ReplayResult()
     for letter in _selected(store, reason, letter_id):
         try:
-            readings = pipeline.process(letter.topic, letter.payload, letter.received_ns)
-            if readings:
-                writer.write(readings)
+            decoded = pipeline.decode(letter.topic, letter.payload, letter.received_ns)
+            if decoded.readings:
+                writer.write(decoded.readings)  # the valid fields again: an overwrite
+            if decoded.rejected:  # a value still outside the catalogue: the letter stays
+                raise decoded.rejected[0]
         except Rejected as rejection:
             result.still_rejected.append((letter.id, rejection.describe()))
             continue

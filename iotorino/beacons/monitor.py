@@ -30,14 +30,14 @@ from iotorino.core.errors import IotorinoError, Rejected
 from iotorino.core.reading import Reading
 from iotorino.core.store.influx_v1 import InfluxV1Client
 from ingest.ble_beacons.heartbeat import MEASUREMENT as HEARTBEAT
-from ingest.ble_beacons.publish import GATEWAY_TOPIC_PREFIX, TOPIC_PREFIX, Message, Publisher, reading_message
+from ingest.ble_beacons.publish import Message, Publisher, reading_message
 from iotorino.core import contract as topics
-from iotorino.core.times import format_ns, parse_ns
+from iotorino.core.times import format_ns
 
 log = logging.getLogger(__name__)
 
-SIGHTINGS_TOPIC = f"{TOPIC_PREFIX}/+/+/beacon_sighting"
-HEARTBEATS_TOPIC = f"{GATEWAY_TOPIC_PREFIX}/+/ble_gateway"
+SIGHTINGS_TOPIC = topics.topic_filter("beacon", "beacon_sighting")
+HEARTBEATS_TOPIC = topics.topic_filter("gateway", HEARTBEAT)
 STATUS_TOPIC = "iotorino/beacons/{beacon}/status"
 
 
@@ -68,12 +68,11 @@ def parse_reading(topic: str, payload: bytes) -> Reading:
     address = topics.parse(topic)
     tags = ({"beacon": address.site_id, "gateway": address.point} if address.site == "beacon"
             else {"gateway": address.site_id})
-    try:
-        document = json.loads(payload)
-        return Reading(address.measurement, tags, dict(document["fields"]), parse_ns(document["time"]))
-    except (ValueError, KeyError, TypeError):
-        raise Rejected("bad_reading", f"not a {address.measurement} message", field="payload", value=payload[:80],
-                       accepted='{"time": RFC 3339, "fields": {...}}') from None
+    message = topics.decode(payload)
+    if message.time_ns is None:
+        raise Rejected("bad_reading", f"a {address.measurement} message without a time", field="time", value=None,
+                       accepted="RFC 3339 or Unix seconds")
+    return Reading(address.measurement, tags, dict(message.fields), message.time_ns)
 
 
 class Monitor:
@@ -241,7 +240,8 @@ class Monitor:
 
     def _on_message(self, client, userdata, message) -> None:
         try:
-            reading = catalogue.default().validate(parse_reading(message.topic, message.payload))
+            # An odd value (a beacon's advertised power) is left out; the sighting itself still counts.
+            reading = catalogue.default().check(parse_reading(message.topic, message.payload)).reading
         except Rejected as error:
             log.warning("ignoring a message on %s: %s", message.topic, error)
             return

@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print line protocol on stdout (exit 0), or the rejection on stderr (exit 1)."""
+    """Print line protocol on stdout and any quarantined values on stderr (exit 0), or the rejection (exit 1)."""
     from ingest.mqtt import config as collector_config
     from ingest.mqtt.app import build_pipeline
     from iotorino.core.errors import Rejected
@@ -32,11 +32,13 @@ def run(args: argparse.Namespace) -> int:
         config = collector_config.from_dict({"subscriptions": routes})
     payload = sys.stdin.buffer.read()
     try:
-        readings = build_pipeline(config).process(args.topic, payload, time.time_ns(), args.format)
+        decoded = build_pipeline(config).decode(args.topic, payload, time.time_ns(), args.format)
     except Rejected as rejection:
         print(f"rejected: {rejection.describe()}", file=sys.stderr)
         return 1
-    for reading in readings:
+    for reading in decoded.readings:
         flag = "  # no device time: receive time used" if reading.time_is_fallback else ""
         print(encode(reading) + flag)
+    for value in decoded.rejected:  # field-level quarantine: the rest of the message is stored
+        print(f"quarantined: {value.describe()}", file=sys.stderr)
     return 0

@@ -2,6 +2,16 @@
 
 Everything that needs a measurement's tags, fields, units or plausible ranges
 asks this module; nothing restates them in code.
+
+Field-level quarantine: a reading whose fields are partly invalid (an
+unknown name, a wrong type, a value outside the plausible range) keeps its
+valid fields; each invalid value is set aside as a `Rejected` naming the
+measurement, the field, the value and the accepted range, which the
+collector commits to the dead letters. The stored reading then carries
+`quarantined_values`, the number of values set aside, so the data-quality
+report can count them from the store. A measurement whose catalogue entry says
+`invalid_fields: reject_message` is all or nothing instead: one invalid
+field rejects the whole message (for fields that only make sense together).
 """
 
 from __future__ import annotations
@@ -14,8 +24,13 @@ from typing import Mapping
 import yaml
 
 from iotorino.core import paths
-from iotorino.core.errors import Rejected
+from iotorino.core.errors import ConfigError, Rejected
 from iotorino.core.reading import Reading
+
+# The field a stored reading gets when some of its message's values were set aside (an integer count).
+QUARANTINED_FIELD = "quarantined_values"
+# What a measurement does with a message whose fields are partly invalid (catalogue key `invalid_fields`).
+QUARANTINE, REJECT_MESSAGE = "quarantine", "reject_message"
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,16 @@ class MeasurementSpec:
     description: str
     tags: Mapping[str, str]
     fields: Mapping[str, FieldSpec]
+    invalid_fields: str = QUARANTINE  # QUARANTINE or REJECT_MESSAGE
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A reading's valid part and the values set aside: `reading` holds the valid fields (plus
+    `quarantined_values` when `rejected` is not empty); `rejected` has one `Rejected` per invalid value."""
+
+    reading: Reading
+    rejected: tuple[Rejected, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +115,40 @@ class Catalogue:
         return reading
 
 
+    def check(self, reading: Reading) -> Checked:
+        """`reading`'s valid fields in their types and its invalid values set aside (module docstring).
+
+        Raises `Rejected` for the whole message when the measurement is
+        unknown, the reading has no fields, or the measurement says
+        `invalid_fields: reject_message` and a field is invalid.
+        """
+        spec = self.measurement(reading.measurement)
+        if spec.invalid_fields == REJECT_MESSAGE or not reading.fields:
+            return Checked(self.validate(reading))
+        kept: dict[str, object] = {}
+        rejected: list[Rejected] = []
+        converted = False
+        for key, value in reading.fields.items():
+            field = spec.fields.get(key)
+            try:
+                if field is None:
+                    raise Rejected("unknown_field", f"{reading.measurement} has no such field", field=key,
+                                   value=value, accepted=", ".join(spec.fields))
+                check_value(field, value)
+            except Rejected as invalid:
+                rejected.append(Rejected(invalid.reason, f"{reading.measurement}.{key}: {invalid.detail}; value"
+                                         " quarantined, the message's valid fields are stored", field=invalid.field,
+                                         value=invalid.value, accepted=invalid.accepted))
+                continue
+            wanted = _PYTHON_TYPE[field.type]
+            converted |= type(value) is not wanted  # an integer sent for a float field becomes a float
+            kept[key] = wanted(value)
+        if not rejected:
+            return Checked(replace(reading, fields=kept) if converted else reading)
+        kept[QUARANTINED_FIELD] = len(rejected)
+        return Checked(replace(reading, fields=kept), tuple(rejected))
+
+
 _PYTHON_TYPE = {"float": float, "integer": int, "boolean": bool}
 
 
@@ -133,6 +192,9 @@ def load(path: Path | None = None) -> Catalogue:
             )
             for fname, f in m["fields"].items()
         }
+        if QUARANTINED_FIELD in fields:
+            raise ConfigError(f"measurements.{name}.fields.{QUARANTINED_FIELD}",
+                              "reserved: the collector's count of a message's quarantined values", "another name")
         measurements[name] = MeasurementSpec(
             name=name,
             site=m["site"],
@@ -140,6 +202,7 @@ def load(path: Path | None = None) -> Catalogue:
             description=m["description"],
             tags=dict(m["tags"]),
             fields=fields,
+            invalid_fields=m.get("invalid_fields", QUARANTINE),
         )
     return Catalogue(measurements)
 

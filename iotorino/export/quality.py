@@ -7,6 +7,10 @@ For each device the inventory expects (and any the store holds that it does not)
   range (no rain, silence) is normal and not flagged;
 - out-of-range values: values outside the measuring range of the device's sensor
   (profile), or of the catalogue where the profile gives none;
+- quarantined values: values the collector set aside in its dead letters
+  (field-level quarantine: invalid type or outside the catalogue's range)
+  while it stored the rest of their message; each stored point says how many
+  in its `quarantined_values` field (iotorino.core.catalogue);
 - silence: the last value within `LOOKBACK_DAYS` before the day's end, and
   whether the device has been silent for more than a day.
 The store is read in bounded chunks; per-device state is a few numbers.
@@ -30,6 +34,7 @@ DAY_STATS = ("count", "min", "max")
 LOOKBACK_DAYS = 7
 DAY_NS = 86_400 * 1_000_000_000
 SITES = sites.topic_sites(profiled=True)  # street and school: the sites whose devices have profiles
+QUARANTINED = catalogue_mod.QUARANTINED_FIELD
 
 COLUMNS = [
     Column("measurement", pa.string(), "Catalogue measurement the row is about (see schemas/catalogue.yaml)."),
@@ -40,6 +45,8 @@ COLUMNS = [
     Column("completeness", pa.float64(), "received_values ÷ expected_values, capped at 1; empty when not expected.", "1"),
     Column("stuck_fields", pa.string(), "Gauge fields whose value never changed during the day, comma-separated."),
     Column("out_of_range_values", pa.int32(), "Values outside the measuring range of the device's sensor.", "count"),
+    Column("quarantined_values", pa.int32(), "Values the collector set aside (wrong type or outside the catalogue's "
+           "plausible range) while storing the rest of their message; kept in its dead letters.", "count"),
     Column("last_seen", UTC_MS, f"Time of the last value within {LOOKBACK_DAYS} days before the day's end, UTC.", "UTC"),
     Column("silent_over_a_day", pa.bool_(), "True when the device sent nothing in the 24 h before the day's end."),
 ]
@@ -57,6 +64,7 @@ class DeviceDay:
     lows: dict[str, float] = field(default_factory=dict)
     highs: dict[str, float] = field(default_factory=dict)
     out_of_range: int = 0
+    quarantined: int = 0
     last_seen_ns: int | None = None
 
 
@@ -96,8 +104,9 @@ def build(ctx: ExportContext) -> Built:
                 devices[key] = DeviceDay(spec.name, key[1])
             return devices[key]
 
+        columns = query.stats_select(fields, DAY_STATS) + f', sum("{QUARANTINED}") AS "{QUARANTINED}"'
         for lo, hi in query.chunks(window.start_ns, window.end_ns, ctx.chunk_hours):
-            for row in query.select(ctx.client, spec.name, query.stats_select(fields, DAY_STATS), tags, lo, hi):
+            for row in query.select(ctx.client, spec.name, columns, tags, lo, hi):
                 _add_stats(state(row), fields, row.values)
         for low_high, fields_ in _range_groups(devices, spec).items():
             for row in query.count_outside(ctx.client, spec.name, low_high, fields_, tags, window.start_ns, window.end_ns, ctx.chunk_hours):
@@ -114,6 +123,7 @@ def build(ctx: ExportContext) -> Built:
 
 
 def _add_stats(d: DeviceDay, fields: list[str], values: dict) -> None:
+    d.quarantined += int(values.get(QUARANTINED) or 0)
     for f in fields:
         count = int(values.get(f"{f}_count") or 0)
         if not count:
@@ -147,7 +157,7 @@ def _range_groups(devices: dict, spec) -> dict[tuple[float, float], dict[str, tu
 def _table(devices: dict, catalogue, window) -> Built:
     data: dict[str, list] = {c.name: [] for c in COLUMNS}
     day_s = window.hours * 3600
-    stuck_total = silent_total = oor_total = 0
+    stuck_total = silent_total = oor_total = quarantined_total = 0
     shares = []
     for (m, dev), d in sorted(devices.items()):
         spec = catalogue.measurement(m)
@@ -162,17 +172,20 @@ def _table(devices: dict, catalogue, window) -> Built:
         silent = d.last_seen_ns is None or window.end_ns - d.last_seen_ns > DAY_NS
         for name, value in zip(
             [c.name for c in COLUMNS],
-            [m, dev, expected, received, share, ",".join(sorted(stuck)) or None, d.out_of_range, d.last_seen_ns, silent],
+            [m, dev, expected, received, share, ",".join(sorted(stuck)) or None, d.out_of_range, d.quarantined,
+             d.last_seen_ns, silent],
         ):
             data[name].append(value)
         stuck_total += bool(stuck)
         silent_total += silent
         oor_total += d.out_of_range
+        quarantined_total += d.quarantined
         if share is not None:
             shares.append(share)
     mean = sum(shares) / len(shares) if shares else 0.0
     summary = (
         f"{len(devices)} device-measurements; mean completeness {mean:.1%}; "
-        f"{stuck_total} with stuck fields; {silent_total} silent over a day; {oor_total} out-of-range values"
+        f"{stuck_total} with stuck fields; {silent_total} silent over a day; {oor_total} out-of-range values; "
+        f"{quarantined_total} quarantined values"
     )
     return Built(COLUMNS, data, {"iotorino:summary": summary})

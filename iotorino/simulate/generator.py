@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Callable, Iterator, Mapping, NamedTuple
 
+from iotorino.core import contract
 from iotorino.core.catalogue import Catalogue, MeasurementSpec
 from iotorino.core.errors import ConfigError
 from iotorino.simulate import faults, models
@@ -31,7 +32,6 @@ STREET_MODELS = {
     "noise": models.StreetNoise,
     "weather": models.StreetWeather,
 }
-TOPIC_PREFIX = "iotorino/v1"
 OUTDOOR = "outdoor"  # the point of a school's outdoor station in topics
 
 
@@ -81,7 +81,7 @@ def plan(inventory, catalogue: Catalogue) -> list[Stream]:
                 raise ConfigError(
                     f"profile {profile.id}", f"no simulation model for measurement {measurement!r}", ", ".join(STREET_MODELS)
                 )
-            topic = f"{TOPIC_PREFIX}/street/{unit.id}/{measurement}"
+            topic = contract.street_topic(unit.id, measurement)
             streams += _stream(topic, measurement, profile, _installed_ms(unit), model, catalogue)
     for school in _values(inventory.schools):
         points = [(room.id, "indoor_climate", room.profile, _bind(models.Classroom, level=school.level)) for room in school.rooms]
@@ -93,7 +93,7 @@ def plan(inventory, catalogue: Catalogue) -> list[Stream]:
         if getattr(school, "outdoor_profile", None):
             points.append((OUTDOOR, "outdoor_climate", school.outdoor_profile, models.SchoolOutdoor))
         for point, measurement, profile_ref, model in points:
-            topic = f"{TOPIC_PREFIX}/school/{school.id}/{point}/{measurement}"
+            topic = contract.school_topic(school.id, point, measurement)
             streams += _stream(topic, measurement, _profile(inventory, profile_ref), 0, model, catalogue)
     return streams
 

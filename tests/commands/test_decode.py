@@ -80,3 +80,12 @@ def test_unknown_format_is_refused_with_the_choices(cli_env):
     result = _decode(cli_env, ROOM_PACK, "--topic", "iotorino/senml/school/TO-SC-01/R01", "--format", "cayenne")
     assert result.returncode == 2
     assert "chirpstack" in result.stderr.decode() and "senml" in result.stderr.decode()
+
+
+def test_a_half_invalid_message_prints_its_valid_fields_and_each_quarantined_value(cli_env):
+    minute_ago = datetime.fromtimestamp(time.time() - 60, timezone.utc).isoformat()
+    payload = json.dumps({"time": minute_ago, "fields": {"pm25": 14.2, "no2": -999.0}}).encode()
+    result = _decode(cli_env, payload, "--topic", "iotorino/v1/street/TO-SU-0001/air_quality")
+    assert result.returncode == 0, result.stderr.decode()
+    assert "pm25=14.2,quarantined_values=1i " in result.stdout.decode()
+    assert "quarantined: out_of_range: air_quality.no2" in result.stderr.decode()

@@ -47,6 +47,11 @@ def test_quality_report_counts_what_each_device_did(influx, tmp_path):
     last_b = day_start - timedelta(days=3)
     readings.append(air("TO-Q-B", last_b))
     readings.append(air("TO-Q-STRANGER", day_start + timedelta(hours=2)))
+    # Two messages of TO-Q-A whose no2 (and once o3) the collector quarantined: stored without them, with the count.
+    for hour, count in ((12, 1), (13, 2)):
+        kept = air("TO-Q-A", day_start + timedelta(hours=hour))
+        fields = {k: v for k, v in kept.fields.items() if k not in ("no2", "o3")[:count]}
+        readings.append(Reading("air_quality", kept.tags, fields | {"quarantined_values": count}, kept.time_ns))
     influx.write(readings)
 
     result = run_export("data_quality_daily", date(2026, 11, 21), influx.settings, tmp_path, inventory=INVENTORY)
@@ -54,15 +59,18 @@ def test_quality_report_counts_what_each_device_did(influx, tmp_path):
 
     assert set(rows) == {"TO-Q-A", "TO-Q-B", "TO-Q-STRANGER"}  # not yet installed: not expected
     a = rows["TO-Q-A"]
-    assert (a["expected_values"], a["received_values"], a["completeness"]) == (24, 12, 0.5)
+    assert (a["expected_values"], a["received_values"], a["completeness"]) == (24, 14, 14 / 24)
+    assert a["quarantined_values"] == 3
     # no2, o3, pm1 and co never change; pm10 changes once (the spike); pm25 rises.
     assert a["stuck_fields"] == "co,no2,o3,pm1"
     assert a["out_of_range_values"] == 1
-    assert a["last_seen"].timestamp() == (day_start + timedelta(hours=11)).timestamp()
+    assert a["last_seen"].timestamp() == (day_start + timedelta(hours=13)).timestamp()
     assert a["silent_over_a_day"] is False
     b = rows["TO-Q-B"]
     assert (b["received_values"], b["completeness"], b["silent_over_a_day"]) == (0, 0.0, True)
+    assert b["quarantined_values"] == 0
     assert b["last_seen"].timestamp() == last_b.timestamp()
     stranger = rows["TO-Q-STRANGER"]
     assert (stranger["expected_values"], stranger["completeness"], stranger["received_values"]) == (None, None, 1)
-    assert result.summary.startswith("3 device-measurements; mean completeness 25.0%; 1 with stuck fields; 1 silent")
+    assert result.summary.startswith("3 device-measurements; mean completeness 29.2%; 1 with stuck fields; 1 silent")
+    assert result.summary.endswith("; 3 quarantined values")

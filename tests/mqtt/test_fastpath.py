@@ -42,20 +42,23 @@ def pipeline():
 
 
 def generic(pipeline: Pipeline, topic: str, payload: bytes):
-    """What the generic pipeline makes of a message, in the shape `Pipeline.encode` returns, or its rejection."""
+    """What the generic pipeline makes of a message, in the shape `Pipeline.encode` returns (set-aside values
+    as their descriptions), or its rejection."""
     try:
-        readings = pipeline.process(topic, payload, NOW)
+        decoded = pipeline.decode(topic, payload, NOW)
     except Rejected as rejection:
         return rejection.describe()
+    readings = decoded.readings
     return (encode_batch(readings), len(readings), max(r.time_ns for r in readings),
-            fastpath.device_label(readings[0].tags))
+            fastpath.device_label(readings[0].tags), tuple(r.describe() for r in decoded.rejected))
 
 
 def encoded(pipeline: Pipeline, topic: str, payload: bytes):
     try:
-        return pipeline.encode(topic, payload, NOW)
+        result = pipeline.encode(topic, payload, NOW)
     except Rejected as rejection:
         return rejection.describe()
+    return (*result[:4], tuple(r.describe() for r in result.rejected))
 
 
 def test_a_street_message_takes_the_fast_path_and_matches_the_pipeline(pipeline):
@@ -63,7 +66,7 @@ def test_a_street_message_takes_the_fast_path_and_matches_the_pipeline(pipeline)
     line, time_ns = fastpath.encode(plan, STREET_AIR_PAYLOAD, 0, NOW)
     assert line == generic(pipeline, STREET_AIR_TOPIC, STREET_AIR_PAYLOAD)[0]
     assert line == f"air_quality,district={UNIT.district},unit={UNIT.id} pm25=14.2,pm10=22.8,no2=48.0 {time_ns}".encode()
-    assert encoded(pipeline, STREET_AIR_TOPIC, STREET_AIR_PAYLOAD) == (line, 1, time_ns, UNIT.id)
+    assert encoded(pipeline, STREET_AIR_TOPIC, STREET_AIR_PAYLOAD) == (line, 1, time_ns, UNIT.id, ())
 
 
 @pytest.mark.parametrize("payload", [
@@ -73,12 +76,24 @@ def test_a_street_message_takes_the_fast_path_and_matches_the_pipeline(pipeline)
     b'{"time": "2026-11-18T09:45:00Z", "fields": {"pm25": NaN}}',  # only the standard json module reads it
     b'{"time": 1, "fields": {"pm25": 3.0}}',  # milliseconds or nonsense
     b'{"time": "2025-01-01T00:00:00Z", "fields": {"pm25": 3.0}}',  # too old
-    '{"time": "2026-11-18T09:45:00Z", "fields": {"pm25": 3.0}}'.encode("utf-16"),  # json detects UTF-16
+    '{"time": "2026-11-18T09:45:00Z", "fields": {"pm25": 3.0}}'.encode("utf-16"),  # not UTF-8: rejected
+    b'{"time": "2026-11-18T09:45:00Z", "fields": {"pm25": 3.0, "no2": 9000.0}}',  # one value set aside
 ])
 def test_anything_unusual_is_left_to_the_pipeline(pipeline, payload):
     plan = fastpath.compile_topic(STREET_AIR_TOPIC, CATALOGUE, INV)
     assert fastpath.encode(plan, payload, NOW - 30 * 86_400 * 10**9, NOW + 600 * 10**9) is None
     assert encoded(pipeline, STREET_AIR_TOPIC, payload) == generic(pipeline, STREET_AIR_TOPIC, payload)
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"time": "2026-11-18t09:45:00.123456789z", "fields": {"pm25": 3.0}}',  # lower case, nanoseconds kept
+    b'{"time": 1794995100, "fields": {"pm25": 3.0}}',  # Unix seconds
+])
+def test_valid_messages_in_less_usual_forms_take_the_fast_path(pipeline, payload):
+    plan = fastpath.compile_topic(STREET_AIR_TOPIC, CATALOGUE, INV)
+    line, time_ns = fastpath.encode(plan, payload, NOW - 30 * 86_400 * 10**9, NOW + 600 * 10**9)
+    assert encoded(pipeline, STREET_AIR_TOPIC, payload) == generic(pipeline, STREET_AIR_TOPIC, payload)
+    assert generic(pipeline, STREET_AIR_TOPIC, payload)[:3] == (line, 1, time_ns)
 
 
 def test_topics_of_other_formats_and_rejected_topics_get_no_plan():

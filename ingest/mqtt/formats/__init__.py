@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ingest.mqtt.formats import chirpstack, native, senml, ttn
+from iotorino.core import contract
 from ingest.mqtt.formats.context import DecodeContext
 from iotorino.core.reading import Reading
 
@@ -27,7 +28,7 @@ FORMATS: dict[str, Decoder] = {
 # The topic filter each format is published on by default (schemas/mqtt-contract.md);
 # `iotorino decode` routes by these when no config is given.
 DEFAULT_TOPICS: dict[str, str] = {
-    "native": "iotorino/v1/#",
+    "native": contract.ALL,
     "senml": "iotorino/senml/#",
     "ttn": "v3/+/devices/+/up",
     "chirpstack": "application/+/device/+/event/up",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ingest.mqtt.formats import uplink
 from ingest.mqtt.formats.context import DecodeContext
-from ingest.mqtt.formats.native import parse_json_object
+from iotorino.core.contract import parse_json_object
 from iotorino.core.errors import Rejected
 from iotorino.core.reading import Reading
 

@@ -18,7 +18,7 @@ Base fields (`bn bt bu bv`) apply from their record until a later record sets
 them again; time is `bt + t`, a resolved time below 2**28 is seconds relative
 to the receive time (the point is then tagged `time_source=receive`, as it
 cannot be deduplicated), and no time at all means "now". Units are converted
-into the catalogue's (ingest.mqtt.formats.units); a record without a unit is
+into the catalogue's (iotorino.core.units); a record without a unit is
 taken to be in the canonical unit already. `bver` must be 10 (RFC 8428) or 26
 (with RFC 9100's secondary units, required for `hPa`, `kWh`, `ug/m3`, ...).
 Only numbers (`v`) and booleans (`vb`) are stored; string and data values,
@@ -30,9 +30,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.mqtt.formats import units
+from iotorino.core import units
 from ingest.mqtt.formats.context import DecodeContext
-from ingest.mqtt.formats.native import FALLBACK_TAG, parse_json
+from ingest.mqtt.formats.native import FALLBACK_TAG
+from iotorino.core.contract import parse_json
 from iotorino.core.times import parse_time
 from iotorino.core.errors import Rejected
 from iotorino.core.inventory import Profile

@@ -9,7 +9,8 @@
                                  "received_at": "..."}}
 
 The device id of the topic is looked up among the `ttn` devices of the
-LoRaWAN device map (hardware/lorawan_devices.json), which names its inventory
+LoRaWAN device map (hardware/lorawan_devices.json); the message's `dev_eui`,
+when present, must be that device's DevEUI. The map names its inventory
 point and measurement and renames the payload formatter's keys to catalogue
 fields. Time: `decoded_payload.time` if the formatter gives one, else the
 earliest `rx_metadata[].time`, else `uplink_message.received_at`, else
@@ -20,8 +21,10 @@ from __future__ import annotations
 
 from ingest.mqtt.formats import uplink
 from ingest.mqtt.formats.context import DecodeContext
-from ingest.mqtt.formats.native import parse_json_object
+from iotorino.core.contract import parse_json_object
+from iotorino.core import lorawan
 from iotorino.core.errors import Rejected
+from iotorino.core.lorawan import LorawanDevice
 from iotorino.core.reading import Reading
 
 TOPIC_SHAPE = "v3/{application_id}[@{tenant_id}]/devices/{device_id}/up"
@@ -38,6 +41,7 @@ def decode(topic: str, payload: bytes, context: DecodeContext) -> list[Reading]:
         if sent is not None and sent != expected:
             raise Rejected("schema", "the message names another device than its topic", field=path, value=sent,
                            accepted=expected)
+    check_dev_eui(device, uplink.member(message, "end_device_ids.dev_eui", str))
     uplink_message = uplink.member(message, "uplink_message", dict, required=True)
     if "decoded_payload" not in uplink_message:
         raise Rejected("schema", "no decoded_payload: the application has no payload formatter for this device",
@@ -51,6 +55,18 @@ def decode(topic: str, payload: bytes, context: DecodeContext) -> list[Reading]:
     ]
     return [uplink.reading_from_codec(device, uplink_message["decoded_payload"], "uplink_message.decoded_payload",
                                       times, context)]
+
+
+def check_dev_eui(device: LorawanDevice, sent: str | None) -> None:
+    """`Rejected('device_mismatch')` when the uplink's DevEUI is not the one the device map gives its device id.
+
+    The Things Stack omits `dev_eui` for some activation modes; then the device id alone decides.
+    """
+    if sent is not None and sent.lower() != device.dev_eui:
+        raise Rejected("device_mismatch",
+                       f"the uplink's dev_eui {sent} is not the DevEUI of device_id {device.device_id} "
+                       f"({device.dev_eui}) in hardware/{lorawan.FILE}",
+                       field="end_device_ids.dev_eui", value=sent, accepted=device.dev_eui)
 
 
 def parse_topic(topic: str) -> tuple[str, str]:

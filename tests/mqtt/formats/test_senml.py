@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from ingest.mqtt.formats import senml, units
+from ingest.mqtt.formats import senml
+from iotorino.core import units
 from iotorino.core.times import parse_time
 from iotorino.core.reading import Reading
 

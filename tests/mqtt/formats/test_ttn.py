@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -51,19 +52,21 @@ METER_UPLINK = b"""{
   }
 }"""
 NOISE_TOPIC = "v3/iotorino-streets/devices/to-su-0005-noise/up"
-# A sound level sensor (Milesight WS302) whose formatter also emits keys the catalogue does not store.
-NOISE_UPLINK = b"""{
-  "end_device_ids": {"device_id": "to-su-0005-noise", "application_ids": {"application_id": "iotorino-streets"},
-                     "dev_eui": "24E1247FA2115B1A", "dev_addr": "260B44C9"},
-  "received_at": "2026-11-18T09:45:00.913402551Z",
-  "uplink_message": {
-    "f_port": 85, "f_cnt": 20417, "frm_payload": "AXVkBQsAAYNbAQ==",
-    "decoded_payload": {"battery": 100, "frequency_weighting": "A", "time_weighting": "fast",
-                        "la": 55.1, "laeq": 61.3, "lamax": 78.9},
-    "rx_metadata": [{"gateway_ids": {"gateway_id": "to-gw-mole"}, "rssi": -104, "snr": 2.1}],
-    "received_at": "2026-11-18T09:45:00.701234567Z"
-  }
-}"""
+# A sound level sensor (Milesight WS302) running the vendor's decoder (Milesight-IoT/SensorDecoders, WS302):
+# frm_payload 01 75 64 | 05 5B 05 3F02 DA01 6A02 is battery 100 %, then weighting byte 0x05 (A, fast) and
+# LAF 57.5, LAeq 47.4, LAFmax 61.8 dB in tenths; the decoder names them L + A + F (+ eq, max).
+WS302_DECODED = {"battery": 100, "LAF": 57.5, "LAeq": 47.4, "LAFmax": 61.8}
+NOISE_UPLINK = json.dumps({
+    "end_device_ids": {"device_id": "to-su-0005-noise", "application_ids": {"application_id": "iotorino-streets"},
+                       "dev_eui": "24E1247FA2115B1A", "dev_addr": "260B44C9"},
+    "received_at": "2026-11-18T09:45:00.913402551Z",
+    "uplink_message": {
+        "f_port": 85, "f_cnt": 20417, "frm_payload": "AXVkBVsFPwLaAWoC",
+        "decoded_payload": WS302_DECODED,
+        "rx_metadata": [{"gateway_ids": {"gateway_id": "to-gw-mole"}, "rssi": -104, "snr": 2.1}],
+        "received_at": "2026-11-18T09:45:00.701234567Z"
+    }
+}, indent=2).encode()
 
 
 def test_meter_uplink_is_one_reading_at_the_earliest_gateway_time(context):
@@ -73,10 +76,31 @@ def test_meter_uplink_is_one_reading_at_the_earliest_gateway_time(context):
                               parse_time("2026-11-18T09:45:02.398012Z"))
 
 
-def test_keys_mapped_to_null_are_not_stored(context):
+def test_the_vendor_decoder_names_map_to_catalogue_fields_without_code(context):
+    """The WS302 model's map in hardware/lorawan_devices.json: LAeq -> laeq, LAFmax -> lamax, LAF and battery not stored."""
+    raw = base64.b64decode(json.loads(NOISE_UPLINK)["uplink_message"]["frm_payload"])
+    levels = [int.from_bytes(raw[i:i + 2], "little") / 10 for i in (6, 8, 10)]  # after battery, id, type, weight
+    assert levels == [WS302_DECODED[k] for k in ("LAF", "LAeq", "LAFmax")] and raw[5] == 0x05  # A, fast
     [reading] = ttn.decode(NOISE_TOPIC, NOISE_UPLINK, context)
-    assert reading.fields == {"laeq": 61.3, "lamax": 78.9}
+    assert reading.fields == {"laeq": 47.4, "lamax": 61.8}
     assert reading.tags == {"unit": "TO-SU-0005", "district": "4"}
+
+
+def test_a_ws302_uplink_is_stored_whole_by_the_pipeline(pipeline):
+    [reading] = pipeline.process(NOISE_TOPIC, NOISE_UPLINK, NOW, "ttn")
+    assert reading.fields == {"laeq": 47.4, "lamax": 61.8}
+
+
+def test_a_dev_eui_that_is_not_the_devices_is_rejected_naming_both(context):
+    payload = variant(METER_UPLINK, end_device_ids__dev_eui="24E124FFFFFFFFFF")
+    rejected = rejection("ttn", METER_TOPIC, payload, context)
+    assert (rejected.reason, rejected.field, rejected.value) == ("device_mismatch", "end_device_ids.dev_eui",
+                                                                 "24E124FFFFFFFFFF")
+    assert "to-sc-01-m1" in rejected.describe() and "24e1241ed34ea4ce" in rejected.describe()
+
+
+def test_an_uplink_without_dev_eui_is_matched_by_device_id(context):
+    assert ttn.decode(METER_TOPIC, variant(METER_UPLINK, end_device_ids__dev_eui=DELETE), context)
 
 
 def test_device_time_in_the_decoded_payload_wins(context):
