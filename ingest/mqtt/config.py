@@ -59,6 +59,9 @@ class SpoolSettings:
     # Bounds; when either is reached the collector stops acknowledging (the broker keeps the rest).
     max_messages: int = 1_000_000
     max_bytes: int = 1 << 30  # payload + line protocol, bytes
+    # While nothing durable can take a batch (spool or dead letters full, their disk full, InfluxDB down),
+    # how often the files and InfluxDB are tried again, seconds.
+    probe_interval_s: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -158,12 +161,13 @@ def from_dict(raw: dict[str, Any]) -> CollectorConfig:
     _only(d, "deadletters.", {"path"})
     deadletters = Path(_get(d, "deadletters.path", str, str(paths.VAR / "collector" / "deadletters.sqlite")))
     sp = _table(raw, "spool")
-    _only(sp, "spool.", {"path", "max_messages", "max_bytes"})
+    _only(sp, "spool.", {"path", "max_messages", "max_bytes", "probe_interval_s"})
     spool = SpoolSettings(
         # Next to the dead letters unless said otherwise.
         path=Path(_get(sp, "spool.path", str, str(deadletters.parent / "spool.sqlite"))),
         max_messages=_positive(sp, "spool.max_messages", 1_000_000),
         max_bytes=_positive(sp, "spool.max_bytes", 1 << 30),
+        probe_interval_s=float(_positive(sp, "spool.probe_interval_s", 5.0)),
     )
     met = _table(raw, "metrics")
     _only(met, "metrics.", {"listen"})

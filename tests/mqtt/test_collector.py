@@ -37,7 +37,7 @@ class RecordingSession:
         self.generation = 1
         self.acks: list[list[int]] = []
 
-    def start(self) -> None:
+    def start(self, supervisor=None) -> None:
         pass
 
     def stop(self) -> None:
