@@ -54,13 +54,9 @@ def safe_text(text: object) -> str:
 
 
 def _row(topic: str, payload: bytes, rejection: Rejected, received_ns: int | None) -> tuple:
-    try:
-        detail = rejection.describe()
-    except Exception:  # noqa: BLE001 - a value whose repr fails (an int past Python's digit limit, deep nesting)
-        detail = f"{rejection.reason}: {rejection.detail}"
     field = None if rejection.field is None else safe_text(rejection.field)
     return (received_ns or time.time_ns(), safe_text(topic), bytes(payload), safe_text(rejection.reason),
-            safe_text(detail), field)
+            safe_text(rejection.describe()), field)
 
 
 @dataclass(frozen=True)
