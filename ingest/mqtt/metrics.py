@@ -49,7 +49,8 @@ class CollectorMetrics:
         self.delay = BatchHistogram("iotorino_end_to_end_delay_seconds", "Device time to stored in InfluxDB",
                                     _DELAY_BUCKETS, r)
         self.connected = Gauge("iotorino_mqtt_connected", "1 while connected to the broker", registry=r)
-        self.reconnects = Counter("iotorino_mqtt_reconnects", "Connections lost (paho reconnects)", registry=r)
+        self.reconnects = Counter("iotorino_mqtt_reconnects", "Connections lost (each followed by a reconnect)",
+                                  registry=r)
         self.watchdog = Counter("iotorino_mqtt_watchdog_reconnects",
                                 "Reconnects forced because a connected session was silent", registry=r)
         self.last_message = Gauge("iotorino_last_message_timestamp_seconds", "When the last message arrived",

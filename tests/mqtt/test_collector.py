@@ -140,7 +140,8 @@ def test_readiness_follows_the_broker_and_liveness_stays(tmp_path):
         assert requests.get(base + "/readyz", timeout=5).json()["components"]["broker"]["reason"] == (
             "disconnected: connection closed")
         assert requests.get(base + "/healthz", timeout=5).json() == {"alive": True}
-        assert 'iotorino_thread_restarts_total{thread="writer-0"} 0.0' in requests.get(base + "/metrics", timeout=5).text
+        metrics = requests.get(base + "/metrics", timeout=5).text
+        assert 'iotorino_thread_restarts_total{thread="writer-0"} 0.0' in metrics
     finally:
         running.stop()
 
