@@ -7,7 +7,6 @@ from pathlib import Path
 from ingest.mqtt import config as collector_config
 from ingest.mqtt.collector import Collector
 from ingest.mqtt.deadletters import DeadLetterStore
-from ingest.mqtt.metrics import CollectorMetrics
 from ingest.mqtt.pipeline import Pipeline
 from iotorino.core import catalogue, inventory
 from iotorino.core.store import Writer
@@ -30,8 +29,4 @@ def build_writer(config: collector_config.CollectorConfig) -> Writer:
 def build_collector(config_path: Path) -> Collector:
     """A collector wired to the real broker, InfluxDB, spool and dead-letter files named in the config."""
     config = collector_config.load(config_path)
-    metrics = CollectorMetrics()
-    if config.metrics.listen:
-        metrics.serve(config.metrics.listen)
-    return Collector(config, build_pipeline(config), build_writer(config),
-                     DeadLetterStore(config.deadletters_path), metrics=metrics)
+    return Collector(config, build_pipeline(config), build_writer(config), DeadLetterStore(config.deadletters_path))

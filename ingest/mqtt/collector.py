@@ -11,12 +11,30 @@ socket read) are held here: the session stops reading at that many, which
 bounds memory even when the broker overshoots its quota; when the spool is full the
 collector stops acknowledging and the broker keeps the rest.
 
+No message can stall the stream: whatever fails on one message — decoding,
+validation, a 400 from the store, even an unexpected error while storing it —
+ends with the message in the dead letters (raw bytes, text made safe) and
+acknowledged. Only when nothing durable can take a batch (spool full or its
+disk full while InfluxDB is down, dead letters' disk full) does the collector
+hold it unacknowledged, with an alarm metric and one log line, and it resumes
+by itself when room returns (ingest.mqtt.delivery).
+
 Threads: the session's network thread (ingest.mqtt.session) decodes each
 message (the pipeline) and queues what one read brought; two writer threads
 take turns forming batches, make them durable side by side (InfluxDB works on
 one while the next is formed) and acknowledge them in arrival order; the
 drainer thread empties the spool; the watchdog forces a reconnect when a
-connected session stays silent too long.
+connected session stays silent too long. All of them, and the HTTP server of
+`/metrics`, `/healthz` and `/readyz`, run under one supervisor
+(iotorino.core.supervisor): an unexpected exception is logged once, counted in
+`iotorino_thread_restarts_total{thread}` and the thread runs again; one that
+keeps failing (`GIVE_UP_AFTER` times in a row) fails the process, which then
+exits non-zero.
+
+Health: alive while no component failed the process. Ready while connected
+and subscribed to the broker and able to take messages durably — that is,
+not holding a batch for lack of room. An unreachable InfluxDB alone keeps the
+collector ready: the spool takes the messages.
 """
 
 from __future__ import annotations
@@ -37,14 +55,18 @@ from ingest.mqtt.metrics import CollectorMetrics
 from ingest.mqtt.pipeline import Pipeline
 from ingest.mqtt.session import MqttSession, SessionSettings
 from ingest.mqtt.spool import Spool, SpooledMessage
+from iotorino.core import health
 from iotorino.core.errors import Rejected
 from iotorino.core.store import Writer
+from iotorino.core.supervisor import Supervisor, safe_traceback
 
 log = logging.getLogger(__name__)
 
 # Batches made durable at once. With one, a backlog drains at the pace of one write after another; with
 # two, InfluxDB works on one batch while the next is formed and sent (acknowledgements keep arrival order).
 WRITERS = 2
+# Failures in a row after which a restarting thread fails the process (its service manager restarts it).
+GIVE_UP_AFTER = 10
 
 __all__ = ["Collector", "Received", "Stats", "make_session", "device_label"]
 
@@ -85,15 +107,20 @@ class Collector:
         clock: Callable[[], int] = time.time_ns,
         spool: Spool | None = None,
         metrics: CollectorMetrics | None = None,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.config = config
         self.pipeline = pipeline
         self.clock = clock
         self.stats = Stats()
         self.metrics = metrics or CollectorMetrics()
+        self.supervisor = supervisor or Supervisor("mqtt-collector", registry=self.metrics.registry,
+                                                   give_up_after=GIVE_UP_AFTER)
         self.spool = spool or Spool(config.spool.path, config.spool.max_messages, config.spool.max_bytes)
         self.delivery = Delivery(writer, self.spool, deadletters, self.metrics, self.stats,
-                                 config.batch.max_readings, clock)
+                                 config.batch.max_readings, clock, config.spool.probe_interval_s)
+        self.delivery.on_hold = lambda held, why: self.supervisor.set_ready("durable", not held, why)
+        self._http = None
         self._pending: queue.SimpleQueue[Received] = queue.SimpleQueue()
         self._stopping = threading.Event()  # no new messages are taken
         self._stop = threading.Event()  # the writer queue is flushed: other threads end
@@ -125,14 +152,17 @@ class Collector:
     def _on_subscribed(self, failures: list[str]) -> None:
         if failures:
             log.error(event("subscribe_refused", reasons=",".join(failures)))
+            self.supervisor.set_ready("broker", False, f"subscription refused: {','.join(failures)}")
         else:
             log.info(event("subscribed", topics=",".join(self.session.filters)))
             self.subscribed.set()
+            self.supervisor.set_ready("broker", True)
 
     def _on_disconnect(self, reason: str) -> None:
         self.connected.clear()
         self.subscribed.clear()
         self.metrics.connected.set(0)
+        self.supervisor.set_ready("broker", False, f"disconnected: {reason}")
         if not self._stopping.is_set():
             self.stats.reconnects += 1
             self.metrics.reconnects.inc()
@@ -152,8 +182,9 @@ class Collector:
                 rejected.append((topic, payload, rejection, received_ns))
                 continue
             except Exception as exc:  # a decoder bug must not stop the stream
-                log.exception(event("decoder_failed", topic=topic))
-                rejected.append((topic, payload, Rejected("internal", f"decoder error: {exc!r}"), received_ns))
+                log.error(event("decoder_failed", topic=topic, error=type(exc).__name__) + "\n" + safe_traceback(exc))
+                rejected.append((topic, payload, Rejected("internal", f"decoder error: {type(exc).__name__}"),
+                                 received_ns))
                 continue
             if encoded is not None:  # else no readings: nothing to store, acknowledged with the others
                 lines, count, time_ns, device, quarantined = encoded
@@ -181,8 +212,9 @@ class Collector:
             durable = False
             try:
                 durable = self._make_durable(batch)
-            except Exception:  # never a silent stall: drop the connection, the broker redelivers
-                log.exception(event("writer_failed", messages=received, action="reconnecting for redelivery"))
+            except Exception as exc:  # a bug here, not a message: drop the connection, the broker redelivers
+                log.error(event("writer_failed", messages=received, error=type(exc).__name__,
+                                action="reconnecting for redelivery") + "\n" + safe_traceback(exc))
                 self.session.reconnect()
             finally:
                 self._acknowledge_in_order(sequence, batch if durable else None)
@@ -208,13 +240,22 @@ class Collector:
         return batch
 
     def _make_durable(self, batch: list[Received]) -> bool:
-        """Dead letters, then store or spool; False when stopped with the spool full."""
-        self.delivery.reject([letter for r in batch for letter in r.rejected])
-        if not self.delivery.make_durable([m for r in batch for m in r.accepted], self._stopping):
+        """Dead letters, then store or spool; False when stopped while nothing durable could take the batch."""
+        durable = self.delivery.reject([letter for r in batch for letter in r.rejected], self._stopping)
+        accepted = [m for r in batch for m in r.accepted]
+        if durable:
+            try:
+                durable = self.delivery.make_durable(accepted, self._stopping)
+            except Exception as exc:  # a bug met on some content: keep these messages rather than stall on them
+                log.error(event("store_failed", messages=len(accepted), error=type(exc).__name__,
+                                action="dead-lettering the batch's accepted messages") + "\n" + safe_traceback(exc))
+                why = Rejected("internal", f"{type(exc).__name__} while storing")
+                durable = self.delivery.reject([(m.topic, m.payload, why, m.received_ns) for m in accepted],
+                                               self._stopping)
+        if not durable:
             log.warning(event("stopping_unacknowledged", messages=sum(len(r.packet_ids) for r in batch),
                               action="the broker redelivers them"))
-            return False
-        return True
+        return durable
 
     def _acknowledge_in_order(self, sequence: int, batch: list[Received] | None) -> None:
         """Acknowledge `batch` (None: a batch given up, never acknowledged) once every earlier batch is done.
@@ -250,23 +291,25 @@ class Collector:
     # -- lifecycle -------------------------------------------------------------
 
     def start(self) -> None:
-        """Connect (persistent session) and start the network, writer, drainer and watchdog threads."""
+        """Connect (persistent session); start the network, writer, drainer, watchdog and health threads."""
         depth = self.spool.depth
         if depth[0]:
             log.info(event("spool_replay", spool_messages=depth[0], spool_bytes=depth[1]))
-        self._writers = [threading.Thread(target=self._writer_loop, name=f"iotorino-writer-{n}", daemon=True)
-                         for n in range(WRITERS)]
-        self._threads = [*self._writers, threading.Thread(target=self.delivery.drain_forever, args=(self._stop,),
-                                                          name="iotorino-drainer", daemon=True)]
+        supervisor = self.supervisor
+        supervisor.set_ready("broker", False, "not connected to the broker yet")
+        if self.config.metrics.listen:
+            host, _, port = self.config.metrics.listen.rpartition(":")
+            self._http = health.serve(self.metrics.registry, supervisor, host or "127.0.0.1", int(port))
+        self._writers = [supervisor.spawn(f"writer-{n}", self._writer_loop) for n in range(WRITERS)]
+        self._threads = [*self._writers,
+                         supervisor.spawn("spool-drainer", lambda: self.delivery.drain_forever(self._stop))]
         if self.config.mqtt.silence_timeout_s:
-            self._threads.append(threading.Thread(target=self._watchdog_loop, name="iotorino-watchdog",
-                                                  daemon=True))
-        for thread in self._threads:
-            thread.start()
-        self.session.start()
+            self._threads.append(supervisor.spawn("watchdog", self._watchdog_loop))
+        self.session.start(supervisor)
 
     def stop(self) -> None:
         """Stop taking messages, make the queued ones durable and acknowledge them, disconnect."""
+        self.supervisor.stop()  # no restarts from here on
         self._stopping.set()
         for thread in self._writers:
             thread.join(timeout=60)
@@ -274,13 +317,22 @@ class Collector:
         for thread in self._threads[len(self._writers):]:
             thread.join(timeout=60)
         self.session.stop()
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
         log.info(event("stopped", received=self.stats.received, stored=self.stats.stored_messages,
                        rejected=sum(self.stats.rejected.values()), spool_messages=len(self.spool)))
 
-    def run_until(self, stop: threading.Event) -> None:
-        """Run until `stop` is set (by a signal handler or a test)."""
+    def run_until(self, stop: threading.Event) -> int:
+        """Run until `stop` is set (a signal handler, a test) or a component failed the process.
+
+        Returns the exit status: 0, or 1 after a failure (the service manager restarts the collector).
+        """
         self.start()
         try:
-            stop.wait()
+            while not stop.wait(0.5):
+                if not self.supervisor.alive():
+                    break
         finally:
             self.stop()
+        return 0 if self.supervisor.alive() else 1

@@ -99,6 +99,9 @@ class SpoolSettings:
     """Bound in messages; when reached the collector stops acknowledging (the broker keeps the rest)."""
     max_bytes: int = setting(1 << 30, check=positive())
     """Bound in bytes (payload + line protocol)."""
+    probe_interval_s: float = setting(5.0, check=positive())
+    """While nothing durable can take a batch (spool or dead letters full, their disk full, InfluxDB down),
+    how often the files and InfluxDB are tried again, seconds."""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,15 @@
 
 A SQLite file (WAL mode). A message is committed here before it is
 acknowledged to the broker, so a rejection never loses the original bytes.
+
+Storing never fails on content: the payload is kept as received (a BLOB), and
+every text (topic, reason, detail, field) is made safe for SQLite's UTF-8
+codec first, since a rejection can quote what the message held, e.g. a JSON
+key written as a lone surrogate escape `"\\ud800"` that a JSON decoder turns
+into a string no UTF-8 encoder accepts. Such characters are kept as
+backslash escapes (`\\ud800`). What can still fail is the file itself
+(disk full, I/O error): `sqlite3.OperationalError`, which the collector
+treats as "no room" (ingest.mqtt.delivery).
 """
 
 from __future__ import annotations
@@ -33,9 +42,21 @@ CREATE INDEX IF NOT EXISTS deadletters_reason ON deadletters (reason);
 _INSERT = "INSERT INTO deadletters (received_ns, topic, payload, reason, detail, field) VALUES (?, ?, ?, ?, ?, ?)"
 
 
+def safe_text(text: object) -> str:
+    """`text` as a string any UTF-8 encoder takes: lone surrogates (and other unencodable characters)
+    become backslash escapes; everything else is unchanged."""
+    text = str(text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def _row(topic: str, payload: bytes, rejection: Rejected, received_ns: int | None) -> tuple:
-    return (received_ns or time.time_ns(), topic, bytes(payload), rejection.reason, rejection.describe(),
-            rejection.field)
+    field = None if rejection.field is None else safe_text(rejection.field)
+    return (received_ns or time.time_ns(), safe_text(topic), bytes(payload), safe_text(rejection.reason),
+            safe_text(rejection.describe()), field)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Operator metrics of the MQTT collector, served on a Prometheus endpoint (`[metrics] listen`).
+"""Operator metrics of the MQTT collector, served with /healthz and /readyz on `[metrics] listen`.
 
 Each collector has its own registry, so several collectors in one process
 (tests, the scale-out demo) do not share counters. Counters are updated once
@@ -12,7 +12,7 @@ import time
 from bisect import bisect_left
 from typing import Iterable, Iterator, Sequence
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import HistogramMetricFamily, Metric
 
 from ingest.mqtt.spool import SpooledMessage
@@ -36,8 +36,10 @@ class CollectorMetrics:
         self.spooled = Counter("iotorino_messages_spooled", "Messages committed to the on-disk spool", registry=r)
         self.spool_messages = Gauge("iotorino_spool_messages", "Messages waiting in the spool", registry=r)
         self.spool_bytes = Gauge("iotorino_spool_bytes", "Bytes (payload + line protocol) in the spool", registry=r)
-        self.spool_full = Gauge("iotorino_spool_full", "1 while the spool is full and acknowledgements stop",
-                                registry=r)
+        self.spool_full = Gauge("iotorino_spool_full", "1 while the spool cannot take messages (a bound reached "
+                                "or its disk full); acknowledgements stop if InfluxDB is down too", registry=r)
+        self.deadletters_full = Gauge("iotorino_deadletters_full", "1 while the dead letters cannot be written "
+                                      "(disk full); acknowledgements stop", registry=r)
         self.store_healthy = Gauge("iotorino_store_healthy", "1 while the last write to InfluxDB succeeded",
                                    registry=r)
         self.write_errors = Counter("iotorino_store_write_errors", "Failed writes to InfluxDB, by kind",
@@ -47,7 +49,8 @@ class CollectorMetrics:
         self.delay = BatchHistogram("iotorino_end_to_end_delay_seconds", "Device time to stored in InfluxDB",
                                     _DELAY_BUCKETS, r)
         self.connected = Gauge("iotorino_mqtt_connected", "1 while connected to the broker", registry=r)
-        self.reconnects = Counter("iotorino_mqtt_reconnects", "Connections lost (paho reconnects)", registry=r)
+        self.reconnects = Counter("iotorino_mqtt_reconnects", "Connections lost (each followed by a reconnect)",
+                                  registry=r)
         self.watchdog = Counter("iotorino_mqtt_watchdog_reconnects",
                                 "Reconnects forced because a connected session was silent", registry=r)
         self.last_message = Gauge("iotorino_last_message_timestamp_seconds", "When the last message arrived",
@@ -55,11 +58,6 @@ class CollectorMetrics:
         self.last_seen = Gauge("iotorino_device_last_seen_timestamp_seconds",
                                "Collector time of the last stored reading, by device", ["device"], registry=r)
         self.store_healthy.set(1)
-
-    def serve(self, listen: str) -> None:
-        """Serve /metrics on `listen` ("host:port") from a daemon thread."""
-        host, _, port = listen.rpartition(":")
-        start_http_server(int(port), addr=host or "127.0.0.1", registry=self.registry)
 
     def record_stored(self, messages: Sequence[SpooledMessage], readings: int) -> None:
         """Count stored messages, their end-to-end delay and each device's last-seen time."""
@@ -73,12 +71,10 @@ class CollectorMetrics:
         for device, received_ns in last.items():
             self.last_seen.labels(device).set(received_ns / 1e9)
 
-    def record_spool(self, depth: tuple[int, int], full: bool | None = None) -> None:
-        """Spool depth (messages, bytes), and whether it is full when known."""
+    def record_spool(self, depth: tuple[int, int]) -> None:
+        """Spool depth (messages, bytes)."""
         self.spool_messages.set(depth[0])
         self.spool_bytes.set(depth[1])
-        if full is not None:
-            self.spool_full.set(1 if full else 0)
 
 
 class BatchHistogram:

@@ -89,12 +89,16 @@ def parse_connack(body: bytes) -> tuple[bool, int, int]:
     keepalive = 0
     if len(body) > 2:
         length, pos = _read_varint(body, 2) or (0, 3)
+        if pos + length > len(body):
+            raise ProtocolError("CONNACK properties past the packet")
         keepalive = _properties(body, pos, pos + length).get(_PROP_SERVER_KEEP_ALIVE, 0)
     return bool(body[0] & 1), body[1], keepalive
 
 
 def parse_suback_failures(body: bytes) -> list[str]:
     """Reason codes (hex) of the refused filters of a SUBACK body; empty when all were granted."""
+    if len(body) < 3:
+        raise ProtocolError("SUBACK too short")
     length, pos = _read_varint(body, 2) or (0, 3)
     return [f"0x{code:02x}" for code in body[pos + length:] if code >= 0x80]
 
@@ -137,31 +141,49 @@ def split_publishes(buffer: bytearray) -> tuple[list[tuple[int, str, bytes]], in
         if end > size:
             break
         if first >> 4 == PUBLISH:
-            topic_end = start + 2 + (data[start] << 8 | data[start + 1])
-            topic = data[start + 2:topic_end].decode()
-            qos = (first >> 1) & 3
-            if qos == 1:
-                packet_id = data[topic_end] << 8 | data[topic_end + 1]
-                topic_end += 2
-            elif qos == 0:
-                packet_id = 0
-            else:
-                raise ProtocolError("QoS 2 PUBLISH on a QoS 1 subscription")
-            if data[topic_end] < 0x80:  # properties length, usually 0
-                payload_start = topic_end + 1 + data[topic_end]
-            else:
-                prop_length, prop_start = _read_varint(data, topic_end) or (0, topic_end)
-                payload_start = prop_start + prop_length
-            messages.append((packet_id, topic, data[payload_start:end]))
+            try:
+                messages.append(_publish(data, first, start, end))
+            except (IndexError, UnicodeDecodeError) as exc:  # a length pointing past the packet, a bad topic
+                raise ProtocolError(f"malformed PUBLISH ({type(exc).__name__})") from None
         else:
             others.append((first >> 4, data[start:end]))
         pos = end
     return messages, pos, others
 
 
+def _publish(data: bytes, first: int, start: int, end: int) -> tuple[int, str, bytes]:
+    """(packet id, topic, payload) of the PUBLISH whose body is data[start:end]; raises IndexError past `end`."""
+    topic_end = start + 2 + (data[start] << 8 | data[start + 1])
+    if topic_end > end:
+        raise IndexError("topic past the packet")
+    topic = data[start + 2:topic_end].decode()
+    qos = (first >> 1) & 3
+    if qos == 1:
+        packet_id = data[topic_end] << 8 | data[topic_end + 1]
+        topic_end += 2
+        if not packet_id:
+            raise ProtocolError("QoS 1 PUBLISH with packet id 0")
+    elif qos == 0:
+        packet_id = 0
+    else:
+        raise ProtocolError("QoS 2 PUBLISH on a QoS 1 subscription")
+    if topic_end >= end:
+        raise IndexError("properties past the packet")
+    if data[topic_end] < 0x80:  # properties length, usually 0
+        payload_start = topic_end + 1 + data[topic_end]
+    else:
+        prop_length, prop_start = _read_varint(data, topic_end) or (0, topic_end)
+        payload_start = prop_start + prop_length
+    if payload_start > end:
+        raise IndexError("properties past the packet")
+    return packet_id, topic, data[payload_start:end]
+
+
 def _properties(data: bytes, pos: int, end: int) -> dict[int, int]:
     """Integer-valued properties between `pos` and `end` (strings and pairs are skipped)."""
     found: dict[int, int] = {}
+    if end > len(data):
+        raise ProtocolError("properties past the packet")
     while pos < end:
         identifier = data[pos]
         size = _PROPERTY_SIZES.get(identifier)

@@ -3,18 +3,19 @@
 Each letter is decoded and validated again as if it had just arrived at its
 original receive time (so the time window and the fallback time are the
 same as then). Accepted ones are written to the store and marked replayed;
-the others stay, with the reason they would be rejected for now. A letter
-of a quarantined field holds its whole message: its valid fields are
-written again (an overwrite) and it is marked replayed once the field passes.
+the others stay, with the reason they would be rejected for now (its text
+made safe to print, like everything in the dead letters). A letter of a
+quarantined field holds its whole message: its valid fields are written
+again (an overwrite) and it is marked replayed once the field passes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingest.mqtt.deadletters import DeadLetter, DeadLetterStore
+from ingest.mqtt.deadletters import DeadLetter, DeadLetterStore, safe_text
 from ingest.mqtt.pipeline import Pipeline
-from iotorino.core.errors import Rejected
+from iotorino.core.errors import Rejected, TransientError
 from iotorino.core.store import PointsRejected, Writer
 
 
@@ -38,10 +39,15 @@ def replay(store: DeadLetterStore, pipeline: Pipeline, writer: Writer, *,
             if decoded.rejected:  # a value still outside the catalogue: the letter stays
                 raise decoded.rejected[0]
         except Rejected as rejection:
-            result.still_rejected.append((letter.id, rejection.describe()))
+            result.still_rejected.append((letter.id, safe_text(rejection.describe())))
             continue
         except PointsRejected as refused:
-            result.still_rejected.append((letter.id, f"store_rejected: {refused.detail}"))
+            result.still_rejected.append((letter.id, safe_text(f"store_rejected: {refused.detail}")))
+            continue
+        except TransientError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a decoder bug on this letter must not stop the others
+            result.still_rejected.append((letter.id, f"internal: {type(exc).__name__} while replaying"))
             continue
         store.mark_replayed(letter.id)
         result.replayed.append(letter.id)

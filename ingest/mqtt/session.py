@@ -12,6 +12,15 @@ It implements what the collector needs and no more: CONNECT (clean start
 off, session expiry, receive maximum, user/password, TLS), SUBSCRIBE at QoS
 1, PUBLISH at QoS 0/1 in, PUBACK out, keep-alive pings, reconnect with
 exponential backoff (1 s to 30 s), resubscribe on every connection.
+
+Whatever the broker sends ends in a reconnect, never in a dead thread: a
+malformed packet is a `ProtocolError` (the connection is dropped and made
+again), and any other exception — a bug met on some input, or in a callback —
+closes the connection, reports the disconnection and reaches the thread's
+supervisor (iotorino.core.supervisor), which logs it once, counts it in
+`iotorino_thread_restarts_total{thread="mqtt-session"}` and runs the loop
+again. A fuzz test feeds the session random byte streams from a loopback
+"broker" to show it.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from ingest.mqtt import packets
-from ingest.mqtt.logfmt import event
+from iotorino.core.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +103,14 @@ class MqttSession:
         self._unacked = 0
         self._room = threading.Condition()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="iotorino-mqtt", daemon=True)
+        self._thread: threading.Thread | None = None
 
     # -- called from other threads ---------------------------------------------------
 
-    def start(self) -> None:
-        """Connect (and keep reconnecting) on the network thread."""
-        self._thread.start()
+    def start(self, supervisor: Supervisor | None = None) -> None:
+        """Connect (and keep reconnecting) on the network thread, run under `supervisor` (its own if None)."""
+        supervisor = supervisor or Supervisor("mqtt-session")
+        self._thread = supervisor.spawn("mqtt-session", self._run, backoff_s=(RECONNECT_FIRST_S, RECONNECT_MAX_S))
 
     def ack(self, generation: int, packet_ids: Sequence[int]) -> None:
         """Acknowledge QoS 1 messages in the given order, if their connection is still the current one."""
@@ -138,7 +148,8 @@ class MqttSession:
         except OSError:
             pass
         self.reconnect()
-        self._thread.join(timeout=10)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
 
     # -- network thread -----------------------------------------------------------------
 
@@ -152,11 +163,17 @@ class MqttSession:
                 reason = self._read_until_closed()
             except (OSError, packets.ProtocolError) as exc:
                 reason = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:
+                # Unexpected: the supervisor logs it and runs this loop again (a reconnect). Its text is
+                # not used, since it may quote what the broker sent.
+                reason = f"unexpected {type(exc).__name__}"
+                raise
             finally:
                 self._close()
+                if not self._stop.is_set():
+                    self.on_disconnect(reason)
             if self._stop.is_set():
                 break
-            self.on_disconnect(reason)
             self._stop.wait(delay)
             delay = min(delay * 2, RECONNECT_MAX_S)
 

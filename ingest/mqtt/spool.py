@@ -49,6 +49,11 @@ class SpooledMessage(NamedTuple):
     id: int = 0  # row id once spooled
 
 
+def entry(message: SpooledMessage) -> tuple[int, int]:
+    """(row id, size in bytes) of a spooled message: all `Spool.delete` needs, without the payload."""
+    return message.id, len(message.payload) + len(message.lines)
+
+
 class Spool:
     """A bounded, crash-safe FIFO of accepted messages in one SQLite file; safe across threads."""
 
@@ -89,23 +94,27 @@ class Spool:
             self._messages += len(rows)
             self._bytes += size
 
-    def oldest(self, limit: int) -> list[SpooledMessage]:
-        """Up to `limit` of the oldest spooled messages."""
+    def oldest(self, limit: int, after: int = 0) -> list[SpooledMessage]:
+        """Up to `limit` of the oldest spooled messages whose row id is greater than `after`."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT topic, payload, lines, received_ns, time_ns, device, id FROM spool ORDER BY id LIMIT ?", (limit,)).fetchall()
+                "SELECT topic, payload, lines, received_ns, time_ns, device, id FROM spool WHERE id > ? "
+                "ORDER BY id LIMIT ?", (after, limit)).fetchall()
         return [SpooledMessage(*row) for row in rows]
 
     def remove(self, messages: Sequence[SpooledMessage]) -> None:
         """Delete messages the store accepted (or the dead letters took)."""
-        if not messages:
+        self.delete([entry(m) for m in messages])
+
+    def delete(self, entries: Sequence[tuple[int, int]]) -> None:
+        """Delete rows given as (row id, size) pairs (see `entry`), in one transaction."""
+        if not entries:
             return
-        size = sum(len(m.payload) + len(m.lines) for m in messages)
         with self._lock:
             with transaction(self._db):
-                self._db.executemany("DELETE FROM spool WHERE id = ?", [(m.id,) for m in messages])
-            self._messages -= len(messages)
-            self._bytes -= size
+                self._db.executemany("DELETE FROM spool WHERE id = ?", [(row_id,) for row_id, _ in entries])
+            self._messages -= len(entries)
+            self._bytes -= sum(size for _, size in entries)
 
     def close(self) -> None:
         """Close the database."""

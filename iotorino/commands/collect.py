@@ -35,12 +35,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_mqtt(config_path: Path) -> int:
-    """Load the config, build the collector and run it until a signal."""
+    """Load the config, build the collector and run it until a signal (0) or a failed component (1)."""
     from ingest.mqtt.app import build_collector
 
     collector = build_collector(config_path)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    collector.run_until(stop)
-    return 0
+    return collector.run_until(stop)

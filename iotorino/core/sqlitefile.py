@@ -25,7 +25,8 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db
+        db.execute("COMMIT")  # inside: a COMMIT refused (disk full) must not leave the transaction open
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # SQLite may have rolled back already (e.g. on "database or disk is full")
+            db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")

@@ -10,7 +10,9 @@ after a backoff (policy `restart`) or the whole process is marked failed
 its service manager restarts it). Never a half-alive process.
 
 Liveness and readiness: `alive()` is false once a component with policy `exit`
-has failed or a restarting component keeps failing; `ready()` is false while
+has failed or a restarting component keeps failing (`give_up_after` failures
+in a row; a component that ran for longer than its longest backoff before it
+failed starts a new series, with the shortest backoff again); `ready()` is false while
 any component says it is not ready (`set_ready`). `iotorino.core.health`
 serves both as `/healthz` and `/readyz` beside `/metrics`.
 
@@ -167,11 +169,16 @@ class Supervisor:
         delay = component.backoff_s[0]
         try:
             while not self._stop.is_set():
+                started = time.monotonic()
                 try:
                     component.target()
                     component.restarts_in_row = 0
                     return  # ended on purpose
                 except Exception as exc:  # noqa: BLE001 - the supervisor's whole point
+                    if time.monotonic() - started >= max(component.backoff_s[1], 1.0):
+                        # It ran well for a while before this failure: a new series, the shortest backoff.
+                        component.restarts_in_row = 0
+                        delay = component.backoff_s[0]
                     component.failures += 1
                     component.restarts_in_row += 1
                     component.last_error = f"{type(exc).__name__} in {component.name}"

@@ -15,10 +15,12 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -183,3 +185,34 @@ def metric(port: int, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.split()[1])
     return 0.0
+
+
+@contextmanager
+def small_filesystem(path: Path, size_kib: int) -> Iterator[Path]:
+    """A real file system of `size_kib` KiB (tmpfs) mounted at `path`, unmounted afterwards; skips without root."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kib}k", "tmpfs", str(path)],
+                             capture_output=True, text=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def fill_filesystem(directory: Path) -> Path:
+    """Fill the file system under `directory` to its last byte with one file; delete it to free the room."""
+    filler = directory / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        for block in (65536, 4096, 512, 1):
+            while True:
+                try:
+                    if not os.write(fd, b"\0" * block):
+                        break
+                except OSError:  # ENOSPC: on to a smaller block
+                    break
+    finally:
+        os.close(fd)
+    return filler

@@ -1,4 +1,4 @@
-"""The collector's writers: batches made durable side by side, acknowledged in arrival order.
+"""The collector's writers (batches made durable side by side, acknowledged in arrival order) and its health.
 
 The session is a recording stand-in passed through the collector's session
 factory and the store is a scripted writer, so the order of events is under
@@ -11,12 +11,16 @@ import json
 import threading
 
 import pytest
+import requests
 
 from ingest.mqtt import config as collector_config
 from ingest.mqtt.app import build_pipeline
 from ingest.mqtt.collector import Collector
 from ingest.mqtt.deadletters import DeadLetterStore
+from ingest.mqtt.metrics import CollectorMetrics
 from iotorino.core import inventory
+from iotorino.core.supervisor import Supervisor
+from iotorino.services import free_port
 from tests.mqtt.streams import wait_for
 
 NOW = 1_794_995_200_000_000_000  # 2026-11-18T09:46:40Z
@@ -37,7 +41,7 @@ class RecordingSession:
         self.generation = 1
         self.acks: list[list[int]] = []
 
-    def start(self) -> None:
+    def start(self, supervisor=None) -> None:
         pass
 
     def stop(self) -> None:
@@ -108,3 +112,47 @@ def test_rejected_messages_are_acknowledged_in_their_place(collector):
     wait_for(lambda: sum(map(len, session.acks)) == 3, what="three acknowledgements")
     assert [pid for ack in session.acks for pid in ack] == [5, 6, 7]
     assert running.stats.rejected == {"undecodable": 1, "unknown_device": 1}
+
+
+def _config(tmp_path, **metrics):
+    return collector_config.from_dict({
+        "mqtt": {"client_id": "health-test"},
+        "subscriptions": [{"topic": "iotorino/v1/#", "format": "native"}],
+        "influxdb": {"url": "http://127.0.0.1:9", "database": "unused"},
+        "spool": {"path": str(tmp_path / "spool.sqlite")},
+        "deadletters": {"path": str(tmp_path / "deadletters.sqlite")},
+        "metrics": metrics,
+    })
+
+
+def test_readiness_follows_the_broker_and_liveness_stays(tmp_path):
+    config = _config(tmp_path, listen=f"127.0.0.1:{free_port()}")
+    running = Collector(config, build_pipeline(config), HoldingWriter(b"-"), DeadLetterStore(config.deadletters_path),
+                        session_factory=RecordingSession)
+    running.start()
+    base = f"http://{config.metrics.listen}"
+    try:
+        response = requests.get(base + "/readyz", timeout=5)
+        assert response.status_code == 503 and "broker" in response.json()["components"]
+        running._on_subscribed([])
+        assert requests.get(base + "/readyz", timeout=5).status_code == 200
+        running._on_disconnect("connection closed")
+        assert requests.get(base + "/readyz", timeout=5).json()["components"]["broker"]["reason"] == (
+            "disconnected: connection closed")
+        assert requests.get(base + "/healthz", timeout=5).json() == {"alive": True}
+        metrics = requests.get(base + "/metrics", timeout=5).text
+        assert 'iotorino_thread_restarts_total{thread="writer-0"} 0.0' in metrics
+    finally:
+        running.stop()
+
+
+def test_a_thread_that_keeps_failing_fails_the_process_which_exits_non_zero(tmp_path, monkeypatch):
+    config = _config(tmp_path)
+    metrics = CollectorMetrics()
+    supervisor = Supervisor("test", registry=metrics.registry, sleep=lambda s: None, give_up_after=3)
+    running = Collector(config, build_pipeline(config), HoldingWriter(b"-"), DeadLetterStore(config.deadletters_path),
+                        session_factory=RecordingSession, metrics=metrics, supervisor=supervisor)
+    monkeypatch.setattr(running.delivery, "drain_forever", lambda stop: 1 / 0)
+    assert running.run_until(threading.Event()) == 1
+    assert not supervisor.alive()
+    assert metrics.registry.get_sample_value("iotorino_thread_restarts_total", {"thread": "spool-drainer"}) == 3

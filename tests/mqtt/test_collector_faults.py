@@ -11,16 +11,18 @@ from __future__ import annotations
 import json
 import signal
 import threading
+import time
 
 import pytest
+import requests
 
 from ingest.mqtt.deadletters import DeadLetterStore
 from ingest.mqtt.spool import Spool
 from iotorino.services import Influxd, Mosquitto, free_port
 from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
 from iotorino.testing.influx_v2_gateway import Fault, InfluxV2Gateway
-from tests.mqtt.streams import (CollectorProcess, metric, points, prepare_session, publish, stored_points,
-                                street_stream, wait_for, write_config)
+from tests.mqtt.streams import (CollectorProcess, fill_filesystem, metric, points, prepare_session, publish,
+                                small_filesystem, stored_points, street_stream, wait_for, write_config)
 
 pytestmark = pytest.mark.integration
 CLIENT_ID = "fault-test"
@@ -135,6 +137,60 @@ def test_spool_survives_kill_9_during_outage_and_drains_at_start_up(tmp_path, mo
         assert "event=spool_replay spool_messages=2000" in collector.log_text()
     finally:
         collector.stop()
+
+
+def _health(port: int, path: str) -> tuple[int, dict]:
+    response = requests.get(f"http://127.0.0.1:{port}{path}", timeout=5)
+    return response.status_code, response.json()
+
+
+def test_full_disk_under_the_spool_holds_acks_without_a_storm_and_recovers_by_itself(tmp_path, mosquitto,
+                                                                                     own_influxd):
+    """InfluxDB down and the spool's file system full: acknowledgements stop (no reconnects, no redelivery
+    storm), one log line, iotorino_spool_full 1, not ready. Restarted on the still-full disk with InfluxDB
+    back: everything is stored (direct writes, and the drainer although it cannot delete); once room returns
+    the spool empties. Nothing lost, nothing duplicated."""
+    server, influx, config, metrics_port = own_influxd
+    with small_filesystem(tmp_path / "disk", 2048) as disk:
+        (disk / "other-files").write_bytes(b"\0" * (1 << 20))  # what an operator deletes to make room
+        config.write_text(config.read_text()
+                          .replace(str(tmp_path / "spool.sqlite"), str(disk / "spool.sqlite"))
+                          .replace("[spool]\n", "[spool]\nprobe_interval_s = 0.5\n"))
+        stream, more = street_stream(6000, seed=71), street_stream(300, seed=72)
+        server.stop(signal.SIGKILL)
+        collector = CollectorProcess(config).start()
+        try:
+            wait_for(lambda: "event=subscribed" in collector.log_text(), what="the collector to subscribe")
+            publish(mosquitto.port, stream, pace_s=0.0002)  # batches of a few hundred, until the disk is full
+            wait_for(lambda: metric(metrics_port, "iotorino_spool_full") == 1, what="the spool alarm")
+            time.sleep(3)  # six probes of the disk and of InfluxDB
+            assert metric(metrics_port, "iotorino_mqtt_reconnects_total") == 0
+            assert metric(metrics_port, "iotorino_messages_received_total") <= len(stream)  # no redelivery
+            assert 0 < metric(metrics_port, "iotorino_spool_messages") < len(stream)
+            assert collector.log_text().count("event=spool_full") == 1
+            assert "database or disk is full" in collector.log_text()
+            status, body = _health(metrics_port, "/readyz")
+            assert status == 503 and "acknowledgements stopped" in body["components"]["durable"]["reason"]
+            assert _health(metrics_port, "/healthz") == (200, {"alive": True})
+
+            fill_filesystem(disk)  # to the last byte: not even a delete fits now
+            assert collector.stop() == 0
+            server.start()
+            collector.start()  # on the still-full disk
+            wait_for(lambda: stored_points(influx) == points(stream), timeout=60,
+                     what="every message: redelivered ones written directly, spooled ones by the drainer")
+            publish(mosquitto.port, more)
+            wait_for(lambda: stored_points(influx) == points(stream + more), what="new messages, written directly")
+            assert metric(metrics_port, "iotorino_spool_messages") > 0  # stored, but not deletable yet
+            assert _health(metrics_port, "/readyz")[0] == 200
+            (disk / "filler").unlink()
+            (disk / "other-files").unlink()
+            wait_for(lambda: metric(metrics_port, "iotorino_spool_messages") == 0, what="the spool emptied")
+            assert metric(metrics_port, "iotorino_spool_full") == 0
+            assert stored_points(influx) == points(stream + more)
+        finally:
+            collector.stop()
+        assert "event=thread_crashed" not in collector.log_text()
 
 
 def test_mosquitto_restart_with_persistence_loses_nothing(tmp_path, influx):

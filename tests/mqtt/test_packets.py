@@ -61,3 +61,54 @@ def test_connack_and_pubacks():
     assert packets.parse_connack(b"\x00\x87\x00") == (False, 0x87, 0)
     assert packets.pubacks([1, 258]) == b"\x40\x02\x00\x01\x40\x02\x01\x02"
     assert packets.read_one(bytearray(b"\x30")) is None
+
+
+# -- fuzzing: whatever a broker sends parses or is a ProtocolError, never another exception ----------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+def _framed(first_byte: int, body: bytes) -> bytes:
+    return bytes([first_byte]) + packets._varint(len(body)) + body
+
+
+# Whole packets with a random first byte (often a PUBLISH) and a random body, so the parser gets past the
+# framing into topic, packet id and property lengths; and plain random bytes.
+packet_streams = st.one_of(
+    st.binary(max_size=600),
+    st.lists(st.tuples(st.one_of(st.integers(0x30, 0x3F), st.integers(0, 255)), st.binary(max_size=80)),
+             max_size=8).map(lambda parts: b"".join(_framed(first, body) for first, body in parts)),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(packet_streams)
+def test_any_byte_stream_parses_or_is_a_protocol_error(data):
+    try:
+        messages, consumed, others = packets.split_publishes(bytearray(data))
+    except packets.ProtocolError:
+        return
+    assert 0 <= consumed <= len(data)
+    for packet_id, topic, payload in messages:
+        assert 0 <= packet_id < 65_536 and isinstance(topic, str) and isinstance(payload, bytes)
+    for kind, body in others:
+        if kind == packets.SUBACK:
+            try:
+                packets.parse_suback_failures(body)
+            except packets.ProtocolError:
+                pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64))
+def test_any_connack_body_parses_or_is_a_protocol_error(body):
+    try:
+        session_present, code, keepalive = packets.parse_connack(body)
+    except packets.ProtocolError:
+        return
+    assert 0 <= code <= 255 and keepalive >= 0
+
+
+def test_a_topic_that_is_not_utf8_is_a_protocol_error():
+    with pytest.raises(packets.ProtocolError, match="malformed PUBLISH"):
+        packets.split_publishes(bytearray(_publish(1, b"a/\xff", b"x")))
