@@ -11,7 +11,7 @@ import pytest
 from bleak.exc import BleakError
 
 from ingest.ble_beacons import capture, collector, config, replay
-from ingest.ble_beacons.publish import Publisher, Spool
+from iotorino.core.outbox import Outbox, Publisher
 from iotorino.core.times import parse_ns
 from tests.ble_beacons import captures
 from tests.ble_beacons.conftest import Recorder
@@ -24,7 +24,7 @@ S = captures.S
 def make_gateway(gateway_config, *, recorder=None, adverts=captures.TWO_WINDOWS):
     the_replay = replay.Replay(adverts, speed=0)
     mqtt = gateway_config.mqtt
-    publisher = Publisher(mqtt.host, mqtt.port, mqtt.client_id, Spool(gateway_config.spool_path))
+    publisher = Publisher(mqtt.host, mqtt.port, mqtt.client_id, Outbox(gateway_config.spool_path))
     gateway = collector.Gateway(gateway_config, REGISTRY, publisher, the_replay.clock, recorder)
     make_scanner = collector.scanner_factory(gateway_config, backend=replay.ReplayScanner, replay=the_replay)
     return gateway, make_scanner, the_replay
@@ -75,7 +75,7 @@ def test_spool_keeps_readings_while_broker_is_down(gateway_config, mosquitto):
     mosquitto.start()
     recorder = Recorder(mosquitto.port)
     try:
-        again = Publisher("127.0.0.1", mosquitto.port, "gw-again", Spool(gateway_config.spool_path))
+        again = Publisher("127.0.0.1", mosquitto.port, "gw-again", Outbox(gateway_config.spool_path))
         again.start()
         assert again.stop(timeout_s=20) == 0
         assert len(recorder.wait_for(spooled)) == spooled

@@ -1,0 +1,44 @@
+"""The native messages of the BLE beacon network: what gateways publish and the health monitor reads.
+
+    iotorino/v1/beacon/{beacon_id}/{gateway_id}/beacon_sighting   one beacon, one gateway, one window
+    iotorino/v1/gateway/{gateway_id}/ble_gateway                   a gateway's heartbeat (aggregate counts)
+    iotorino/v1/beacon/{beacon_id}/{monitor_id}/beacon_status      the monitor's status changes
+
+The BLE gateway (`ingest/ble_beacons`) writes these and the beacon health
+monitor (`iotorino/beacons`) reads them; both take the names from here, so
+neither imports the other. Payload: `{"time": RFC 3339, "fields": {...}}`.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+
+from iotorino.core.contract import PREFIX
+from iotorino.core.outbox import Message
+from iotorino.core.reading import Reading
+from iotorino.core.times import format_ns
+
+SIGHTING = "beacon_sighting"
+HEARTBEAT = "ble_gateway"
+STATUS = "beacon_status"
+# The fields of a gateway heartbeat, in the order the gateway builds them (catalogue: ble_gateway).
+HEARTBEAT_FIELDS = ("adverts_per_s", "matched_per_s", "scanner_restarts", "spool_messages", "uptime_s")
+
+BEACON_TOPIC_PREFIX = f"{PREFIX}beacon"
+GATEWAY_TOPIC_PREFIX = f"{PREFIX}gateway"
+SIGHTINGS_FILTER = f"{BEACON_TOPIC_PREFIX}/+/+/{SIGHTING}"
+HEARTBEATS_FILTER = f"{GATEWAY_TOPIC_PREFIX}/+/{HEARTBEAT}"
+
+
+def reading_topic(reading: Reading) -> str:
+    """The native topic of a reading about a beacon (tags beacon and gateway) or about a gateway itself."""
+    tags = reading.tags
+    where = f"{BEACON_TOPIC_PREFIX}/{tags['beacon']}" if "beacon" in tags else GATEWAY_TOPIC_PREFIX
+    return f"{where}/{tags['gateway']}/{reading.measurement}"
+
+
+def reading_message(reading: Reading) -> Message:
+    """The native message (topic and JSON payload, QoS 1, not retained) of `reading`."""
+    payload = {"time": format_ns(reading.time_ns), "fields": dict(reading.fields)}
+    return Message(reading_topic(reading), json.dumps(payload, separators=(",", ":")).encode())
