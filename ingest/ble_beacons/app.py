@@ -134,7 +134,8 @@ class Scan:
     """The gateway's scan (live or replay) as one supervised component; `until` ends it."""
 
     def __init__(self, settings: config.BleConfig, registry, publisher: Publisher, recorder, metrics: GatewayMetrics,
-                 replay_path: Path | None, speed: float, on_skip) -> None:
+                 replay_path: Path | None, speed: float, on_skip, backend: type = replay.ReplayScanner) -> None:
+        """A live scan (BlueZ) when `replay_path` is None, else a replay through bleak `backend`."""
         self.name = "ble-replay" if replay_path is not None else "ble-scanner"
         self.fatal: collector.BluetoothUnavailable | None = None
         self.finished = threading.Event()
@@ -144,7 +145,7 @@ class Scan:
             self.reader = self.replay.source
             self.until = self.replay.done
             self.gateway = collector.Gateway(settings, registry, publisher, self.replay.clock, recorder, metrics)
-            self._factory = collector.scanner_factory(settings, backend=replay.ReplayScanner, replay=self.replay)
+            self._factory = collector.scanner_factory(settings, backend=backend, replay=self.replay)
             self._check = self.replay.raise_error
         else:
             self.replay = None

@@ -22,7 +22,7 @@ import asyncio
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
 from bleak import BleakScanner
@@ -30,8 +30,7 @@ from bleak.args.bluez import OrPattern
 from bleak.assigned_numbers import AdvertisementDataType
 from bleak.exc import BleakError
 
-from iotorino.core import catalogue
-from iotorino.core.beacon_messages import reading_message
+from iotorino.core.beacon_messages import checked, reading_message
 from iotorino.core.errors import PermanentError, Rejected
 from iotorino.core.outbox import Publisher
 from iotorino.core.supervisor import safe_traceback
@@ -153,17 +152,16 @@ class Gateway:
 
     def _valid_part(self, reading):
         """`reading` checked against the catalogue, without the fields it rejects (None if none is left)."""
-        while True:
-            try:
-                return catalogue.default().validate(reading)
-            except Rejected as error:
-                if error.field not in reading.fields or len(reading.fields) == 1:
-                    self.stats.rejected += 1
-                    self.metrics.rejected.labels(measurement=reading.measurement, reason=error.reason).inc()
-                    log.warning("dropping a %s reading: %s", reading.measurement, error)
-                    return None
-                self._quarantine(reading, error)
-                reading = replace(reading, fields={k: v for k, v in reading.fields.items() if k != error.field})
+        valid, left_out = checked(reading)
+        if valid is None:
+            error = left_out[-1]
+            self.stats.rejected += 1
+            self.metrics.rejected.labels(measurement=reading.measurement, reason=error.reason).inc()
+            log.warning("dropping a %s reading: %s", reading.measurement, error)
+            return None
+        for error in left_out:
+            self._quarantine(reading, error)
+        return valid
 
     def _quarantine(self, reading, error: Rejected) -> None:
         """Count (and log once per device, field and reason) a field value left out of `reading`."""

@@ -11,9 +11,10 @@ spooled QoS 1 publisher:
 
 What it reads is checked before it counts: a message that is not a native
 reading (not JSON, no `fields` object, a time that is neither RFC 3339 nor
-Unix seconds, a field outside the catalogue) is skipped with its reason,
-counted in `iotorino_beacons_messages_rejected_total{reason}` and logged
-without its payload; nothing a gateway or a stranger publishes can stop it.
+Unix seconds, no valid field) is skipped with its reason, counted in
+`iotorino_beacons_messages_rejected_total{reason}` and logged without its
+payload; a field outside the catalogue (an odd Tx power) is left out the
+same way and the rest of the sighting still counts; nothing a gateway or a stranger publishes can stop it.
 Its threads (the subscriber's network loop, the restorer, the evaluator)
 run under the process's `Supervisor` (see serve.py).
 """
@@ -36,10 +37,9 @@ from iotorino.beacons.gateways import GatewayStatus, GatewayWatch
 from iotorino.beacons.health import PRECEDENCE, S, BeaconStatus, FleetHealth
 from iotorino.beacons.metrics import MonitorMetrics
 from iotorino.beacons.restore import RetainedStatuses, StoredEvidence, stored_evidence
-from iotorino.core import catalogue
 from iotorino.core import contract as topics
 from iotorino.core.beacon_messages import HEARTBEAT, HEARTBEATS_FILTER, SIGHTING, SIGHTINGS_FILTER, STATUS
-from iotorino.core.beacon_messages import reading_message
+from iotorino.core.beacon_messages import checked, reading_message
 from iotorino.core.errors import IotorinoError, Rejected
 from iotorino.core.outbox import Message, Publisher
 from iotorino.core.reading import Reading
@@ -78,9 +78,10 @@ def status_messages(status: BeaconStatus, monitor_id: str, now_ns: int) -> list[
     return [Message(STATUS_TOPIC.format(beacon=status.beacon), document, retain=True), reading_message(reading)]
 
 
-def parse_reading(topic: str, payload: bytes) -> Reading:
-    """A gateway's `beacon_sighting` or `ble_gateway` message back into its reading, checked against the
-    catalogue; `Rejected` naming the field if it is not one. The time may be RFC 3339 or Unix seconds."""
+def parse_reading(topic: str, payload: bytes) -> tuple[Reading, list[Rejected]]:
+    """A gateway's `beacon_sighting` or `ble_gateway` message back into its reading, with the fields the
+    catalogue accepts, and the reasons of those it left out; `Rejected` naming the field if it is no
+    reading at all. The time may be RFC 3339 or Unix seconds."""
     address = topics.parse(topic)
     if address.measurement not in (SIGHTING, HEARTBEAT):
         raise Rejected("unknown_measurement", "the monitor reads sightings and gateway heartbeats only",
@@ -100,7 +101,10 @@ def parse_reading(topic: str, payload: bytes) -> Reading:
         raise Rejected("bad_time", f"a {address.measurement} message without a time", field="time", value=None,
                        accepted=accepted)
     reading = Reading(address.measurement, tags, dict(document["fields"]), parse_time(document["time"]))
-    return catalogue.default().validate(reading)
+    valid, left_out = checked(reading)
+    if valid is None:
+        raise left_out[-1]
+    return valid, left_out
 
 
 class Monitor:
@@ -296,13 +300,12 @@ class Monitor:
     def _on_message(self, client, userdata, message) -> None:
         """paho callback: take one sighting or heartbeat; never raises (a bad one is counted and skipped)."""
         try:
-            reading = parse_reading(message.topic, message.payload)
+            reading, left_out = parse_reading(message.topic, message.payload)
         except Rejected as error:
-            self.metrics.rejected.labels(reason=error.reason).inc()
-            # No payload in the log: the reason, the field and what is accepted say enough.
-            log.warning("skipping a message on %s: %s: %s (field %s; accepted: %s)", message.topic, error.reason,
-                        error.detail, error.field, error.accepted)
+            self._rejected(message.topic, error, "skipping a message")
             return
+        for error in left_out:
+            self._rejected(message.topic, error, "taking a message without one field")
         try:
             with self._lock:
                 if self.restored.is_set():
@@ -318,6 +321,12 @@ class Monitor:
                           reading.measurement, kind, safe_traceback(error))
             return
         self.metrics.readings.labels(measurement=reading.measurement).inc()
+
+    def _rejected(self, topic: str, error: Rejected, what: str) -> None:
+        self.metrics.rejected.labels(reason=error.reason).inc()
+        # No payload or value in the log: the reason, the field and what is accepted say enough.
+        log.warning("%s on %s: %s: %s (field %s; accepted: %s)", what, topic, error.reason, error.detail,
+                    error.field, error.accepted)
 
     def _take(self, reading: Reading) -> None:
         """Observe one sighting or heartbeat (with the lock held); either shows how far a gateway got."""

@@ -7,14 +7,19 @@
 The BLE gateway (`ingest/ble_beacons`) writes these and the beacon health
 monitor (`iotorino/beacons`) reads them; both take the names from here, so
 neither imports the other. Payload: `{"time": RFC 3339, "fields": {...}}`.
+`checked` keeps what the catalogue accepts of a reading, so a sighting with
+one odd field (an advertised Tx power out of range) still counts.
 Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+from iotorino.core import catalogue
 from iotorino.core.contract import PREFIX
+from iotorino.core.errors import Rejected
 from iotorino.core.outbox import Message
 from iotorino.core.reading import Reading
 from iotorino.core.times import format_ns
@@ -42,3 +47,20 @@ def reading_message(reading: Reading) -> Message:
     """The native message (topic and JSON payload, QoS 1, not retained) of `reading`."""
     payload = {"time": format_ns(reading.time_ns), "fields": dict(reading.fields)}
     return Message(reading_topic(reading), json.dumps(payload, separators=(",", ":")).encode())
+
+
+def checked(reading: Reading) -> tuple[Reading | None, list[Rejected]]:
+    """`reading` validated by the catalogue without the fields it rejects, and why each was left out.
+
+    None when no field is left, or when what is wrong is not a field (an
+    unknown measurement): then the list holds that one reason.
+    """
+    left_out: list[Rejected] = []
+    while True:
+        try:
+            return catalogue.default().validate(reading), left_out
+        except Rejected as error:
+            left_out.append(error)
+            if error.field not in reading.fields or len(reading.fields) == 1:
+                return None, left_out
+            reading = replace(reading, fields={k: v for k, v in reading.fields.items() if k != error.field})
