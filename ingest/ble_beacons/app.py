@@ -79,9 +79,6 @@ def run_collect_ble(args: argparse.Namespace) -> int:
     metrics = GatewayMetrics()
     supervisor = Supervisor(f"ble-gateway {settings.gateway.id}", registry=metrics.registry,
                             give_up_after=GIVE_UP_AFTER)
-    server = health.serve(metrics.registry, supervisor, *listen) if listen else None
-    if server is not None:
-        log.info("metrics and health on http://%s:%d/metrics, /healthz, /readyz", *server.server_address[:2])
     mqtt = settings.mqtt
     outbox = Outbox(settings.spool_path)
     metrics.watch_outbox(outbox.count)
@@ -91,7 +88,10 @@ def run_collect_ble(args: argparse.Namespace) -> int:
     scan = Scan(settings, inventory.default(), publisher, recorder, metrics, args.replay, args.speed, skips)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: scan.until.set())
-    publisher.start(supervisor)
+    publisher.start(supervisor)  # first: /readyz says the broker link is down until it is up
+    server = health.serve(metrics.registry, supervisor, *listen) if listen else None
+    if server is not None:
+        log.info("metrics and health on http://%s:%d/metrics, /healthz, /readyz", *server.server_address[:2])
     try:
         scan.run_under(supervisor)
     finally:
