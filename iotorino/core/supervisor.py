@@ -101,6 +101,9 @@ class Supervisor:
             if name in self._components and self._components[name].running:
                 raise ValueError(f"component {name!r} is already running")
             component = _Component(name, target, policy, backoff_s, forever=forever)
+            before = self._components.get(name)
+            if before is not None:  # readiness said before the spawn (set_ready) holds
+                component.ready, component.not_ready_reason = before.ready, before.not_ready_reason
             self._components[name] = component
             self.restarts.labels(thread=name)  # the series exists from the start, at 0
             component.thread = threading.Thread(target=self._run, args=(component,), name=name, daemon=True)
