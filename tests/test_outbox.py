@@ -108,3 +108,36 @@ def test_killed_while_the_broker_is_down_then_restarted_delivers_each_message_on
         assert [p for _, p, _ in after.wait_for(40)] == payloads("b", 30) + payloads("c", 10)
     finally:
         after.close()
+
+
+class LockedOnce(Outbox):
+    """An outbox whose first read fails as SQLite does when another process holds the file."""
+
+    failed = False
+
+    def oldest(self, limit, after_id):
+        if not LockedOnce.failed:
+            LockedOnce.failed = True
+            raise sqlite3.OperationalError("database is locked")
+        return super().oldest(limit, after_id)
+
+
+def test_a_sender_that_raises_is_restarted_under_the_supervisor_and_delivers(mosquitto, tmp_path):
+    from prometheus_client import CollectorRegistry
+
+    from iotorino.core.supervisor import Supervisor
+
+    registry = CollectorRegistry()
+    supervisor = Supervisor("test", registry=registry, sleep=lambda s: None)
+    recorder = Recorder(mosquitto.port, TOPIC)
+    publisher = Publisher("127.0.0.1", mosquitto.port, "flaky", LockedOnce(tmp_path / "spool.sqlite"), name="box")
+    publisher.start(supervisor)
+    try:
+        publisher.publish(messages("m", 3))
+        assert [p for _, p, _ in recorder.wait_for(3)] == payloads("m", 3)
+        assert registry.get_sample_value("iotorino_thread_restarts_total", {"thread": "box-sender"}) == 1
+        assert registry.get_sample_value("iotorino_thread_restarts_total", {"thread": "box-mqtt"}) == 0
+        assert supervisor.ready()
+    finally:
+        assert publisher.stop(timeout_s=20) == 0
+        recorder.close()
