@@ -78,7 +78,8 @@ def run_beacons_serve(args: argparse.Namespace) -> int:
         supervisor.stop()  # from here a component that ends has ended on purpose
         server.should_exit = True
         monitor.stop()
-        monitor.evaluate()
+        if not failed:
+            monitor.evaluate()  # the last changes go out with the outbox below
         publisher.stop()
         if store is not None:
             store.close()

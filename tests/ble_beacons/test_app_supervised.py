@@ -8,7 +8,6 @@ import json
 import logging
 import signal
 import subprocess
-import time
 import urllib.error
 import urllib.request
 
