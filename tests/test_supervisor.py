@@ -117,3 +117,23 @@ def test_readiness_said_before_the_spawn_holds():
     finally:
         release.set()
         sup.stop()
+
+
+def test_failures_far_apart_do_not_give_up():
+    ticks = iter(range(0, 10_000, 61))  # each run lasts 61 s by this clock: longer than STABLE_S
+    registry = CollectorRegistry()
+    sup = Supervisor("test", registry=registry, sleep=lambda s: None, give_up_after=2, clock=lambda: next(ticks))
+    runs = []
+    done = threading.Event()
+
+    def now_and_then():
+        runs.append(1)
+        if len(runs) == 5:
+            done.set()
+            return
+        raise OSError("flaky link")
+
+    sup.spawn("now-and-then", now_and_then)
+    assert done.wait(5)
+    sup.join(5)
+    assert sup.alive() and _restarts(registry, "now-and-then") == 4

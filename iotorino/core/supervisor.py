@@ -77,9 +77,9 @@ class Supervisor:
 
     def __init__(self, process: str, *, registry: CollectorRegistry | None = None,
                  sleep: Callable[[float], None] | None = None,
-                 give_up_after: int = 0) -> None:
+                 give_up_after: int = 0, clock: Callable[[], float] = time.monotonic) -> None:
         """`give_up_after` > 0 turns a restarting component that failed that many times in a row into a
-        process failure (0: restart for ever)."""
+        process failure (0: restart for ever); `clock` (seconds) measures how long a component ran."""
         self.process = process
         self._components: dict[str, _Component] = {}
         self._lock = threading.Lock()
@@ -87,6 +87,7 @@ class Supervisor:
         self._failed = threading.Event()
         self._sleep = sleep or self._stop.wait
         self._give_up_after = give_up_after
+        self._clock = clock
         self.restarts = Counter("iotorino_thread_restarts", "Unexpected exceptions that restarted a thread",
                                 ["thread"], registry=registry)
 
@@ -184,7 +185,7 @@ class Supervisor:
         delay = component.backoff_s[0]
         try:
             while not self._stop.is_set():
-                started = time.monotonic()
+                started = self._clock()
                 try:
                     component.target()
                     if component.forever and not self._stop.is_set():
@@ -192,7 +193,7 @@ class Supervisor:
                     component.restarts_in_row = 0
                     return  # ended on purpose
                 except (Exception, SystemExit) as exc:  # noqa: BLE001 - the supervisor's whole point
-                    if time.monotonic() - started >= STABLE_S:
+                    if self._clock() - started >= STABLE_S:
                         component.restarts_in_row = 0
                     component.failures += 1
                     component.restarts_in_row += 1
