@@ -230,6 +230,7 @@ class Monitor:
 
     def _restore(self) -> None:
         monotonic = time.monotonic
+        self._set_phase(self._phase)  # (again, after a restart of this thread) not ready until restored
         if not self._wait(self.subscribed.is_set):
             return
         self._set_phase("sending the status changes left in the spool by the last run")
