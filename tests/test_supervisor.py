@@ -82,3 +82,58 @@ def test_health_endpoints_follow_readiness_and_liveness():
     finally:
         sup.stop()
         server.shutdown()
+
+
+def test_a_forever_component_that_returns_or_exits_has_failed():
+    registry = CollectorRegistry()
+    sup = Supervisor("test", registry=registry, sleep=lambda s: None, give_up_after=2)
+    sup.spawn("server", lambda: None, forever=True)
+    assert sup.wait(5) is True
+    assert _restarts(registry, "server") == 2
+    exiting = Supervisor("test", registry=CollectorRegistry(), sleep=lambda s: None)
+    exiting.spawn("bind", lambda: (_ for _ in ()).throw(SystemExit(1)), policy=EXIT)
+    assert exiting.wait(5) is True
+    assert exiting.status()["components"]["bind"]["reason"] == "SystemExit in bind"
+
+
+def test_a_forever_component_ends_quietly_once_the_process_stops():
+    sup = Supervisor("test", registry=CollectorRegistry())
+    release = threading.Event()
+    thread = sup.spawn("server", release.wait, forever=True)
+    sup.stop()
+    release.set()
+    thread.join(5)
+    assert sup.alive() and sup.status()["components"]["server"]["failures"] == 0
+
+
+def test_readiness_said_before_the_spawn_holds():
+    sup = Supervisor("test", registry=CollectorRegistry())
+    sup.set_ready("restore", False, "waiting for the broker")
+    release = threading.Event()
+    sup.spawn("restore", release.wait)
+    try:
+        assert not sup.ready()
+        assert sup.status()["components"]["restore"]["reason"] == "waiting for the broker"
+    finally:
+        release.set()
+        sup.stop()
+
+
+def test_failures_far_apart_do_not_give_up():
+    ticks = iter(range(0, 10_000, 61))  # each run lasts 61 s by this clock: longer than STABLE_S
+    registry = CollectorRegistry()
+    sup = Supervisor("test", registry=registry, sleep=lambda s: None, give_up_after=2, clock=lambda: next(ticks))
+    runs = []
+    done = threading.Event()
+
+    def now_and_then():
+        runs.append(1)
+        if len(runs) == 5:
+            done.set()
+            return
+        raise OSError("flaky link")
+
+    sup.spawn("now-and-then", now_and_then)
+    assert done.wait(5)
+    sup.join(5)
+    assert sup.alive() and _restarts(registry, "now-and-then") == 4

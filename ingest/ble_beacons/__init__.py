@@ -3,6 +3,8 @@
 Roles mirror `ingest/mqtt/`: `frames.py` (pure byte decoders), `sightings.py`
 (privacy filter and TLM pairing), `windows.py` (per-window readings),
 `capture.py` / `replay.py` (JSON-lines captures and the bleak replay backend),
-`publish.py` (broker link with an on-disk spool), `config.py`, `collector.py`
-(the wiring), `sample.toml` and `README.md`.
+`metrics.py`, `config.py`, `collector.py` (the wiring), `app.py` (the
+supervised command), `sample.toml` and `README.md`. The broker link with its
+on-disk outbox is the core's (`iotorino/core/outbox.py`), the topics too
+(`iotorino/core/beacon_messages.py`).
 """

@@ -7,9 +7,10 @@ heartbeat (from the start for the first one, sent at the first tick).
 
 from __future__ import annotations
 
+from iotorino.core.beacon_messages import HEARTBEAT as MEASUREMENT
+from iotorino.core.beacon_messages import HEARTBEAT_FIELDS
 from iotorino.core.reading import Reading
 
-MEASUREMENT = "ble_gateway"
 S = 1_000_000_000
 
 
@@ -38,8 +39,8 @@ class Heartbeat:
         since, adverts, matched = self._previous or (self.started_ns, 0, 0)
         elapsed_s = (now_ns - since) / S
         rate = lambda count: round(count / elapsed_s, 3) if elapsed_s > 0 else 0.0  # noqa: E731
-        fields = {"adverts_per_s": rate(stats.adverts - adverts), "matched_per_s": rate(stats.matched - matched),
-                  "scanner_restarts": stats.restarts, "spool_messages": spool_messages,
-                  "uptime_s": round((now_ns - self.started_ns) / S, 3)}
+        values = (rate(stats.adverts - adverts), rate(stats.matched - matched), stats.restarts, spool_messages,
+                  round((now_ns - self.started_ns) / S, 3))
+        fields = dict(zip(HEARTBEAT_FIELDS, values))
         self._previous = (now_ns, stats.adverts, stats.matched)
         return Reading(MEASUREMENT, {"gateway": self.gateway_id}, fields, now_ns)

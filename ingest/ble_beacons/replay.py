@@ -4,14 +4,21 @@ The gateway's detection callback cannot tell a replay from a live scan: each
 captured line becomes a `BLEDevice` and an `AdvertisementData` delivered by
 bleak's own `call_detection_callbacks`. The replay also drives a clock that
 reads the capture's time, so windows and health follow the capture.
+
+A malformed line of the capture is skipped (`capture.CaptureReader`), never
+the end of the replay. If delivering an advert raises, the replay stops
+where it was and keeps the error (`Replay.error`) for the gateway's
+supervisor, which logs, counts and restarts it: the next scanner resumes
+after that advert.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 
@@ -25,17 +32,31 @@ class Replay:
     adverts: Iterable[capture.CapturedAdvert]
     speed: float = 1.0
     now_ns: int = 0
-    done: asyncio.Event = field(default_factory=asyncio.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+    """Set at the end of the capture, or when delivering an advert raised (see `error`)."""
+    error: BaseException | None = None
+    """The exception that stopped delivery; `raise_error` hands it over once."""
+    source: Iterable[capture.CapturedAdvert] = field(init=False)
+    """What `adverts` was given as (a `CaptureReader` keeps its counts of read and skipped lines)."""
 
     def __post_init__(self) -> None:
         # One iterator for the whole replay: a scanner restarted by the
         # watchdog resumes where the previous one stopped.
+        self.source = self.adverts
         self.adverts = iter(self.adverts)
 
     @classmethod
-    def from_file(cls, path: Path, speed: float = 1.0) -> "Replay":
-        """A replay of capture file `path`."""
-        return cls(capture.read(path), speed)
+    def from_file(cls, path: Path, speed: float = 1.0,
+                  on_skip: Callable[[capture.SkippedLine], None] | None = None) -> "Replay":
+        """A replay of capture file `path`; malformed lines go to `on_skip` (None: they raise)."""
+        return cls(capture.CaptureReader(path, on_skip), speed)
+
+    def raise_error(self) -> None:
+        """Raise the exception that stopped delivery, if any, once; the next scanner resumes after it."""
+        error, self.error = self.error, None
+        if error is not None:
+            self.done.clear()
+            raise error
 
     def clock(self) -> int:
         """The capture time of the advert being delivered (UTC epoch ns)."""
@@ -67,6 +88,13 @@ class ReplayScanner(BaseBleakScanner):
             self._task = None
 
     async def _run(self) -> None:
+        try:
+            await self._deliver_all()
+        except Exception as error:  # noqa: BLE001 - handed to the gateway's supervisor (collector.run raises it)
+            self._replay.error = error
+        self._replay.done.set()
+
+    async def _deliver_all(self) -> None:
         replay = self._replay
         previous = None
         for advert in replay.adverts:
@@ -77,7 +105,6 @@ class ReplayScanner(BaseBleakScanner):
             previous = advert.time_ns
             replay.now_ns = max(replay.now_ns, advert.time_ns)
             self._deliver(advert)
-        replay.done.set()
 
     def _deliver(self, advert: capture.CapturedAdvert) -> None:
         data = AdvertisementData(

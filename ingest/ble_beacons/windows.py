@@ -11,10 +11,9 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
+from iotorino.core.beacon_messages import SIGHTING as MEASUREMENT
 from iotorino.core.reading import Reading
 from ingest.ble_beacons.sightings import Sighting
-
-MEASUREMENT = "beacon_sighting"
 
 
 @dataclass

@@ -9,17 +9,26 @@ heard, so the service never sends people to a dead or moved beacon.
 While the monitor is still restoring after a start, every endpoint that
 reports a status (and `/health`) answers 503 with the reason and
 `Retry-After`, rather than an empty or wrong status.
+
+For operators, beside the feed: `/metrics` (Prometheus), `/healthz` (200
+while every supervised thread is alive, 503 once one has failed the
+process) and `/readyz` (200 when every component is ready: restored, broker
+links up; 503 with the components that are not, and why).
 """
 
 from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel
 
 from iotorino.beacons.gateways import GatewayStatus
 from iotorino.beacons.health import BeaconStatus
+from iotorino.core.beacon_messages import HEARTBEAT_FIELDS
+from iotorino.core.supervisor import Supervisor
 from iotorino.core.times import format_ns
 
 UUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
@@ -70,25 +79,30 @@ class Health(BaseModel):
 
 
 USABLE = {"ok", "low_battery", "rebooted"}
-GATEWAY_FIELDS = ("adverts_per_s", "matched_per_s", "scanner_restarts", "spool_messages", "uptime_s")
+GATEWAY_FIELDS = HEARTBEAT_FIELDS
 # Seconds a client should wait before asking again while the monitor restores.
 RETRY_AFTER_S = 2
 
 
 def create_app(beacons: Mapping, registry, statuses: Callable[[], Mapping[str, BeaconStatus]],
                not_ready: Callable[[], str | None] = lambda: None,
-               gateways: Callable[[], list[GatewayStatus]] = list) -> FastAPI:
+               gateways: Callable[[], list[GatewayStatus]] = list, *,
+               supervisor: Supervisor | None = None, metrics: CollectorRegistry | None = None) -> FastAPI:
     """The app over `beacons` (id -> registry beacon), `registry` lookups, a `statuses()` source,
-    `not_ready()`, the reason the statuses cannot be trusted yet (None once they can), and `gateways()`."""
+    `not_ready()`, the reason the statuses cannot be trusted yet (None once they can), and `gateways()`;
+    with `supervisor` (and its `metrics` registry) also `/healthz`, `/readyz` and `/metrics`."""
 
     def ready() -> None:
         reason = not_ready()
         if reason is not None:
             raise HTTPException(503, reason, headers={"Retry-After": str(RETRY_AFTER_S)})
 
-    app = FastAPI(title="IoTorino beacon feed", version="1", dependencies=[Depends(ready)],
+    app = FastAPI(title="IoTorino beacon feed", version="1",
                   description="Read-only feed of Turin's street beacons: place, content and health status. "
                               "503 with the reason while the health monitor restores after a start.")
+    if supervisor is not None:
+        _operator_routes(app, supervisor, metrics)
+    feed = APIRouter(dependencies=[Depends(ready)])
 
     def view(beacon) -> BeaconView:
         status = statuses().get(beacon.id)
@@ -109,34 +123,53 @@ def create_app(beacons: Mapping, registry, statuses: Callable[[], Mapping[str, B
             raise HTTPException(404, f"no registered beacon with {what}")
         return view(beacon)
 
-    @app.get("/health", response_model=Health, summary="200 once the statuses are restored, else 503 and why")
+    @feed.get("/health", response_model=Health, summary="200 once the statuses are restored, else 503 and why")
     def health():
         return Health(status="ok", beacons=len(beacons))
 
-    @app.get("/gateways", response_model=list[GatewayView], summary="The BLE gateways and their latest heartbeat")
+    @feed.get("/gateways", response_model=list[GatewayView], summary="The BLE gateways and their latest heartbeat")
     def list_gateways():
         return [GatewayView(id=g.id, lon=g.place[0] if g.place else None, lat=g.place[1] if g.place else None,
                             status=g.status,
                             last_heartbeat=None if g.last_heartbeat_ns is None else format_ns(g.last_heartbeat_ns),
                             **{name: g.heartbeat.get(name) for name in GATEWAY_FIELDS}) for g in gateways()]
 
-    @app.get("/beacons", response_model=list[BeaconView], summary="All registered beacons with their status")
+    @feed.get("/beacons", response_model=list[BeaconView], summary="All registered beacons with their status")
     def list_beacons(status: str | None = Query(None, description="only beacons with this status")):
         views = [view(b) for b in beacons.values()]
         return [v for v in views if status is None or v.status == status]
 
-    @app.get("/beacons/{beacon_id}", response_model=BeaconView, summary="One beacon by id")
+    @feed.get("/beacons/{beacon_id}", response_model=BeaconView, summary="One beacon by id")
     def get_beacon(beacon_id: str):
         return found(beacons.get(beacon_id), f"id {beacon_id!r}")
 
-    @app.get("/lookup/ibeacon", response_model=BeaconView, summary="The beacon with this iBeacon identity")
+    @feed.get("/lookup/ibeacon", response_model=BeaconView, summary="The beacon with this iBeacon identity")
     def lookup_ibeacon(uuid: str = Query(..., pattern=UUID_PATTERN), major: int = Query(..., ge=0, le=65535),
                        minor: int = Query(..., ge=0, le=65535)):
         return found(registry.beacon_by_ibeacon(uuid, major, minor), f"iBeacon {uuid} {major} {minor}")
 
-    @app.get("/lookup/eddystone", response_model=BeaconView, summary="The beacon with this Eddystone-UID")
+    @feed.get("/lookup/eddystone", response_model=BeaconView, summary="The beacon with this Eddystone-UID")
     def lookup_eddystone(namespace: str = Query(..., pattern=r"^[0-9A-Fa-f]{20}$"),
                          instance: str = Query(..., pattern=r"^[0-9A-Fa-f]{12}$")):
         return found(registry.beacon_by_eddystone(namespace, instance), f"Eddystone-UID {namespace} {instance}")
 
+    app.include_router(feed)
     return app
+
+
+def _operator_routes(app: FastAPI, supervisor: Supervisor, metrics: CollectorRegistry | None) -> None:
+    """`/healthz`, `/readyz` and `/metrics`: answered even while the monitor restores."""
+
+    @app.get("/healthz", summary="Liveness: 200 while no supervised thread has failed the process, else 503")
+    def healthz():
+        alive = supervisor.alive()
+        return JSONResponse({"alive": alive}, status_code=200 if alive else 503)
+
+    @app.get("/readyz", summary="Readiness: 200 when every component is ready, else 503 naming them and why")
+    def readyz():
+        status = supervisor.status()
+        return JSONResponse(status, status_code=200 if status["ready"] else 503)
+
+    @app.get("/metrics", summary="Prometheus metrics of the monitor and its threads")
+    def prometheus_metrics():
+        return Response(generate_latest(metrics or CollectorRegistry()), media_type=CONTENT_TYPE_LATEST)

@@ -8,6 +8,15 @@ spooled QoS 1 publisher:
   the current status the moment they subscribe;
 - `iotorino/v1/beacon/<beacon_id>/<monitor id>/beacon_status`, the native
   topic family, so the MQTT collector stores it in InfluxDB like any reading.
+
+What it reads is checked before it counts: a message that is not a native
+reading (not JSON, no `fields` object, a time that is neither RFC 3339 nor
+Unix seconds, no valid field) is skipped with its reason, counted in
+`iotorino_beacons_messages_rejected_total{reason}` and logged without its
+payload; a field outside the catalogue (an odd Tx power) is left out the
+same way and the rest of the sighting still counts; nothing a gateway or a stranger publishes can stop it.
+Its threads (the subscriber's network loop, the restorer, the evaluator)
+run under the process's `Supervisor` (see serve.py).
 """
 
 from __future__ import annotations
@@ -21,24 +30,30 @@ from typing import Mapping
 
 import paho.mqtt.client as mqtt
 
-from iotorino.core import catalogue
+from prometheus_client import CollectorRegistry
+
 from iotorino.beacons.config import BeaconsConfig
 from iotorino.beacons.gateways import GatewayStatus, GatewayWatch
 from iotorino.beacons.health import PRECEDENCE, S, BeaconStatus, FleetHealth
+from iotorino.beacons.metrics import MonitorMetrics
 from iotorino.beacons.restore import RetainedStatuses, StoredEvidence, stored_evidence
+from iotorino.core import contract as topics
+from iotorino.core.beacon_messages import HEARTBEAT, HEARTBEATS_FILTER, SIGHTING, SIGHTINGS_FILTER, STATUS
+from iotorino.core.beacon_messages import checked, reading_message
 from iotorino.core.errors import IotorinoError, Rejected
+from iotorino.core.outbox import Message, Publisher
 from iotorino.core.reading import Reading
 from iotorino.core.store.influx_v1 import InfluxV1Client
-from ingest.ble_beacons.heartbeat import MEASUREMENT as HEARTBEAT
-from ingest.ble_beacons.publish import Message, Publisher, reading_message
-from iotorino.core import contract as topics
-from iotorino.core.times import format_ns
+from iotorino.core.supervisor import Supervisor, safe_traceback
+from iotorino.core.times import format_ns, parse_time
 
 log = logging.getLogger(__name__)
 
-SIGHTINGS_TOPIC = topics.topic_filter("beacon", "beacon_sighting")
-HEARTBEATS_TOPIC = topics.topic_filter("gateway", HEARTBEAT)
+SIGHTINGS_TOPIC = SIGHTINGS_FILTER
+HEARTBEATS_TOPIC = HEARTBEATS_FILTER
 STATUS_TOPIC = "iotorino/beacons/{beacon}/status"
+# The supervised components' names (threads, `iotorino_thread_restarts_total{thread}`, /readyz).
+SUBSCRIBER, RESTORER, EVALUATOR = "beacon-mqtt", "beacon-restore", "beacon-health"
 
 
 def status_document(status: BeaconStatus) -> dict:
@@ -58,21 +73,30 @@ def status_messages(status: BeaconStatus, monitor_id: str, now_ns: int) -> list[
     fields.update({flag: flag in status.flags for flag in PRECEDENCE})
     if status.battery_days_left is not None:
         fields["battery_days_left"] = float(status.battery_days_left)
-    reading = Reading("beacon_status", {"beacon": status.beacon, "gateway": monitor_id}, fields, now_ns)
+    reading = Reading(STATUS, {"beacon": status.beacon, "gateway": monitor_id}, fields, now_ns)
     document = json.dumps(status_document(status), separators=(",", ":")).encode()
     return [Message(STATUS_TOPIC.format(beacon=status.beacon), document, retain=True), reading_message(reading)]
 
 
-def parse_reading(topic: str, payload: bytes) -> Reading:
-    """A gateway's `beacon_sighting` or `ble_gateway` message back into its reading; `Rejected` if it is not one."""
+def parse_reading(topic: str, payload: bytes) -> tuple[Reading, list[Rejected]]:
+    """A gateway's `beacon_sighting` or `ble_gateway` message back into its reading, with the fields the
+    catalogue accepts, and the reasons of those it left out; `Rejected` naming the field if it is no
+    reading at all. The time may be RFC 3339 or Unix seconds."""
     address = topics.parse(topic)
+    if address.measurement not in (SIGHTING, HEARTBEAT):
+        raise Rejected("unknown_measurement", "the monitor reads sightings and gateway heartbeats only",
+                       field="topic", value=address.measurement, accepted=f"{SIGHTING}, {HEARTBEAT}")
     tags = ({"beacon": address.site_id, "gateway": address.point} if address.site == "beacon"
             else {"gateway": address.site_id})
-    message = topics.decode(payload)
+    accepted = '{"time": RFC 3339 or Unix seconds, "fields": {...}}'
+    message = topics.decode(payload)  # UTF-8 JSON of the native shape; the time parsed by iotorino.core.times
     if message.time_ns is None:
-        raise Rejected("bad_reading", f"a {address.measurement} message without a time", field="time", value=None,
-                       accepted="RFC 3339 or Unix seconds")
-    return Reading(address.measurement, tags, dict(message.fields), message.time_ns)
+        raise Rejected("bad_time", f"a {address.measurement} message without a time", field="time", value=None,
+                       accepted=accepted)
+    valid, left_out = checked(Reading(address.measurement, tags, dict(message.fields), message.time_ns))
+    if valid is None:
+        raise left_out[-1]
+    return valid, left_out
 
 
 class Monitor:
@@ -86,8 +110,10 @@ class Monitor:
     """
 
     def __init__(self, settings: BeaconsConfig, beacons: Mapping, publisher: Publisher,
-                 wall_clock=time.time_ns, store: InfluxV1Client | None = None) -> None:
+                 wall_clock=time.time_ns, store: InfluxV1Client | None = None,
+                 metrics: MonitorMetrics | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics or MonitorMetrics(CollectorRegistry())
         self.publisher = publisher
         self.store = store
         self._wall_clock = wall_clock
@@ -101,28 +127,32 @@ class Monitor:
         self.subscribed = threading.Event()
         self.restored = threading.Event()
         self._phase = "waiting for the broker"
+        self._supervisor: Supervisor | None = None
+        self._logged: set[str] = set()  # exception types of failed messages already logged
         self._pending: list[Reading] = []  # sightings that came while restoring
         self._retained = RetainedStatuses(settings.monitor.restore_quiet_s, settings.monitor.restore_timeout_s)
         self.observed = 0
         self._client = self._subscriber("in", [SIGHTINGS_TOPIC, HEARTBEATS_TOPIC], lambda: self.subscribed.set(),
                                         self._on_message)
-        self._evaluator = threading.Thread(target=self._evaluate_loop, name="beacon-health", daemon=True)
-        self._restorer = threading.Thread(target=self._restore, name="beacon-restore", daemon=True)
+        self._threads: list[threading.Thread] = []
 
-    def start(self) -> None:
-        """Subscribe, restore and start evaluating, all in the background."""
+    def start(self, supervisor: Supervisor | None = None) -> None:
+        """Subscribe, restore and start evaluating, all in the background, under `supervisor` (a private
+        one, counting in this monitor's metrics registry, if None)."""
+        supervisor = supervisor or Supervisor("beacon-monitor", registry=self.metrics.registry)
+        self._supervisor = supervisor
+        self._set_phase(self._phase)
         self._client.connect_async(self.settings.mqtt.host, self.settings.mqtt.port, self.settings.mqtt.keepalive_s)
-        self._client.loop_start()
-        self._restorer.start()
-        self._evaluator.start()
+        self._threads = [supervisor.spawn(SUBSCRIBER, lambda: self._network_loop(self._client, self._stop)),
+                         supervisor.spawn(RESTORER, self._restore),
+                         supervisor.spawn(EVALUATOR, self._evaluate_loop)]
 
     def stop(self) -> None:
         """Stop restoring or evaluating, and unsubscribe."""
         self._stop.set()
-        self._restorer.join()
-        self._evaluator.join()
         self._client.disconnect()
-        self._client.loop_stop()
+        for thread in self._threads:
+            thread.join(10)
 
     def not_ready(self) -> str | None:
         """None once restored, else what the start-up is waiting for."""
@@ -170,32 +200,50 @@ class Monitor:
             if status.status != "ok":
                 log.info("beacon %s: %s", status.beacon, status.status)
         self.publisher.publish(m for status in changes for m in status_messages(status, self.settings.monitor.id, now))
+        self.metrics.changes.inc(len(changes))
         return len(changes)
 
     def _evaluate_loop(self) -> None:
         while not self._stop.wait(self.settings.monitor.evaluate_every_s):
             self.evaluate()
 
+    @staticmethod
+    def _network_loop(client: mqtt.Client, done: threading.Event) -> None:
+        """paho's network loop in this (supervised) thread, until `done` is set and the client disconnected."""
+        while not done.is_set():
+            client.loop_forever(retry_first_connection=True)
+            done.wait(1.0)  # returned without our disconnect: never spin
+
+    def _set_phase(self, phase: str) -> None:
+        """What the start-up waits for now (the feed's 503 and /readyz say it)."""
+        self._phase = phase
+        if self._supervisor is not None:
+            self._supervisor.set_ready(RESTORER, self.restored.is_set(), self.not_ready() or "")
+
     def _restore(self) -> None:
         monotonic = time.monotonic
+        self._set_phase(self._phase)  # (again, after a restart of this thread) not ready until restored
         if not self._wait(self.subscribed.is_set):
             return
-        self._phase = "sending the status changes left in the spool by the last run"
-        if not self._wait(lambda: self.publisher.spool.count() == 0):
+        self._set_phase("sending the status changes left in the spool by the last run")
+        if not self._wait(lambda: self.publisher.outbox.count() == 0):
             return
-        self._phase = "reading the retained statuses from the broker"
-        retained = self._retained
+        self._set_phase("reading the retained statuses from the broker")
+        retained = RetainedStatuses(self.settings.monitor.restore_quiet_s, self.settings.monitor.restore_timeout_s)
+        self._retained = retained
         reader = self._subscriber("restore", [STATUS_TOPIC.format(beacon="+")],
                                   lambda: retained.subscribed(monotonic()),
                                   lambda c, u, m: retained.add(m.payload, bool(m.retain), monotonic()))
         reader.connect_async(self.settings.mqtt.host, self.settings.mqtt.port, self.settings.mqtt.keepalive_s)
-        reader.loop_start()
+        reader_done = threading.Event()
+        reader_thread = self._supervisor.spawn(f"{RESTORER}-mqtt", lambda: self._network_loop(reader, reader_done))
         try:
             if not self._wait(lambda: retained.complete(monotonic())):
                 return
         finally:
+            reader_done.set()
             reader.disconnect()
-            reader.loop_stop()
+            reader_thread.join(10)
         evidence = self._stored_evidence()
         with self._lock:
             for status in self._retained.statuses.values():
@@ -206,8 +254,12 @@ class Monitor:
                 self._take(reading)
             self._pending.clear()
             self.restored.set()
-        log.info("restored %d retained statuses (%d unreadable) and %d stored sightings", len(self._retained.statuses),
-                 self._retained.rejected, len(evidence.readings) if evidence else 0)
+        self._set_phase("restored")
+        if evidence is not None and evidence.skipped:
+            self.metrics.rejected.labels(reason="bad_stored_row").inc(evidence.skipped)
+        log.info("restored %d retained statuses (%d unreadable) and %d stored sightings (%d stored rows skipped)",
+                 len(self._retained.statuses), self._retained.rejected, len(evidence.readings) if evidence else 0,
+                 evidence.skipped if evidence else 0)
 
     def _wait(self, done) -> bool:
         while not done():
@@ -228,7 +280,7 @@ class Monitor:
         if self.store is None:
             log.warning("no [influxdb]: statuses restored without the stored sightings behind them")
             return None
-        self._phase = "reading the recent sightings from InfluxDB"
+        self._set_phase("reading the recent sightings from InfluxDB")
         deadline = time.monotonic() + self.settings.monitor.restore_timeout_s
         while True:
             try:
@@ -239,17 +291,35 @@ class Monitor:
                     return None
 
     def _on_message(self, client, userdata, message) -> None:
+        """paho callback: take one sighting or heartbeat; never raises (a bad one is counted and skipped)."""
         try:
-            # An odd value (a beacon's advertised power) is left out; the sighting itself still counts.
-            reading = catalogue.default().check(parse_reading(message.topic, message.payload)).reading
+            reading, left_out = parse_reading(message.topic, message.payload)
         except Rejected as error:
-            log.warning("ignoring a message on %s: %s", message.topic, error)
+            self._rejected(message.topic, error, "skipping a message")
             return
-        with self._lock:
-            if self.restored.is_set():
-                self._take(reading)
-            else:
-                self._pending.append(reading)
+        for error in left_out:
+            self._rejected(message.topic, error, "taking a message without one field")
+        try:
+            with self._lock:
+                if self.restored.is_set():
+                    self._take(reading)
+                else:
+                    self._pending.append(reading)
+        except Exception as error:  # noqa: BLE001 - one reading must not stop the monitor
+            kind = type(error).__name__
+            self.metrics.rejected.labels(reason="internal_error").inc()
+            if kind not in self._logged:
+                self._logged.add(kind)
+                log.error("skipping a %s reading whose evaluation raised %s (logged once per type)\n%s",
+                          reading.measurement, kind, safe_traceback(error))
+            return
+        self.metrics.readings.labels(measurement=reading.measurement).inc()
+
+    def _rejected(self, topic: str, error: Rejected, what: str) -> None:
+        self.metrics.rejected.labels(reason=error.reason).inc()
+        # No payload or value in the log: the reason, the field and what is accepted say enough.
+        log.warning("%s on %s: %s: %s (field %s; accepted: %s)", what, topic, error.reason, error.detail,
+                    error.field, error.accepted)
 
     def _take(self, reading: Reading) -> None:
         """Observe one sighting or heartbeat (with the lock held); either shows how far a gateway got."""

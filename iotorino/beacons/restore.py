@@ -13,7 +13,10 @@
   (last seen, learned interval, reboot counters, clone and move times), and
   the hourly last battery voltage of the 60 days before for the trend, and
   each gateway's newest `ble_gateway` heartbeat. The store is the one place
-  that kept listening while the monitor was down.
+  that kept listening while the monitor was down. Every stored row is
+  checked like a live reading (tags present, fields in the catalogue); a row
+  that is not a valid reading is skipped and counted, never the end of the
+  restore.
 """
 
 from __future__ import annotations
@@ -25,13 +28,11 @@ from typing import Iterator, Mapping
 
 from iotorino.beacons.health import BATTERY_HISTORY_H, PRECEDENCE, S, STATUS_CODES, BeaconStatus, Thresholds
 from iotorino.core import catalogue
+from iotorino.core.beacon_messages import HEARTBEAT, SIGHTING
 from iotorino.core.errors import Rejected
 from iotorino.core.reading import Reading
 from iotorino.core.store.influx_v1 import InfluxV1Client
-from iotorino.core.times import parse_ns
-
-SIGHTING = "beacon_sighting"
-HEARTBEAT = "ble_gateway"
+from iotorino.core.times import parse_time
 HOUR_NS = 3600 * S
 # Hours of battery history per query (bounded answers).
 BATTERY_CHUNK_H = 24 * 7
@@ -44,7 +45,7 @@ def parse_status(payload: bytes) -> BeaconStatus:
         status, flags = doc["status"], frozenset(doc["flags"])
         if status not in STATUS_CODES or not flags <= set(PRECEDENCE):
             raise ValueError
-        stamp = lambda key: None if doc.get(key) is None else parse_ns(doc[key], key)  # noqa: E731
+        stamp = lambda key: None if doc.get(key) is None else parse_time(doc[key], key)  # noqa: E731
         return BeaconStatus(str(doc["beacon"]), status, flags, stamp("since"), stamp("last_seen"),
                             doc.get("last_gateway"), doc.get("battery_mv"), doc.get("battery_days_left"),
                             doc.get("unseen_s"))
@@ -98,6 +99,7 @@ class StoredEvidence:
 
     battery: list[tuple[str, int, int]]  # (beacon, time_ns, mV), one per hour
     readings: list[Reading]
+    skipped: int = 0  # stored rows that are not valid readings
 
 
 def lookback_s(beacons: Mapping, thresholds: Thresholds) -> float:
@@ -114,28 +116,54 @@ def stored_evidence(client: InfluxV1Client, beacons: Mapping, thresholds: Thresh
         return StoredEvidence([], [])
     end = newest[0] + 1
     start = end - round(lookback_s(beacons, thresholds) * S)
-    battery = []
+    battery, skipped = [], 0
+    battery_field = catalogue.default().measurement(SIGHTING).fields["battery_mv"]
     chunk_start = start - BATTERY_HISTORY_H * HOUR_NS
     while chunk_start < start:
         chunk_end = min(start, chunk_start + BATTERY_CHUNK_H * HOUR_NS)
-        battery += [(tags["beacon"], t, int(values["mv"])) for tags, t, values in _rows(
-            client, f'SELECT last("battery_mv") AS "mv" FROM "{SIGHTING}" WHERE {_between(chunk_start, chunk_end)}'
-                    ' GROUP BY time(1h), "beacon" fill(none)')]
+        for tags, t, values in _rows(
+                client, f'SELECT last("battery_mv") AS "mv" FROM "{SIGHTING}" WHERE {_between(chunk_start, chunk_end)}'
+                        ' GROUP BY time(1h), "beacon" fill(none)'):
+            try:
+                catalogue.check_value(battery_field, values.get("mv"))
+                battery.append((_tag(tags, "beacon"), t, int(values["mv"])))
+            except Rejected:
+                skipped += 1
         chunk_start = chunk_end
     fields = ", ".join(f'"{name}"' for name in catalogue.default().measurement(SIGHTING).fields)
-    readings = [Reading(SIGHTING, {"beacon": tags["beacon"], "gateway": tags["gateway"]},
-                        {k: v for k, v in values.items() if v is not None}, t)
-                for tags, t, values in _rows(client, f'SELECT {fields} FROM "{SIGHTING}" WHERE {_between(start, end)}'
-                                                     ' GROUP BY "beacon", "gateway"')]
-    return StoredEvidence(battery, sorted(readings + _latest_heartbeats(client), key=lambda r: r.time_ns))
+    readings, bad = _valid_readings(SIGHTING, ("beacon", "gateway"), _rows(
+        client, f'SELECT {fields} FROM "{SIGHTING}" WHERE {_between(start, end)} GROUP BY "beacon", "gateway"'))
+    heartbeats, bad_heartbeats = _latest_heartbeats(client)
+    return StoredEvidence(battery, sorted(readings + heartbeats, key=lambda r: r.time_ns),
+                          skipped + bad + bad_heartbeats)
 
 
-def _latest_heartbeats(client: InfluxV1Client) -> list[Reading]:
-    """The newest `ble_gateway` reading of every gateway, however old."""
+def _latest_heartbeats(client: InfluxV1Client) -> tuple[list[Reading], int]:
+    """The newest `ble_gateway` reading of every gateway, however old, and how many rows were skipped."""
     fields = ", ".join(f'"{name}"' for name in catalogue.default().measurement(HEARTBEAT).fields)
-    return [Reading(HEARTBEAT, {"gateway": tags["gateway"]}, {k: v for k, v in values.items() if v is not None}, t)
-            for tags, t, values in _rows(client, f'SELECT {fields} FROM "{HEARTBEAT}" GROUP BY "gateway"'
-                                                 " ORDER BY time DESC LIMIT 1")]
+    return _valid_readings(HEARTBEAT, ("gateway",), _rows(
+        client, f'SELECT {fields} FROM "{HEARTBEAT}" GROUP BY "gateway" ORDER BY time DESC LIMIT 1'))
+
+
+def _valid_readings(measurement: str, tag_keys: tuple[str, ...], rows) -> tuple[list[Reading], int]:
+    """The rows that are valid readings of `measurement` (tags present, fields in the catalogue), and how
+    many were not."""
+    readings, skipped = [], 0
+    for tags, t, values in rows:
+        try:
+            reading = Reading(measurement, {key: _tag(tags, key) for key in tag_keys},
+                              {k: v for k, v in values.items() if v is not None}, t)
+            readings.append(catalogue.default().validate(reading))
+        except Rejected:
+            skipped += 1
+    return readings, skipped
+
+
+def _tag(tags: dict, key: str) -> str:
+    value = tags.get(key)
+    if not isinstance(value, str) or not value:
+        raise Rejected("missing_tag", "a stored row without this tag", field=key, value=value, accepted="an id")
+    return value
 
 
 def _between(start_ns: int, end_ns: int) -> str:

@@ -9,10 +9,14 @@ after a backoff (policy `restart`) or the whole process is marked failed
 (policy `exit`: `Supervisor.wait()` returns and the command exits non-zero, so
 its service manager restarts it). Never a half-alive process.
 
+A component that fails after running `STABLE_S` seconds counts its failures
+in a row afresh, so `give_up_after` stops a crash loop, not a process that
+fails now and then. A component spawned with `forever=True` (a server) that
+returns, or calls `sys.exit`, while the process is not stopping has failed too.
+
 Liveness and readiness: `alive()` is false once a component with policy `exit`
 has failed or a restarting component keeps failing (`give_up_after` failures
-in a row; a component that ran for longer than its longest backoff before it
-failed starts a new series, with the shortest backoff again); `ready()` is false while
+in a row); `ready()` is false while
 any component says it is not ready (`set_ready`). `iotorino.core.health`
 serves both as `/healthz` and `/readyz` beside `/metrics`.
 
@@ -32,6 +36,9 @@ from prometheus_client import CollectorRegistry, Counter
 
 log = logging.getLogger("iotorino.supervisor")
 
+# Seconds a component must run before a failure no longer counts as "in a row".
+STABLE_S = 60.0
+
 RESTART = "restart"
 EXIT = "exit"
 POLICIES = (RESTART, EXIT)
@@ -42,6 +49,10 @@ def safe_traceback(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     lines = [f'  File "{f.filename}", line {f.lineno}, in {f.name}' for f in frames]
     return "Traceback (most recent call last):\n" + "\n".join(lines) + f"\n{type(exc).__module__}.{type(exc).__qualname__}"
+
+
+class _Ended(Exception):
+    """A `forever` component returned (or exited) while the process was not stopping."""
 
 
 @dataclass
@@ -58,6 +69,7 @@ class _Component:
     not_ready_reason: str = ""
     last_error: str = ""
     restarts_in_row: int = 0
+    forever: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -66,9 +78,9 @@ class Supervisor:
 
     def __init__(self, process: str, *, registry: CollectorRegistry | None = None,
                  sleep: Callable[[float], None] | None = None,
-                 give_up_after: int = 0) -> None:
+                 give_up_after: int = 0, clock: Callable[[], float] = time.monotonic) -> None:
         """`give_up_after` > 0 turns a restarting component that failed that many times in a row into a
-        process failure (0: restart for ever)."""
+        process failure (0: restart for ever); `clock` (seconds) measures how long a component ran."""
         self.process = process
         self._components: dict[str, _Component] = {}
         self._lock = threading.Lock()
@@ -76,19 +88,24 @@ class Supervisor:
         self._failed = threading.Event()
         self._sleep = sleep or self._stop.wait
         self._give_up_after = give_up_after
+        self._clock = clock
         self.restarts = Counter("iotorino_thread_restarts", "Unexpected exceptions that restarted a thread",
                                 ["thread"], registry=registry)
 
     # -- starting and stopping ------------------------------------------------------------
     def spawn(self, name: str, target: Callable[[], None], *, policy: str = RESTART,
-              backoff_s: tuple[float, float] = (0.5, 30.0)) -> threading.Thread:
-        """Run `target` in a daemon thread named `name` under `policy` (`restart` or `exit`)."""
+              backoff_s: tuple[float, float] = (0.5, 30.0), forever: bool = False) -> threading.Thread:
+        """Run `target` in a daemon thread named `name` under `policy` (`restart` or `exit`); with `forever`,
+        a return while the process is not stopping is a failure too."""
         if policy not in POLICIES:
             raise ValueError(f"policy {policy!r}: accepted {', '.join(POLICIES)}")
         with self._lock:
             if name in self._components and self._components[name].running:
                 raise ValueError(f"component {name!r} is already running")
-            component = _Component(name, target, policy, backoff_s)
+            component = _Component(name, target, policy, backoff_s, forever=forever)
+            before = self._components.get(name)
+            if before is not None:  # readiness said before the spawn (set_ready) holds
+                component.ready, component.not_ready_reason = before.ready, before.not_ready_reason
             self._components[name] = component
             self.restarts.labels(thread=name)  # the series exists from the start, at 0
             component.thread = threading.Thread(target=self._run, args=(component,), name=name, daemon=True)
@@ -169,13 +186,15 @@ class Supervisor:
         delay = component.backoff_s[0]
         try:
             while not self._stop.is_set():
-                started = time.monotonic()
+                started = self._clock()
                 try:
                     component.target()
+                    if component.forever and not self._stop.is_set():
+                        raise _Ended(f"{component.name} returned while the process runs")
                     component.restarts_in_row = 0
                     return  # ended on purpose
-                except Exception as exc:  # noqa: BLE001 - the supervisor's whole point
-                    if time.monotonic() - started >= max(component.backoff_s[1], 1.0):
+                except (Exception, SystemExit) as exc:  # noqa: BLE001 - the supervisor's whole point
+                    if self._clock() - started >= max(STABLE_S, component.backoff_s[1]):
                         # It ran well for a while before this failure: a new series, the shortest backoff.
                         component.restarts_in_row = 0
                         delay = component.backoff_s[0]

@@ -8,7 +8,7 @@ import time
 import paho.mqtt.publish as publish
 from fastapi.testclient import TestClient
 
-from ingest.ble_beacons.publish import Publisher, Spool
+from iotorino.core.outbox import Outbox, Publisher
 from iotorino.core import inventory
 from iotorino.beacons.api import create_app
 from iotorino.beacons.monitor import Monitor
@@ -36,7 +36,7 @@ class RunningMonitor:
 
     def __init__(self, settings, beacons, influx, now) -> None:
         mqtt = settings.mqtt
-        self.publisher = Publisher(mqtt.host, mqtt.port, mqtt.client_id, Spool(settings.spool_path))
+        self.publisher = Publisher(mqtt.host, mqtt.port, mqtt.client_id, Outbox(settings.spool_path))
         registry = {b.id: b for b in beacons.values()}
         self.monitor = Monitor(settings, registry, self.publisher, wall_clock=lambda: now, store=influx)
         self.feed = TestClient(create_app(registry, inventory.default(), self.monitor.statuses, self.monitor.not_ready,

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from ingest.ble_beacons import collector, config as gateway_config, replay
-from ingest.ble_beacons.publish import Publisher, Spool
+from iotorino.core.outbox import Outbox, Publisher
 from iotorino.core import inventory
 from iotorino.beacons.health import STATUS_CODES
 from iotorino.services import free_port
@@ -71,7 +71,7 @@ def replay_gateway(capture_path, mosquitto_port, spool_dir):
     settings = gateway_config.parse({"gateway": {"id": capture_path.stem},
                                      "mqtt": {"port": mosquitto_port, "spool": f"{capture_path.stem}.sqlite"}},
                                     spool_dir)
-    publisher = Publisher("127.0.0.1", mosquitto_port, settings.mqtt.client_id, Spool(settings.spool_path))
+    publisher = Publisher("127.0.0.1", mosquitto_port, settings.mqtt.client_id, Outbox(settings.spool_path))
     the_replay = replay.Replay.from_file(capture_path, speed=0)
     gateway = collector.Gateway(settings, inventory.default(), publisher, the_replay.clock)
     publisher.start()

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ingest.ble_beacons.publish import reading_message
+from iotorino.core.beacon_messages import reading_message
 from iotorino.core import inventory
 from iotorino.beacons import config
 from iotorino.core.reading import Reading

@@ -14,7 +14,8 @@ import time
 import paho.mqtt.publish as publish
 import pytest
 
-from ingest.ble_beacons.publish import Message, reading_message
+from iotorino.core.beacon_messages import reading_message
+from iotorino.core.outbox import Message
 from iotorino.core import inventory
 from iotorino.beacons import config
 from iotorino.core.reading import Reading

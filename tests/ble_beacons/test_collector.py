@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+import uuid
 
 import paho.mqtt.publish as publish
 import pytest
 from bleak.exc import BleakError
 
 from ingest.ble_beacons import capture, collector, config, replay
-from ingest.ble_beacons.publish import Publisher, Spool
+from ingest.ble_beacons.const import APPLE_COMPANY_ID
+from iotorino.core import inventory
+from iotorino.core.outbox import Outbox, Publisher
 from iotorino.core.times import parse_ns
 from tests.ble_beacons import captures
 from tests.ble_beacons.conftest import Recorder
 from tests.ble_beacons.fleet import REGISTRY
+from tests.beacons.conftest import wait_until
 
 SIGHTING = "beacon_sighting"
 S = captures.S
@@ -24,7 +29,7 @@ S = captures.S
 def make_gateway(gateway_config, *, recorder=None, adverts=captures.TWO_WINDOWS):
     the_replay = replay.Replay(adverts, speed=0)
     mqtt = gateway_config.mqtt
-    publisher = Publisher(mqtt.host, mqtt.port, mqtt.client_id, Spool(gateway_config.spool_path))
+    publisher = Publisher(mqtt.host, mqtt.port, mqtt.client_id, Outbox(gateway_config.spool_path))
     gateway = collector.Gateway(gateway_config, REGISTRY, publisher, the_replay.clock, recorder)
     make_scanner = collector.scanner_factory(gateway_config, backend=replay.ReplayScanner, replay=the_replay)
     return gateway, make_scanner, the_replay
@@ -75,7 +80,7 @@ def test_spool_keeps_readings_while_broker_is_down(gateway_config, mosquitto):
     mosquitto.start()
     recorder = Recorder(mosquitto.port)
     try:
-        again = Publisher("127.0.0.1", mosquitto.port, "gw-again", Spool(gateway_config.spool_path))
+        again = Publisher("127.0.0.1", mosquitto.port, "gw-again", Outbox(gateway_config.spool_path))
         again.start()
         assert again.stop(timeout_s=20) == 0
         assert len(recorder.wait_for(spooled)) == spooled
@@ -150,3 +155,42 @@ def test_passive_mode_without_patterns_support_is_a_clear_error(gateway_config):
     make_scanner = collector.scanner_factory(passive, backend=PatternlessBlueZ, replay=the_replay)
     with pytest.raises(collector.BluetoothUnavailable, match="--experimental"):
         asyncio.run(collector.run(gateway, make_scanner, the_replay.done))
+
+
+def odd_power_ibeacon(beacon, t_ns: int, rssi: int) -> capture.CapturedAdvert:
+    """A registered iBeacon advertising +127 dBm at 1 m (byte 0x7f): outside the catalogue's -127..20 dBm."""
+    payload = (b"\x02\x15" + uuid.UUID(beacon.ibeacon_uuid).bytes + beacon.ibeacon_major.to_bytes(2, "big")
+               + beacon.ibeacon_minor.to_bytes(2, "big") + b"\x7f")
+    return capture.CapturedAdvert(t_ns, "C3:00:00:00:00:09", rssi, {APPLE_COMPANY_ID: payload})
+
+
+def test_a_beacon_with_an_odd_tx_power_gets_its_sighting_stored_without_that_field(
+        mosquitto, influx, mqtt_collector, tmp_path, caplog):
+    registry = inventory.default()
+    beacon = next(b for b in registry.beacons.values() if b.ibeacon_uuid)
+    window = (time.time_ns() // (60 * S) - 2) * 60 * S  # a whole minute, within the collector's time window
+    settings = config.parse({"gateway": {"id": "GW-01", "window_s": 30},
+                             "mqtt": {"port": mosquitto.port, "spool": "spool.sqlite"}}, tmp_path)
+    the_replay = replay.Replay([odd_power_ibeacon(beacon, window + i * S, -70 - 2 * i) for i in range(3)], speed=0)
+    publisher = Publisher("127.0.0.1", mosquitto.port, "gw-odd-power", Outbox(settings.spool_path))
+    gateway = collector.Gateway(settings, registry, publisher, the_replay.clock)
+    publisher.start()
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(collector.run(gateway, collector.scanner_factory(settings, backend=replay.ReplayScanner,
+                                                                     replay=the_replay), the_replay.done))
+    assert publisher.stop(timeout_s=20) == 0
+
+    def stored():
+        series = influx.query(f'SELECT * FROM "{SIGHTING}" WHERE "beacon" = \'{beacon.id}\'')
+        return series[0] if series else None
+
+    series = wait_until(stored, 30, "the sighting in InfluxDB")
+    row = dict(zip(series["columns"], series["values"][0]))
+    assert (row["time"], row["gateway"], row["sightings"], row["rssi_median"]) == (window, "GW-01", 3, -72.0)
+    assert row.get("measured_power") is None
+    quarantined = gateway.metrics.registry.get_sample_value(
+        "iotorino_ble_fields_quarantined_total",
+        {"measurement": SIGHTING, "field": "measured_power", "reason": "out_of_range"})
+    assert quarantined == 1 and gateway.stats.rejected == 0
+    assert f"{SIGHTING} of {beacon.id} without field measured_power" in caplog.text
+    assert "127" in caplog.text and "C3:00:00:00:00:09" not in caplog.text

@@ -1,4 +1,4 @@
-"""A gateway publisher in its own process, for kill -9 tests: `python -m tests.ble_beacons.publisher_process`.
+"""An outbox publisher in its own process, for kill -9 tests: `python -m tests.outbox_process`.
 
 Arguments: broker port, spool file, then one or more steps run in order:
 `publish:PREFIX:N` spools N messages `PREFIX-0` ... one transaction each (as
@@ -13,14 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-from ingest.ble_beacons.publish import Message, Publisher, Spool
+from iotorino.core.outbox import Message, Outbox, Publisher
 
 TOPIC = "test/ble-publisher"
 
 
 def main(port: int, spool_path: Path, steps: list[str]) -> int:
     """Run `steps` with a publisher on the broker at 127.0.0.1:`port`."""
-    publisher = Publisher("127.0.0.1", port, "test-publisher", Spool(spool_path))
+    publisher = Publisher("127.0.0.1", port, "test-publisher", Outbox(spool_path))
     publisher.start()
     for step in steps:
         name, _, rest = step.partition(":")
@@ -29,7 +29,7 @@ def main(port: int, spool_path: Path, steps: list[str]) -> int:
             for i in range(int(count)):
                 publisher.publish([Message(TOPIC, f"{prefix}-{i}".encode())])
         elif name == "drain":
-            while publisher.spool.count():
+            while publisher.outbox.count():
                 time.sleep(0.02)
         elif name == "wait":
             sys.stdin.readline()
