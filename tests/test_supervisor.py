@@ -30,12 +30,15 @@ def test_a_crashing_component_is_restarted_counted_and_logged_without_its_messag
             raise ValueError("payload AA:BB:CC:DD:EE:FF secret")
         done.set()
 
+    logger = logging.getLogger("iotorino.supervisor")
+    logger.addHandler(caplog.handler)  # directly: another test's logging set-up may stop propagation
     with caplog.at_level(logging.ERROR, logger="iotorino.supervisor"):
         sup.spawn("flaky", flaky)
         assert done.wait(5)
         sup.join(5)
     assert len(calls) == 3
     assert _restarts(registry, "flaky") == 2
+    logger.removeHandler(caplog.handler)
     assert "ValueError" in caplog.text and "flaky" in caplog.text
     assert "AA:BB" not in caplog.text and "secret" not in caplog.text
     assert sup.alive() and sup.ready()

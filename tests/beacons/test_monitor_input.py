@@ -49,9 +49,9 @@ def test_an_odd_field_is_left_out_and_the_sighting_kept(beacon):
 
 
 @pytest.mark.parametrize("payload, reason, field", [
-    (b"\xff\xfe not json", "bad_json", "payload"),
-    (b'{"time": 1795255200}', "bad_reading", "fields"),
-    (b'{"time": 1795255200, "fields": [1]}', "bad_reading", "fields"),
+    (b"\xff\xfe not json", "undecodable", "payload"),  # the contract's reasons (iotorino.core.contract.decode)
+    (b'{"time": 1795255200}', "schema", "fields"),
+    (b'{"time": 1795255200, "fields": [1]}', "schema", "fields"),
     (b'{"fields": {"sightings": 3}}', "bad_time", "time"),
     (sighting_payload("yesterday"), "bad_time", "time"),
     (sighting_payload(True), "bad_time", "time"),

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from iotorino.beacons.monitor import HEARTBEATS_TOPIC, SIGHTINGS_TOPIC, parse_reading
-from iotorino.core import catalogue, contract
+from iotorino.core import contract
 from iotorino.core.errors import Rejected
 
 BEACON_TOPIC = contract.beacon_topic("TO-BC-0001", "GW-01", "beacon_sighting")
@@ -24,7 +24,8 @@ def test_the_monitor_subscribes_to_the_contracts_topic_families():
 @pytest.mark.parametrize("time", [T, float(T), "2026-11-18T09:45:00Z", "2026-11-18t09:45:00.000000000z"])
 def test_a_sighting_with_any_time_the_collector_accepts_is_read(time):
     payload = json.dumps({"time": time, "fields": {"sightings": 14}}).encode()
-    reading = parse_reading(BEACON_TOPIC, payload)
+    reading, left_out = parse_reading(BEACON_TOPIC, payload)
+    assert left_out == []
     assert reading.time_ns == T * 10**9 and reading.tags == {"beacon": "TO-BC-0001", "gateway": "GW-01"}
 
 
@@ -38,5 +39,6 @@ def test_anything_else_is_a_rejection_never_another_exception(payload):
 def test_an_odd_advertised_power_leaves_the_sighting_standing():
     odd = json.loads(UNIX_SIGHTING)
     odd["fields"]["measured_power"] = 90.0
-    reading = catalogue.default().check(parse_reading(BEACON_TOPIC, json.dumps(odd).encode())).reading
+    reading, left_out = parse_reading(BEACON_TOPIC, json.dumps(odd).encode())
     assert reading.fields["sightings"] == 14 and "measured_power" not in reading.fields
+    assert [(e.reason, e.field) for e in left_out] == [("out_of_range", "measured_power")]

@@ -40,7 +40,7 @@ def test_rejections_quoting_lone_surrogates_are_stored_with_their_payload_bytes(
 class _BrokenPipeline:
     """A pipeline whose decoder has a bug: it raises something that is not a rejection."""
 
-    def process(self, topic, payload, received_ns):
+    def decode(self, topic, payload, received_ns):
         raise KeyError("\ud800")
 
 
