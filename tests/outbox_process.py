@@ -13,7 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from iotorino.core.outbox import Message, Outbox, Publisher
+from iotorino.core.outbox import Message, Outbox
+
+from iotorino.publisher import Publisher
 
 TOPIC = "test/ble-publisher"
 

@@ -6,7 +6,9 @@ import sqlite3
 import subprocess
 import time
 
-from iotorino.core.outbox import Message, Outbox, Publisher
+from iotorino.core.outbox import Message, Outbox
+
+from iotorino.publisher import Publisher
 from tests.ble_beacons.conftest import Recorder
 from tests.outbox_process import TOPIC
 from tests.conftest import ROOT

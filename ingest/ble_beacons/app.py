@@ -27,7 +27,8 @@ from pathlib import Path
 
 from iotorino.core import health
 from iotorino.core.errors import ConfigError
-from iotorino.core.outbox import Outbox, Publisher, paho_client
+from iotorino.core.outbox import Outbox
+from iotorino.publisher import Publisher, paho_client
 from iotorino.core.supervisor import Supervisor
 from ingest.ble_beacons import collector, config, replay
 from ingest.ble_beacons.capture import CaptureWriter, SkippedLine

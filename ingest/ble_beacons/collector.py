@@ -32,7 +32,7 @@ from bleak.exc import BleakError
 
 from iotorino.core.beacon_messages import checked, reading_message
 from iotorino.core.errors import PermanentError, Rejected
-from iotorino.core.outbox import Publisher
+from iotorino.publisher import Publisher
 from iotorino.core.supervisor import safe_traceback
 from ingest.ble_beacons.capture import CapturedAdvert, CaptureWriter
 from ingest.ble_beacons.config import BleConfig

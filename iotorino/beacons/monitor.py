@@ -41,7 +41,8 @@ from iotorino.core import contract as topics
 from iotorino.core.beacon_messages import HEARTBEAT, HEARTBEATS_FILTER, SIGHTING, SIGHTINGS_FILTER, STATUS
 from iotorino.core.beacon_messages import checked, reading_message
 from iotorino.core.errors import IotorinoError, Rejected
-from iotorino.core.outbox import Message, Publisher
+from iotorino.core.outbox import Message
+from iotorino.publisher import Publisher
 from iotorino.core.reading import Reading
 from iotorino.core.store.influx_v1 import InfluxV1Client
 from iotorino.core.supervisor import Supervisor, safe_traceback

@@ -44,7 +44,8 @@ def run_beacons_serve(args: argparse.Namespace) -> int:
     from iotorino.beacons.metrics import MonitorMetrics
     from iotorino.beacons.monitor import Monitor
     from iotorino.core import inventory
-    from iotorino.core.outbox import Outbox, Publisher, paho_client
+    from iotorino.core.outbox import Outbox
+    from iotorino.publisher import Publisher, paho_client
     from iotorino.core.store.influx_v1 import InfluxV1Client
     from iotorino.core.supervisor import Supervisor
 

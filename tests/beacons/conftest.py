@@ -8,7 +8,9 @@ import time
 import paho.mqtt.publish as publish
 from fastapi.testclient import TestClient
 
-from iotorino.core.outbox import Outbox, Publisher
+from iotorino.core.outbox import Outbox
+
+from iotorino.publisher import Publisher
 from iotorino.core import inventory
 from iotorino.beacons.api import create_app
 from iotorino.beacons.monitor import Monitor

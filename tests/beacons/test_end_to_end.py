@@ -16,7 +16,8 @@ import pytest
 import requests
 
 from ingest.ble_beacons import collector, config as gateway_config, replay
-from iotorino.core.outbox import Outbox, Publisher
+from iotorino.core.outbox import Outbox
+from iotorino.publisher import Publisher
 from iotorino.core import inventory
 from iotorino.beacons.health import STATUS_CODES
 from iotorino.services import free_port

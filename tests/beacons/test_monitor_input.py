@@ -84,7 +84,7 @@ def test_bad_messages_are_counted_and_skipped_without_their_payload_and_good_one
             registry = running.monitor.metrics.registry
             counted = lambda reason: registry.get_sample_value(  # noqa: E731
                 "iotorino_beacons_messages_rejected_total", {"reason": reason})
-            wait_until(lambda: counted("bad_json") == 1 and counted("bad_reading") == 1 and counted("bad_time") == 1
+            wait_until(lambda: counted("undecodable") == 1 and counted("schema") == 1 and counted("bad_time") == 1
                        and counted("out_of_range") == 1, 30, "every bad message counted")
         assert running.monitor.evaluate() == 1
         status = running.monitor.statuses()[beacon.id]

@@ -12,7 +12,8 @@ import urllib.error
 import urllib.request
 
 from iotorino.core import health
-from iotorino.core.outbox import Outbox, Publisher
+from iotorino.core.outbox import Outbox
+from iotorino.publisher import Publisher
 from iotorino.core.supervisor import Supervisor
 from iotorino.services import free_port
 from ingest.ble_beacons import app, capture, replay

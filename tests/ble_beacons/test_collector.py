@@ -15,7 +15,8 @@ from bleak.exc import BleakError
 from ingest.ble_beacons import capture, collector, config, replay
 from ingest.ble_beacons.const import APPLE_COMPANY_ID
 from iotorino.core import inventory
-from iotorino.core.outbox import Outbox, Publisher
+from iotorino.core.outbox import Outbox
+from iotorino.publisher import Publisher
 from iotorino.core.times import parse_ns
 from tests.ble_beacons import captures
 from tests.ble_beacons.conftest import Recorder
