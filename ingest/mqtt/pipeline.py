@@ -29,6 +29,7 @@ from iotorino.core.reading import Reading
 # Topics whose fast-path plan is kept; past this the plans are dropped and compiled again as messages come.
 MAX_PLANS = 65_536
 _GENERIC = None  # a topic with no plan: another format, or a topic the pipeline rejects
+_tuple_new = tuple.__new__
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ class Pipeline:
         if plan is not _GENERIC and len(payload) <= self.limits.max_payload_bytes:
             encoded = fastpath.encode(plan, payload, received_ns - self._past_ns, received_ns + self._future_ns)
             if encoded is not None:
-                return Encoded(encoded[0], 1, encoded[1], plan.device)
+                # tuple.__new__: a NamedTuple's own constructor costs a Python call per message on the hot path.
+                return _tuple_new(Encoded, (encoded[0], 1, encoded[1], plan.device, ()))
         decoded = self.decode(topic, payload, received_ns)
         readings = decoded.readings
         if not readings:

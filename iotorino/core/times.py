@@ -46,7 +46,7 @@ _NS = 1_000_000_000
 RFC3339 = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?"
     r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))")
-_LEAP_DAYS = {(6, 30), (12, 31)}
+_LEAP_DAYS = {"06-30", "12-31"}  # "MM-DD"
 ACCEPTED = "RFC 3339 with an offset, e.g. 2026-11-21T10:00:00.000Z (fraction up to 9 digits), or Unix seconds"
 
 
@@ -68,33 +68,52 @@ parse_ns = parse_time
 
 
 def _parse_rfc3339(text: str, field: str) -> int:
-    match = RFC3339.fullmatch(text)
-    if match is None:
+    """The collector's hot path: the pattern checks the form, `datetime.fromisoformat` (C) the values."""
+    if RFC3339.fullmatch(text) is not None and (text[-1] in "Zz" or text[-2] < "6"):  # offset minutes 00-59
+        try:
+            moment = datetime.fromisoformat(text if text[10] == "T" and text[-1] != "z" else text.upper())
+        except ValueError:
+            pass  # an impossible date, hour or offset, or a leap second: the exact path says which
+        else:
+            delta = moment - _EPOCH
+            time_ns = (delta.days * 86_400 + delta.seconds) * _NS + delta.microseconds * 1_000
+            if len(text) > (27 if text[-1] in "Zz" else 32):  # more than 6 fraction digits (truncated above)
+                time_ns += int(text[26:-1 if text[-1] in "Zz" else -6].ljust(3, "0"))
+            return time_ns
+    return _parse_exactly(text, field)
+
+
+def _parse_exactly(text: str, field: str) -> int:
+    """Epoch ns of `text` read field by field, or the `Rejected` that names its problem (and leap seconds)."""
+    if RFC3339.fullmatch(text) is None:
         problem = ("timestamp without a time zone" if RFC3339.fullmatch(text + "Z") else
                    "not an RFC 3339 timestamp")
         raise Rejected("bad_time", problem, field=field, value=text, accepted=ACCEPTED)
-    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
     try:
-        day_number = date(int(year), int(month), int(day)).toordinal() - _EPOCH_DAY
+        day_number = date(int(text[:4]), int(text[5:7]), int(text[8:10])).toordinal() - _EPOCH_DAY
     except ValueError:
         raise Rejected("bad_time", "no such calendar date", field=field, value=text, accepted=ACCEPTED) from None
-    hour, minute, second = int(hour), int(minute), int(second)
-    offset_s = 0
-    if not zulu:
-        if int(off_h) > 23 or int(off_m) > 59:
+    hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    if text[-1] in "Zz":
+        offset_s, zone_at = 0, -1
+    else:
+        off_h, off_m, zone_at = int(text[-5:-3]), int(text[-2:]), -6
+        if off_h > 23 or off_m > 59:
             raise Rejected("bad_time", "offset out of range", field=field, value=text,
                            accepted="an offset from -23:59 to +23:59")
-        offset_s = (int(off_h) * 3600 + int(off_m) * 60) * (1 if sign == "+" else -1)
+        offset_s = (off_h * 3600 + off_m * 60) * (1 if text[-6] == "+" else -1)
     if hour > 23 or minute > 59 or second > 60:
         raise Rejected("bad_time", "hour, minute or second out of range", field=field, value=text,
                        accepted="hours 00-23, minutes 00-59, seconds 00-59 (60 for a leap second)")
     utc_s = day_number * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offset_s
     if second == 60:
-        if (hour, minute, offset_s) != (23, 59, 0) or (int(month), int(day)) not in _LEAP_DAYS:
+        if (hour, minute, offset_s) != (23, 59, 0) or text[5:10] not in _LEAP_DAYS:
             raise Rejected("bad_time", "second 60 that is not a leap second", field=field, value=text,
                            accepted="23:59:60Z on 30 June or 31 December, else seconds 00-59")
         return utc_s * _NS + _NS - 1  # the last nanosecond of 23:59:59 (module docstring)
-    return utc_s * _NS + (int(fraction.ljust(9, "0")) if fraction else 0)
+    if text[19] != ".":
+        return utc_s * _NS
+    return utc_s * _NS + int(text[20:zone_at].ljust(9, "0"))
 
 
 def unix_ns(seconds: float) -> int:
@@ -102,6 +121,14 @@ def unix_ns(seconds: float) -> int:
     if type(seconds) is int:
         return seconds * _NS
     return int(round(seconds * 1_000_000)) * 1_000
+
+
+def datetime_ns(moment: datetime) -> int:
+    """Epoch nanoseconds of an aware datetime, exactly (no float on the way); `ValueError` for a naive one."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"a naive datetime has no instant: {moment!r}")
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * _NS + delta.microseconds * 1_000
 
 
 def check_window(time_ns: int, now_ns: int, max_future_s: float, max_past_s: float) -> None:

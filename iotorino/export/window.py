@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from iotorino.core import times
+
 LOCAL_TZ = ZoneInfo("Europe/Rome")
 HOUR_NS = 3_600 * 1_000_000_000
 
@@ -58,8 +60,7 @@ def local_date_of(moment: datetime) -> date:
 
 def to_ns(moment: datetime) -> int:
     """Aware datetime → UTC epoch nanoseconds (exact, no float rounding)."""
-    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+    return times.datetime_ns(moment)
 
 
 def local_label(time_ns: int) -> str:
