@@ -16,6 +16,7 @@ from iotorino.core.errors import ConfigError, IotorinoError
 # name -> (module under iotorino.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("collect", "run a collector (mqtt, ble) until interrupted"),
+    "config": ("config", "check configuration files and that they agree with each other"),
     "beacons": ("beacons", "BLE beacon fleet health and the notification service's HTTP feed"),
     "deadletters": ("deadletters", "list, show and replay the collector's rejected messages"),
     "decode": ("decode", "show the line protocol a message would produce, or why it is rejected"),

@@ -11,7 +11,9 @@ naming the file, the path inside it ("units[12].profile") and the value.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable, Iterator, Mapping
@@ -77,15 +79,28 @@ def read_document(path: Path, schema_name: str) -> tuple[str, Any]:
         raise InventoryError(file, "", "cannot read the file", exc.strerror or str(exc)) from exc
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise InventoryError(file, "", "not valid YAML/JSON", str(exc)) from exc
-    schema = json.loads((paths.SCHEMAS / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-    error = best_match(validator.iter_errors(document))
-    if error is not None:
-        raise InventoryError(
-            file, json_path(error.absolute_path), f"does not match {schema_name}.schema.json: {error.message}",
-            error.instance,
-        )
+    # Validation is most of the cost of loading; a text already found valid in this process is not checked again.
+    key = (schema_name, hashlib.sha256(text.encode("utf-8")).digest())
+    if key not in _VALID:
+        error = best_match(validator(schema_name).iter_errors(document))
+        if error is not None:
+            raise InventoryError(
+                file, json_path(error.absolute_path), f"does not match {schema_name}.schema.json: {error.message}",
+                error.instance,
+            )
+        _VALID.add(key)
     return file, document
+
+
+# (schema name, SHA-256 of a document's text) of the documents found valid so far.
+_VALID: set[tuple[str, bytes]] = set()
+
+
+@lru_cache(maxsize=None)
+def validator(schema_name: str) -> jsonschema.Draft202012Validator:
+    """The validator of schemas/{schema_name}.schema.json, built once per process."""
+    schema = json.loads((paths.SCHEMAS / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
 def read_profiles(path: Path, catalogue: Catalogue) -> dict[str, Profile]:

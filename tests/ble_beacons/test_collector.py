@@ -17,6 +17,8 @@ from tests.ble_beacons import captures
 from tests.ble_beacons.conftest import Recorder
 from tests.ble_beacons.fleet import REGISTRY
 
+pytestmark = pytest.mark.integration
+
 SIGHTING = "beacon_sighting"
 S = captures.S
 
