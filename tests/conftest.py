@@ -13,6 +13,7 @@ saying so.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 import uuid
@@ -35,6 +36,20 @@ from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings  # no
 # Fixtures that start a server or Airflow's database: only for tests marked integration.
 SERVER_FIXTURES = frozenset({"influxd", "influx", "mosquitto", "secure_broker", "collector_factory", "mqtt_collector",
                              "airflow_db"})
+
+
+# A test module all of whose tests are integration tests says so on one line.
+_INTEGRATION_MODULE = re.compile(r"^pytestmark = pytest\.mark\.integration$", re.MULTILINE)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under exactly -m "not integration", skip importing modules that hold integration tests only (their
+    imports — DuckDB, pandas, Airflow's helpers — are much of the pure loop's start-up otherwise)."""
+    if (config.option.markexpr.replace(" ", "") == "notintegration" and collection_path.suffix == ".py"
+            and collection_path.name.startswith("test_")
+            and _INTEGRATION_MODULE.search(collection_path.read_text(encoding="utf-8"))):
+        return True
+    return None
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
