@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable, Iterator, Mapping
@@ -79,28 +80,51 @@ def read_document(path: Path, schema_name: str) -> tuple[str, Any]:
         raise InventoryError(file, "", "cannot read the file", exc.strerror or str(exc)) from exc
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise InventoryError(file, "", "not valid YAML/JSON", str(exc)) from exc
-    # Validation is most of the cost of loading; a text already found valid in this process is not checked again.
-    key = (schema_name, hashlib.sha256(text.encode("utf-8")).digest())
-    if key not in _VALID:
-        error = best_match(validator(schema_name).iter_errors(document))
+    # Validation is most of the cost of loading: a document already found valid against the same schema
+    # (same texts, same jsonschema) is not checked again, in this process or, through VALID_CACHE, in the next.
+    schema_text = (paths.SCHEMAS / f"{schema_name}.schema.json").read_text(encoding="utf-8")
+    key = hashlib.sha256("\0".join((jsonschema_version, schema_text, text)).encode("utf-8")).hexdigest()
+    if key not in _valid():
+        error = best_match(validator(schema_text).iter_errors(document))
         if error is not None:
             raise InventoryError(
                 file, json_path(error.absolute_path), f"does not match {schema_name}.schema.json: {error.message}",
                 error.instance,
             )
-        _VALID.add(key)
+        _remember_valid(key)
     return file, document
 
 
-# (schema name, SHA-256 of a document's text) of the documents found valid so far.
-_VALID: set[tuple[str, bytes]] = set()
+# Keys (see read_document) of documents found valid, one per line; losing the file only costs time.
+VALID_CACHE = paths.VAR / "cache" / "inventory-valid.txt"
+VALID_CACHE_MAX_BYTES = 1 << 20
+jsonschema_version = metadata.version("jsonschema")
 
 
-@lru_cache(maxsize=None)
-def validator(schema_name: str) -> jsonschema.Draft202012Validator:
-    """The validator of schemas/{schema_name}.schema.json, built once per process."""
-    schema = json.loads((paths.SCHEMAS / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+@lru_cache(maxsize=1)
+def _valid() -> set[str]:
+    try:
+        return set(VALID_CACHE.read_text(encoding="ascii").split())
+    except (OSError, UnicodeDecodeError):
+        return set()
+
+
+def _remember_valid(key: str) -> None:
+    _valid().add(key)
+    try:
+        VALID_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        full = VALID_CACHE.exists() and VALID_CACHE.stat().st_size > VALID_CACHE_MAX_BYTES
+        with VALID_CACHE.open("w" if full else "a", encoding="ascii") as cache:  # full: start again
+            cache.write(key + "\n")
+    except OSError:
+        pass  # a read-only installation validates every time
+
+
+@lru_cache(maxsize=8)
+def validator(schema_text: str) -> jsonschema.Draft202012Validator:
+    """The validator of a JSON Schema's text, built once per process."""
+    return jsonschema.Draft202012Validator(json.loads(schema_text),
+                                           format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
 def read_profiles(path: Path, catalogue: Catalogue) -> dict[str, Profile]:
