@@ -16,6 +16,7 @@ from iotorino.core.errors import ConfigError, IotorinoError
 # name -> (module under iotorino.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("collect", "run a collector (mqtt, ble) until interrupted"),
+    "config": ("config", "check configuration files and that they agree with each other"),
     "beacons": ("beacons", "BLE beacon fleet health and the notification service's HTTP feed"),
     "deadletters": ("deadletters", "list, show and replay the collector's rejected messages"),
     "decode": ("decode", "show the line protocol a message would produce, or why it is rejected"),
@@ -25,21 +26,25 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every registered subcommand."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every registered subcommand; with `only`, the options of that command alone
+    (the others listed by name), so a command starts without importing every other one."""
     parser = argparse.ArgumentParser(prog="iotorino", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(_module=module)
-        importlib.import_module(f"iotorino.commands.{module}").add_arguments(command)
+        if only is None or only == name:
+            importlib.import_module(f"iotorino.commands.{module}").add_arguments(command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    chosen = next((word for word in words if not word.startswith("-")), None)
+    parser = build_parser(chosen if chosen in COMMANDS else None)
     args, unknown = parser.parse_known_args(argv)
     if unknown and not getattr(args, "_missing_extra", None):  # a stand-in takes any options (see core.extras)
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")

@@ -3,11 +3,17 @@
 Servers are started by the fixtures with temporary state directories and
 stopped afterwards. Airflow's environment is set here, before anything can
 import Airflow.
+
+`pytest -m "not integration"` is the fast pure loop: it starts no server and
+no Airflow. A test that would (through a fixture below or by starting
+`iotorino.services` itself) without `@pytest.mark.integration` fails at once
+saying so.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 import uuid
@@ -25,6 +31,46 @@ os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/
 
 from iotorino.services import Influxd, Mosquitto  # noqa: E402
 from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings  # noqa: E402
+
+
+# Fixtures that start a server or Airflow's database: only for tests marked integration.
+SERVER_FIXTURES = frozenset({"influxd", "influx", "mosquitto", "secure_broker", "collector_factory", "mqtt_collector",
+                             "airflow_db"})
+
+
+# A test module all of whose tests are integration tests says so on one line.
+_INTEGRATION_MODULE = re.compile(r"^pytestmark = pytest\.mark\.integration$", re.MULTILINE)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under exactly -m "not integration", skip importing modules that hold integration tests only (their
+    imports — DuckDB, pandas, Airflow's helpers — are much of the pure loop's start-up otherwise)."""
+    if (config.option.markexpr.replace(" ", "") == "notintegration" and collection_path.suffix == ".py"
+            and collection_path.name.startswith("test_")
+            and _INTEGRATION_MODULE.search(collection_path.read_text(encoding="utf-8"))):
+        return True
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail a test that uses a server fixture without the integration marker, before the server starts."""
+    used = SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    if used and item.get_closest_marker("integration") is None:
+        pytest.fail(f"{item.nodeid} starts servers through {', '.join(sorted(used))} but is not marked "
+                    "@pytest.mark.integration (the pure loop, -m 'not integration', starts none)", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_servers_in_pure_tests(request, monkeypatch):
+    """In a test not marked integration, starting mosquitto or influxd directly fails loudly too."""
+    if request.node.get_closest_marker("integration") is None:
+        def refuse(server, *args, **kwargs):
+            pytest.fail(f"{request.node.nodeid} starts {type(server).__name__} but is not marked "
+                        "@pytest.mark.integration", pytrace=False)
+
+        monkeypatch.setattr(Mosquitto, "start", refuse)
+        monkeypatch.setattr(Influxd, "start", refuse)
+    yield
 
 
 @pytest.fixture(scope="session")

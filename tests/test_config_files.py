@@ -15,7 +15,9 @@ import pytest
 from ingest.ble_beacons import config as gateway_config
 from ingest.mqtt import config as collector_config
 from iotorino.beacons import config as monitor_config
+from iotorino import cli
 from iotorino.beacons.health import Thresholds
+from iotorino.commands import config as config_check
 from iotorino.core import config, paths
 from iotorino.export import settings as export_settings
 
@@ -39,16 +41,6 @@ SAMPLES = [
 ]
 # Tables without fixed keys: the monitor's [gateways.<id>] places.
 FREE_TABLES = {"gateways"}
-LOADERS = {"collector": collector_config.load, "gateway": gateway_config.load, "monitor": monitor_config.load}
-
-
-def kind_of(raw: dict) -> str:
-    """Which component a parsed config file belongs to, by its tables."""
-    if "subscriptions" in raw:
-        return "collector"
-    return "gateway" if "gateway" in raw else "monitor"
-
-
 def config_files() -> list[Path]:
     """The committed sample files and every TOML config under deploy/."""
     return [path for path, *_ in SAMPLES] + sorted((paths.ROOT / "deploy").glob("*.toml"))
@@ -68,10 +60,11 @@ def documented_fields(cls: type) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("path", config_files(), ids=lambda p: str(p.relative_to(paths.ROOT)))
-def test_every_config_file_loads(path: Path) -> None:
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    LOADERS[kind_of(raw)](path)
+def test_every_config_file_loads_and_they_agree(capsys) -> None:
+    files = config_files()
+    assert cli.main(["config", "check", *map(str, files)]) == 0
+    kinds = [kind for _, kind, _ in config_check.load_all(files)]
+    assert {"collector", "gateway", "monitor"} <= set(kinds) and len(capsys.readouterr().out.splitlines()) == len(files)
 
 
 TABLE_CLASSES = sorted({cls for _, _, tables, _ in SAMPLES for cls in tables.values()}
@@ -113,18 +106,10 @@ def test_sample_defaults_are_the_dataclass_defaults() -> None:
     assert differing == [("sample.toml", "metrics.listen", "127.0.0.1:9464", "")]
 
 
-def test_the_monitor_window_agrees_with_every_gateway() -> None:
-    files = [tomllib.loads(p.read_text(encoding="utf-8")) | {"_path": p} for p in config_files()]
-    monitors = [monitor_config.load(f["_path"]) for f in files if kind_of(f) == "monitor"]
-    gateways = [gateway_config.load(f["_path"]) for f in files if kind_of(f) == "gateway"]
-    assert monitors and gateways
-    for monitor in monitors:
-        for gateway in gateways:
-            config.agree("thresholds.window_s", monitor.thresholds.window_s,
-                         f"gateway.window_s of {gateway.gateway.id}", gateway.gateway.window_s)
-
-
-def test_disagreeing_windows_name_both_keys() -> None:
-    with pytest.raises(config.ConfigError) as caught:
-        config.agree("thresholds.window_s", 30, "gateway.window_s of GW-1", 60)
-    assert caught.value.key == "thresholds.window_s" and "gateway.window_s of GW-1 = 60" in str(caught.value)
+def test_a_gateway_window_other_than_the_monitors_is_named(tmp_path, capsys) -> None:
+    gateway = tmp_path / "gw.toml"
+    gateway.write_text('[gateway]\nid = "GW-2"\nwindow_s = 60\n')
+    monitor = paths.ROOT / "iotorino/beacons/sample.toml"
+    assert cli.main(["config", "check", str(monitor), str(gateway)]) == 2
+    err = capsys.readouterr().err
+    assert f"config key 'thresholds.window_s ({monitor})': 30 differs from gateway.window_s ({gateway}) = 60" in err

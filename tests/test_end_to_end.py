@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import time
 
@@ -10,6 +12,8 @@ import paho.mqtt.publish as publish
 from ingest.mqtt.deadletters import DeadLetterStore
 from iotorino.core import inventory
 from tests.mqtt.streams import wait_for
+
+pytestmark = pytest.mark.integration
 
 T0 = time.time_ns() // 10**9 * 10**9 - 3600 * 10**9  # an hour ago, whole second
 ISO = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(T0 / 1e9))

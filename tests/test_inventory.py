@@ -430,3 +430,28 @@ def test_unreadable_and_malformed_files(hardware_copy: Path) -> None:
     (hardware_copy / "schools.json").unlink()
     with pytest.raises(InventoryError, match="schools.json.*cannot read the file"):
         inventory.load(hardware_copy)
+
+
+def test_a_document_found_valid_is_not_validated_again_but_a_changed_one_is(tmp_path, monkeypatch) -> None:
+    """The validation cache (var/cache/inventory-valid.txt) is keyed by schema, document and jsonschema."""
+    from iotorino.core import inventory_files
+
+    monkeypatch.setattr(inventory_files, "VALID_CACHE", tmp_path / "valid.txt")
+    inventory_files._valid.cache_clear()
+    copy = tmp_path / "hardware"
+    shutil.copytree(paths.HARDWARE, copy)
+    inventory.load(copy)
+    assert len((tmp_path / "valid.txt").read_text().split()) == 4
+    inventory_files._valid.cache_clear()  # as a new process would
+    calls = []
+    real = inventory_files.validator
+    monkeypatch.setattr(inventory_files, "validator", lambda text: calls.append(text) or real(text))
+    inventory.load(copy)
+    assert calls == []
+    units = json.loads((copy / "street_units.json").read_text())
+    units["units"][0]["district"] = 99
+    (copy / "street_units.json").write_text(json.dumps(units))
+    with pytest.raises(InventoryError, match="units\\[0\\].district"):
+        inventory.load(copy)
+    assert len(calls) == 1
+    inventory_files._valid.cache_clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import sqlite3
 import subprocess
 import time
@@ -50,6 +52,7 @@ def test_a_spool_from_before_autoincrement_keeps_its_messages_and_ids(tmp_path):
         (7, b"old-7", False), (9, b"old-9", True), (10, b"new-0", False)]
 
 
+@pytest.mark.integration
 def test_messages_spooled_after_a_full_drain_are_sent(mosquitto, tmp_path):
     recorder = Recorder(mosquitto.port, TOPIC)
     publisher = Publisher("127.0.0.1", mosquitto.port, "drain-test", Outbox(tmp_path / "spool.sqlite"))
@@ -80,6 +83,7 @@ class PublisherProcess:
         return line
 
 
+@pytest.mark.integration
 def test_killed_while_the_broker_is_down_then_restarted_delivers_each_message_once_in_order(
         mosquitto, tmp_path, python, cli_env):
     spool = tmp_path / "spool.sqlite"

@@ -8,12 +8,14 @@ from iotorino.core.store import PointsRejected
 from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
 
 
+@pytest.mark.integration
 def test_influx_round_trip(influx):
     influx.write([Reading("weather", {"unit": "TO-SU-0001"}, {"temperature": 12.5}, 1_700_000_000_000_000_000)])
     series = influx.query('SELECT "temperature", "unit" FROM "weather"')
     assert series[0]["values"] == [[1_700_000_000_000_000_000, 12.5, "TO-SU-0001"]]
 
 
+@pytest.mark.integration
 def test_type_conflict_is_a_permanent_rejection(influx):
     influx.write([Reading("weather", {}, {"temperature": 1.0}, 1)])
     with pytest.raises(PointsRejected, match="conflict"):
@@ -33,6 +35,7 @@ def test_password_is_not_in_repr():
     assert "s3cret" not in repr(settings)
 
 
+@pytest.mark.integration
 def test_mosquitto_accepts_a_publish(mosquitto):
     import paho.mqtt.publish as publish
 

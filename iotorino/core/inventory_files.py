@@ -11,7 +11,10 @@ naming the file, the path inside it ("units[12].profile") and the value.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable, Iterator, Mapping
@@ -77,15 +80,51 @@ def read_document(path: Path, schema_name: str) -> tuple[str, Any]:
         raise InventoryError(file, "", "cannot read the file", exc.strerror or str(exc)) from exc
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise InventoryError(file, "", "not valid YAML/JSON", str(exc)) from exc
-    schema = json.loads((paths.SCHEMAS / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-    error = best_match(validator.iter_errors(document))
-    if error is not None:
-        raise InventoryError(
-            file, json_path(error.absolute_path), f"does not match {schema_name}.schema.json: {error.message}",
-            error.instance,
-        )
+    # Validation is most of the cost of loading: a document already found valid against the same schema
+    # (same texts, same jsonschema) is not checked again, in this process or, through VALID_CACHE, in the next.
+    schema_text = (paths.SCHEMAS / f"{schema_name}.schema.json").read_text(encoding="utf-8")
+    key = hashlib.sha256("\0".join((jsonschema_version, schema_text, text)).encode("utf-8")).hexdigest()
+    if key not in _valid():
+        error = best_match(validator(schema_text).iter_errors(document))
+        if error is not None:
+            raise InventoryError(
+                file, json_path(error.absolute_path), f"does not match {schema_name}.schema.json: {error.message}",
+                error.instance,
+            )
+        _remember_valid(key)
     return file, document
+
+
+# Keys (see read_document) of documents found valid, one per line; losing the file only costs time.
+VALID_CACHE = paths.VAR / "cache" / "inventory-valid.txt"
+VALID_CACHE_MAX_BYTES = 1 << 20
+jsonschema_version = metadata.version("jsonschema")
+
+
+@lru_cache(maxsize=1)
+def _valid() -> set[str]:
+    try:
+        return set(VALID_CACHE.read_text(encoding="ascii").split())
+    except (OSError, UnicodeDecodeError):
+        return set()
+
+
+def _remember_valid(key: str) -> None:
+    _valid().add(key)
+    try:
+        VALID_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        full = VALID_CACHE.exists() and VALID_CACHE.stat().st_size > VALID_CACHE_MAX_BYTES
+        with VALID_CACHE.open("w" if full else "a", encoding="ascii") as cache:  # full: start again
+            cache.write(key + "\n")
+    except OSError:
+        pass  # a read-only installation validates every time
+
+
+@lru_cache(maxsize=8)
+def validator(schema_text: str) -> jsonschema.Draft202012Validator:
+    """The validator of a JSON Schema's text, built once per process."""
+    return jsonschema.Draft202012Validator(json.loads(schema_text),
+                                           format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
 def read_profiles(path: Path, catalogue: Catalogue) -> dict[str, Profile]:

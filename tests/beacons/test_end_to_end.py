@@ -26,6 +26,8 @@ from tests.beacons.conftest import wait_until
 from tests.ble_beacons.conftest import Recorder
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.integration
+
 MINUTES = 15
 
 

@@ -19,6 +19,8 @@ from iotorino.core.reading import Reading
 from iotorino.core.times import format_ns
 from tests.beacons.conftest import RunningMonitor, send, wait_until
 
+pytestmark = pytest.mark.integration
+
 S = 10**9
 MINUTE = 60 * S
 NOW = time.time_ns() // MINUTE * MINUTE

@@ -22,6 +22,8 @@ from iotorino.core.reading import Reading
 from tests.beacons.conftest import RunningMonitor, send, wait_until
 from tests.ble_beacons.conftest import Recorder
 
+pytestmark = pytest.mark.integration
+
 S = 10**9
 HOUR = 3600 * S
 NOW = time.time_ns() // HOUR * HOUR  # the monitors judge at this whole hour, the history ends just before

@@ -19,6 +19,7 @@ def run_cli(python, cli_env, *args, timeout=60):
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.integration
 def test_live_scan_without_bluez_fails_naming_bluez_and_adapter(python, cli_env, tmp_path, mosquitto):
     config = tmp_path / "gw.toml"
     config.write_text(f'[gateway]\nid = "GW-1"\nadapter = "hci7"\n[mqtt]\nport = {mosquitto.port}\nspool = "s.sqlite"\n')
@@ -35,6 +36,7 @@ def test_bad_config_key_is_named(python, cli_env, tmp_path):
     assert "config key 'gateway.window_s'" in done.stderr and "30-60" in done.stderr
 
 
+@pytest.mark.integration
 def test_simulated_capture_replays_and_records_only_beacons(python, cli_env, tmp_path, mosquitto, subscriber):
     captures = tmp_path / "captures"
     made = subprocess.run([python, "-m", "iotorino", "simulate", "ble-capture", "--out", str(captures),

@@ -23,6 +23,8 @@ from tests.ble_beacons.conftest import Recorder
 from tests.ble_beacons.fleet import REGISTRY
 from tests.beacons.conftest import wait_until
 
+pytestmark = pytest.mark.integration
+
 SIGHTING = "beacon_sighting"
 S = captures.S
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from datetime import datetime, timezone
 
 import pytest
 
+from tests import cli
 from tests.mqtt.formats.test_chirpstack import OUTDOOR_EVENT, OUTDOOR_TOPIC
 from tests.mqtt.formats.test_ttn import METER_TOPIC, METER_UPLINK
 
@@ -19,8 +19,7 @@ ROOM_PACK = b'[{"bn": "urn:dev:mac:0024befffe804ff1:", "bt": -60, "n": "co2", "u
 
 
 def _decode(cli_env, payload: bytes, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "iotorino", "decode", *args], input=payload, env=cli_env,
-                          capture_output=True, timeout=60)
+    return cli.run(["decode", *args], stdin=payload)
 
 
 def _recent(document: bytes, *paths: str) -> bytes:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 
 import pyarrow.parquet as pq
 import pytest
 
+from tests import cli
 from tests.export.helpers import air_quality_readings, utc
 
 
 def export(python, cli_env, *args):
-    return subprocess.run(
-        [python, "-m", "iotorino", "export", *args], env=cli_env, capture_output=True, text=True, timeout=120
-    )
+    return cli.run(["export", *args], text=True)
 
 
 @pytest.mark.integration

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
+
+from tests import cli
 
 
 def run_cli(python, cli_env, *args):
-    return subprocess.run([python, "-m", "iotorino", "simulate", *args], env=cli_env, capture_output=True, text=True)
+    return cli.run(["simulate", *args], text=True)
 
 
 def test_dry_run_counts_the_fleet_without_a_broker(python, cli_env):
