@@ -8,7 +8,8 @@ from iotorino.core import catalogue as catalogue_mod
 from iotorino.export import expected, query
 from iotorino.export.aggregate import completeness
 from iotorino.export.columns import COMPLETENESS, HOUR_COLUMNS, Column, stat_columns, tag_column
-from iotorino.export.energy import MAX_GAP_S, NS, RegisterSeries
+from iotorino.core.errors import Rejected
+from iotorino.export.energy import MAX_GAP_S, NS, ROLLOVER_SHARE, RegisterSeries, register_modulus
 from iotorino.export.model import Built, ExportContext
 from iotorino.export.query import STATS
 from iotorino.export.window import HOUR_NS, local_label
@@ -29,10 +30,22 @@ def columns(spec) -> list[Column]:
             Column(
                 "energy_import_kwh",
                 pa.float64(),
-                "Active energy imported during the hour, from differences of: "
-                f"{register.description} Meter resets and roll-overs handled; intervals between "
-                f"readings are spread over hours by time; gaps over {MAX_GAP_S // 3600} h are not attributed.",
+                "Active energy imported during the covered part of the hour, from differences of: "
+                f"{register.description} Intervals between readings are spread over hours by time. Not "
+                f"attributed: gaps over {MAX_GAP_S // 3600} h, rises larger than the meter could draw (a "
+                "replacement meter showing a larger value) and falls that are not roll-overs (a meter "
+                f"change or reset). A fall from at least {ROLLOVER_SHARE:.0%} of the register's range (from "
+                "the meter's profile in hardware/profiles.yaml) is a roll-over and counts the energy up to "
+                "the wrap and after it.",
                 register.unit,
+            ),
+            Column(
+                "energy_covered_share",
+                pa.float64(),
+                "Share of the hour (0-1) covered by register intervals whose consumption is attributed: "
+                "below 1 the hour is partial (readings started or stopped inside it, a gap or a "
+                "discontinuity), and energy_import_kwh covers only that share.",
+                "1",
             ),
             Column("register_count", pa.int32(), f"Number of readings in the hour of: {register.description}", "count"),
             Column(
@@ -58,7 +71,7 @@ def build(ctx: ExportContext) -> Built:
     def series(row) -> RegisterSeries:
         key = (row.tags.get("school", ""), row.tags.get("meter", ""))
         if key not in meters:
-            meters[key] = RegisterSeries(window.start_ns, window.end_ns, max_kw)
+            meters[key] = RegisterSeries(window.start_ns, window.end_ns, max_kw, _modulus(ctx.inventory, *key))
         return meters[key]
 
     before, after = query.edge_points(
@@ -96,6 +109,7 @@ def build(ctx: ExportContext) -> Built:
         data["date_observed_to"].append(hour + HOUR_NS)
         data["local_time_from"].append(local_label(hour))
         data["energy_import_kwh"].append(energy.kwh if energy and energy.attributed else None)
+        data["energy_covered_share"].append(energy.covered_ns / HOUR_NS if energy else 0.0)
         data["register_count"].append(readings)
         data["register_discontinuities"].append(energy.discontinuities if energy else 0)
         for stat in STATS:
@@ -105,3 +119,12 @@ def build(ctx: ExportContext) -> Built:
             completeness(max(readings, power_count), interval_s({"school": school, "meter": meter}))
         )
     return Built(cols, data)
+
+
+def _modulus(inventory, school: str, meter: str) -> float | None:
+    """The register's wrap-around value from the meter's profile; None for a meter not in the inventory."""
+    try:
+        quantity = inventory.profile_of("school", school, meter).quantities(MEASUREMENT).get(REGISTER)
+    except Rejected:
+        return None
+    return register_modulus(quantity.high) if quantity is not None else None
