@@ -34,7 +34,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from iotorino.schools.calendar import HOLIDAY, SCHOOL, WEEKEND, SchoolCalendar
+from iotorino.core.school_calendar import HOLIDAY, SCHOOL, WEEKEND, SchoolCalendar
 
 TZ = "Europe/Rome"
 SCHOOL_OPEN = "school_open"

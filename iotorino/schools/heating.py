@@ -16,6 +16,9 @@ Definitions (also in docs/schools.md):
   of the same order).
 - Findings: heating on outside the season, on a warm day, on a weekend or
   holiday, or started more than `early_start_h` (default 2 h) before opening.
+  The start is the first hour whose heat reaches a quarter of the day's
+  highest hour (an interval that straddles the start spreads a little energy
+  into the hour before; a quarter of the peak is well above that).
 - **Weather-normalised change**: (kWh/GG this period) / (kWh/GG same period a year
   before) − 1.
 """
@@ -124,7 +127,7 @@ def heating_findings(hourly_kwh: pd.Series, daily_mean_c: pd.Series, day_kinds: 
         elif not np.isnan(mean_c) and mean_c >= warm_day_c:
             findings.append(HeatingFinding("warm_day", day, used, f"{mean_c:.1f} °C"))
         elif kind == "school" and opening_minute.get(day) is not None:
-            start = _first_on_minute(hours, on_threshold_kwh)
+            start = _first_on_minute(hours)
             opens = opening_minute[day]
             if start is not None and opens - start > early_start_h * 60:
                 findings.append(HeatingFinding("early_start", day, used,
@@ -132,11 +135,13 @@ def heating_findings(hourly_kwh: pd.Series, daily_mean_c: pd.Series, day_kinds: 
     return findings
 
 
-def _first_on_minute(hours: pd.DataFrame, on_threshold_kwh: float) -> int | None:
-    """The local minute of the first hour of the day whose kWh exceeds a 24th of the day's threshold."""
-    per_hour = on_threshold_kwh / 24
-    on = hours[hours["kwh"] > per_hour].sort_values("minute")
-    return None if on.empty else int(on["minute"].iloc[0])
+def _first_on_minute(hours: pd.DataFrame) -> int | None:
+    """The local minute of the first hour of the day whose kWh reaches a quarter of the day's highest hour."""
+    peak = float(np.nanmax(hours["kwh"])) if len(hours) else 0.0
+    if peak <= 0:
+        return None
+    on = hours[hours["kwh"] >= 0.25 * peak].sort_values("minute")
+    return int(on["minute"].iloc[0])
 
 
 def normalised_change(kwh_now: float, gg_now: float, kwh_before: float, gg_before: float) -> float | None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from iotorino.schools import calendar as cal
+from iotorino.core import school_calendar as cal
 from iotorino.schools import energy
 
 ROME = ZoneInfo("Europe/Rome")

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from iotorino.core.errors import ConfigError
-from iotorino.schools import calendar as cal
+from iotorino.core import school_calendar as cal
 
 
 @pytest.fixture(scope="module")
