@@ -54,20 +54,24 @@ def _share(value: float | None) -> str:
 
 
 def _bars(points: list[dict], colour: str) -> str:
-    """An inline SVG bar chart of daily kWh (weekends and holidays in a lighter shade)."""
+    """An inline SVG bar chart of daily kWh (weekends and holidays lighter), with the scale and the dates."""
     values = [p["kwh"] or 0.0 for p in points]
     top = max(values, default=0.0) or 1.0
-    width, height, gap = 620, 160, 2
+    width, height, gap, axis = 620, 150, 2, 18
     bar = (width - gap * len(points)) / max(len(points), 1)
-    rects = []
+    parts = [f'<text x="0" y="10" font-size="11" fill="#333">{html.escape(_fmt(top, 0, " kWh"))}</text>']
     for i, (p, v) in enumerate(zip(points, values)):
-        h = height * v / top
+        h = (height - 14) * v / top
         shade = colour if p["day_type"] == "school" else colour + "80"
         label = html.escape(f"{p['date']}: {_fmt(p['kwh'], 0, ' kWh')}")
-        rects.append(f'<rect x="{i * (bar + gap):.1f}" y="{height - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+        parts.append(f'<rect x="{i * (bar + gap):.1f}" y="{height - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
                      f'fill="{shade}"><title>{label}</title></rect>')
-    return (f'<svg role="img" aria-label="kWh giornalieri / daily kWh" viewBox="0 0 {width} {height}" '
-            f'width="100%" height="{height}">{"".join(rects)}</svg>')
+    if points:
+        parts.append(f'<text x="0" y="{height + axis - 4}" font-size="11" fill="#333">{points[0]["date"]}</text>')
+        parts.append(f'<text x="{width}" y="{height + axis - 4}" font-size="11" fill="#333" text-anchor="end">'
+                     f'{points[-1]["date"]}</text>')
+    return (f'<svg role="img" aria-label="kWh giornalieri, giorni di scuola in colore pieno / daily kWh, school days '
+            f'in full colour" viewBox="0 0 {width} {height + axis}" width="100%">{"".join(parts)}</svg>')
 
 
 def render(school, year: int, month: int, daily: pd.DataFrame, before: pd.DataFrame, air: pd.DataFrame) -> str:
