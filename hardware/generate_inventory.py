@@ -166,9 +166,9 @@ def street_units(rng: random.Random) -> list[dict]:
     return units
 
 
-def school_rooms(rng: random.Random, level: str, classes: int) -> list[dict]:
+def school_rooms(rng: random.Random, size: str, classes: int) -> list[dict]:
     """Monitored rooms: a sample of the classrooms plus one or two special rooms."""
-    years = 5 if level == "primary" else 3
+    years = 5 if size == "primary" else 3
     sections = "ABCDEF"[: max(1, min(6, -(-classes // years)))]
     classrooms = [f"Aula {year}{section}" for year in range(1, years + 1) for section in sections]
     names = sorted(rng.sample(classrooms, min(len(classrooms), rng.randint(4, 8))), key=classrooms.index)
@@ -178,42 +178,82 @@ def school_rooms(rng: random.Random, level: str, classes: int) -> list[dict]:
 
 def school_meters(rng: random.Random) -> list[dict]:
     """The main meter plus zero to two sub-meters."""
-    meters = [{"id": "M1", "profile": "school-meter", "description": "Main incomer, whole building (POD)"}]
+    meters = [{"id": "M1", "profile": "school-meter", "role": "main", "description": "Main incomer, whole building (POD)"}]
     for i, description in enumerate(rng.sample(SUB_METERS, rng.randint(0, 2)), start=2):
-        meters.append({"id": f"M{i}", "profile": "school-meter", "description": description})
+        meters.append({"id": f"M{i}", "profile": "school-meter", "role": "sub", "description": description})
     return meters
+
+
+# The Italian level a generated school gets, per generated size class, with weights. Drawn from
+# a generator of its own so that adding these facts left every other generated value unchanged.
+LEVELS_BY_CLASS = {"primary": (("infanzia", 1), ("primaria", 3)), "secondary": (("secondaria_1", 3), ("secondaria_2", 1))}
+NAME_PREFIX = {"infanzia": "Scuola dell'infanzia", "primaria": "Scuola primaria"}
+# Local opening hours on school days (tempo pieno for infanzia and primaria).
+OPENING = {"infanzia": ("07:45", "16:30"), "primaria": ("08:00", "16:30"),
+           "secondaria_1": ("07:50", "14:00"), "secondaria_2": ("07:50", "14:00")}
+HEATING_SYSTEMS = (("district_heating", 3), ("gas_boiler", 1))
+
+
+def opening_hours(extras: random.Random, level: str) -> dict:
+    """Monday to Friday for all; some secondary schools of the second grade also on Saturday morning."""
+    week = {day: list(OPENING[level]) for day in ("mon", "tue", "wed", "thu", "fri")}
+    saturday = level == "secondaria_2" and extras.random() < 0.5
+    return {**week, "sat": ["07:50", "12:50"] if saturday else None, "sun": None}
+
+
+def pick(extras: random.Random, weighted: tuple) -> str:
+    """One value of ((value, weight), ...)."""
+    values, weights = zip(*weighted)
+    return extras.choices(values, weights=weights)[0]
 
 
 def schools(rng: random.Random) -> list[dict]:
     """Five schools per district, ids TO-SC-01..; each name used once, one in three secondary."""
+    extras = random.Random(f"{SEED}/schools")
     primary_names = rng.sample(PRIMARY_NAMES, len(PRIMARY_NAMES))
     secondary_names = rng.sample(SECONDARY_NAMES, len(SECONDARY_NAMES))
     total = SCHOOLS_PER_DISTRICT * len(DISTRICTS)
-    levels = ["primary"] * (total * 2 // 3) + ["secondary"] * (total - total * 2 // 3)
-    rng.shuffle(levels)
+    sizes = ["primary"] * (total * 2 // 3) + ["secondary"] * (total - total * 2 // 3)
+    rng.shuffle(sizes)
     result = []
     for district in DISTRICTS:
         for _ in range(SCHOOLS_PER_DISTRICT):
-            level = levels[len(result)]
-            if level == "primary":
-                name = f"Scuola primaria {primary_names.pop()}"
-                pupils = rng.randint(120, 600)
+            size = sizes[len(result)]
+            level = pick(extras, LEVELS_BY_CLASS[size])
+            if size == "primary":
+                name = f"{NAME_PREFIX[level]} {primary_names.pop()}"
+                drawn = rng.randint(120, 600)
             else:
                 kind, person = secondary_names.pop()
                 name = f"{kind} {person}"
-                pupils = rng.randint(300, 1200)
+                drawn = rng.randint(300, 1200)
             lon, lat = point_in(rng, district)
+            # The shared generator's draws stay in their original order (area, rooms, meters).
+            area_per_pupil = rng.uniform(6.5, 11.0)
+            rooms = school_rooms(rng, size, drawn // 22)
+            meters = school_meters(rng)
+            pupils = max(40, drawn // 4) if level == "infanzia" else drawn  # sezioni of about 25 children
+            area = round(pupils * area_per_pupil, -1)
+            if level == "infanzia":
+                rooms = [{**room, "name": f"Sezione {chr(ord('A') + i)}"} if room["name"].startswith("Aula") else room
+                         for i, room in enumerate(rooms)]
+            heating = pick(extras, HEATING_SYSTEMS)
+            heat_meter = {"id": "H1", "profile": "school-heat-meter", "role": "main",
+                          "description": ("District-heating substation, heat delivered to the building"
+                                          if heating == "district_heating" else "Boiler output, heat delivered to the building")}
             result.append({
                 "id": f"TO-SC-{len(result) + 1:02d}",
                 "name": name,
                 "level": level,
                 "pupils": pupils,
-                "floor_area_m2": round(pupils * rng.uniform(6.5, 11.0), -1),
+                "floor_area_m2": area,
                 "district": district,
                 "lon": lon,
                 "lat": lat,
-                "rooms": school_rooms(rng, level, pupils // 22),
-                "meters": school_meters(rng),
+                "opening_hours": opening_hours(extras, level),
+                "heating": {"system": heating},
+                "rooms": rooms,
+                "meters": meters + [heat_meter],
                 "outdoor": {"profile": "school-outdoor"},
             })
     return result

@@ -112,11 +112,12 @@ class Room:
 
 @dataclass(frozen=True)
 class Meter:
-    """An electricity meter of a school."""
+    """An electricity or heat meter of a school; `role` main measures the whole school, sub a part."""
 
     id: str
     profile: str
     description: str
+    role: str = "main"  # main | sub
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ class School:
 
     id: str
     name: str
-    level: str  # primary | secondary
+    level: str  # infanzia | primaria | secondaria_1 | secondaria_2
     pupils: int
     floor_area_m2: float
     district: int
@@ -134,6 +135,9 @@ class School:
     rooms: tuple[Room, ...]
     meters: tuple[Meter, ...]
     outdoor_profile: str
+    # Local opening hours by weekday ("mon".."sun"): ("08:00", "16:30") or None when closed.
+    opening_hours: Mapping[str, tuple[str, str] | None] = field(default_factory=dict)
+    heating_system: str = "district_heating"  # district_heating | gas_boiler | heat_pump
 
 
 @dataclass(frozen=True)

@@ -240,14 +240,43 @@ def read_schools(path: Path, profiles: Mapping[str, Profile]) -> dict[str, Schoo
             check_profile_ref(file, f"{where}.meters[{j}].profile", meter["profile"], profiles, "school_meter")
         outdoor = raw["outdoor"]["profile"]
         check_profile_ref(file, f"{where}.outdoor.profile", outdoor, profiles, "school_outdoor")
+        check_main_meters(file, where, raw["meters"], profiles)
+        hours = read_opening_hours(file, f"{where}.opening_hours", raw["opening_hours"])
         schools[raw["id"]] = School(
             raw["id"], raw["name"], raw["level"], raw["pupils"], float(raw["floor_area_m2"]), raw["district"],
             float(raw["lon"]), float(raw["lat"]),
             rooms=tuple(Room(r["id"], r["name"], r["profile"]) for r in raw["rooms"]),
-            meters=tuple(Meter(m["id"], m["profile"], m["description"]) for m in raw["meters"]),
+            meters=tuple(Meter(m["id"], m["profile"], m["description"], m["role"]) for m in raw["meters"]),
             outdoor_profile=outdoor,
+            opening_hours=hours,
+            heating_system=raw["heating"]["system"],
         )
     return schools
+
+
+def read_opening_hours(file: str, where: str, raw: Mapping[str, Any]) -> dict[str, tuple[str, str] | None]:
+    """Opening hours by weekday; each open day's closing time after its opening time."""
+    hours: dict[str, tuple[str, str] | None] = {}
+    for day, span in raw.items():
+        if span is not None and span[0] >= span[1]:
+            raise InventoryError(file, f"{where}.{day}", "closing time not after opening time", span,
+                                 '["HH:MM", "HH:MM"] with the second later, or null')
+        hours[day] = tuple(span) if span is not None else None
+    return hours
+
+
+def check_main_meters(file: str, where: str, meters: list[Mapping[str, Any]], profiles: Mapping[str, Profile]) -> None:
+    """Exactly one meter with role `main` for each measurement the school's meters report."""
+    mains: dict[str, list[str]] = {}
+    for meter in meters:
+        for measurement in profiles[meter["profile"]].measurements:
+            mains.setdefault(measurement, [])
+            if meter["role"] == "main":
+                mains[measurement].append(meter["id"])
+    for measurement, ids in mains.items():
+        if len(ids) != 1:
+            raise InventoryError(file, f"{where}.meters", f"{len(ids)} meters with role main for {measurement}",
+                                 ids, f"exactly one meter with role main per measurement ({measurement})")
 
 
 def read_beacons(path: Path, units: Mapping[str, StreetUnit]) -> dict[str, Beacon]:

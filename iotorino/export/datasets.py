@@ -103,6 +103,54 @@ def _energy() -> Dataset:
     )
 
 
+def _heat() -> Dataset:
+    from iotorino.export import energy_dataset
+
+    return Dataset(
+        name="school_heat_hourly",
+        title="IoTorino schools: hourly heat use",
+        description=(
+            "Hourly heat delivered per school heat meter (district-heating substation or boiler output) and local "
+            "hour (Europe/Rome), computed from the meters' cumulative registers, with thermal power statistics."
+        ),
+        theme="ENER",
+        build=energy_dataset.build_heat,
+        keywords=("Torino", "scuole", "riscaldamento", "heat"),
+    )
+
+
+def _school_daily() -> list[Dataset]:
+    from iotorino.export import school_daily
+
+    return [
+        Dataset(
+            name="school_energy_daily",
+            title="IoTorino schools: daily energy KPIs",
+            description=(
+                "Per school, fuel (electricity, heat) and local day (Europe/Rome): kWh by day type (school day "
+                "open and closed, weekend, holiday), out-of-hours share, baseload and peak kW, kWh per m² and per "
+                "pupil, cost and CO2e, outdoor temperature, degree days and heating where it should be off. "
+                "Definitions in docs/schools.md."
+            ),
+            theme="ENER",
+            build=school_daily.build_energy,
+            keywords=("Torino", "scuole", "energia", "KPI"),
+        ),
+        Dataset(
+            name="classroom_air_daily",
+            title="IoTorino schools: daily classroom air in teaching hours",
+            description=(
+                "Per classroom and local day (Europe/Rome): teaching hours, CO2 mean, maximum and bands, "
+                "temperature comfort in the heating season and humidity, over the school's opening hours. "
+                "Definitions in docs/schools.md."
+            ),
+            theme="EDUC",
+            build=school_daily.build_air,
+            keywords=("Torino", "scuole", "CO2", "aria"),
+        ),
+    ]
+
+
 def _dimension(name: str, what: str, theme: str, build) -> Dataset:
     def built(ctx: ExportContext) -> Built:
         return Built(*build(ctx))
@@ -161,7 +209,9 @@ def registry() -> dict[str, Dataset]:
         _street("noise", "noise"),
         _street("weather", "weather"),
         _energy(),
+        _heat(),
         _classroom(),
+        *_school_daily(),
         _quality(),
         _beacons(),
     ]

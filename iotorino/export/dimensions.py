@@ -104,12 +104,16 @@ def schools(ctx) -> tuple[list[Column], dict[str, list], dict[str, str]]:
     columns = [
         described(f, d, "id", "school_id", pa.string(), "School id."),
         described(f, d, "name", "name", pa.string(), "School name."),
-        described(f, d, "level", "level", pa.string(), "School level: primary or secondary."),
+        described(f, d, "level", "level", pa.string(), "School level: infanzia, primaria, secondaria_1 (secondaria di primo grado) or secondaria_2 (secondaria di secondo grado)."),
         described(f, d, "pupils", "pupils", pa.int32(), "Enrolled pupils.", "count"),
         described(f, d, "floor_area_m2", "floor_area_m2", pa.float64(), "Gross floor area.", "m2"),
         described(f, d, "district", "district", pa.int8(), "Turin circoscrizione, 1-8."),
         Column("rooms", pa.int16(), "Number of rooms with indoor-climate sensors.", "count"),
-        Column("meters", pa.int16(), "Number of electricity meters.", "count"),
+        Column("meters", pa.int16(), "Number of electricity meters (the main incomer and sub-boards).", "count"),
+        Column("heat_meters", pa.int16(), "Number of heat meters (district-heating substation or boiler output).",
+               "count"),
+        Column("heating_system", pa.string(), "How the building is heated: district_heating (teleriscaldamento), "
+               "gas_boiler or heat_pump."),
         *_geometry_columns(f, d),
     ]
     rows = sorted(inventory.schools.values(), key=lambda s: s.id)
@@ -121,9 +125,16 @@ def schools(ctx) -> tuple[list[Column], dict[str, list], dict[str, str]]:
         "floor_area_m2": [float(s.floor_area_m2) for s in rows],
         "district": [int(s.district) for s in rows],
         "rooms": [len(s.rooms) for s in rows],
-        "meters": [len(s.meters) for s in rows],
+        "meters": [_meters_reporting(inventory, s, "energy") for s in rows],
+        "heat_meters": [_meters_reporting(inventory, s, "heat") for s in rows],
+        "heating_system": [s.heating_system for s in rows],
         "lon": [s.lon for s in rows],
         "lat": [s.lat for s in rows],
         GEOMETRY: [wkb_point(s.lon, s.lat) for s in rows],
     }
     return columns, data, geo_metadata(data["lon"], data["lat"])
+
+
+def _meters_reporting(inventory, school, measurement: str) -> int:
+    """How many of the school's meters report `measurement` (by their profiles)."""
+    return sum(measurement in inventory.profiles[m.profile].measurements for m in school.meters)

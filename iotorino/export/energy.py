@@ -1,25 +1,33 @@
-"""Interval consumption from cumulative energy registers: resets and roll-overs without negative or spiking values.
+"""Interval consumption from cumulative energy registers: roll-overs, meter changes and partial hours.
 
 A meter reports `total_active_energy_import`, a register that only grows, except
-when it rolls over (a register of N digits wraps from 99…9 to 0) or is reset
-(meter replaced or cleared: it starts again near 0). Between two readings:
+when it rolls over (it wraps from its maximum back to 0) or the meter is changed
+or cleared. Between two consecutive readings:
 
 - a rise is consumption, unless it is more than the meter could physically
   draw in that time (the catalogue's maximum `total_active_power`): then it is a
-  discontinuity (e.g. a replaced meter with a non-zero start) and counts nothing;
-- a fall from at least 90 % of a power of ten (≥ 10 000 kWh) is a roll-over:
-  consumption is `10^N - previous + current`;
-- any other fall is a reset: consumption is the current value (counted since 0),
-  if plausible.
+  discontinuity (e.g. a replacement meter that already shows a larger value)
+  and counts nothing;
+- a fall from at least 90 % of the register's range is a roll-over when the
+  energy it implies is plausible: consumption is `modulus - previous + current`,
+  where the modulus is the register's range from the meter's profile
+  (hardware/profiles.yaml, `range: [0, 99999999]` -> 100,000,000 kWh), never a
+  guess from the reading's digits;
+- any other fall is a meter change or a reset: a discontinuity that counts
+  nothing (what was used between the last reading of the old meter and the
+  first of the new one is unknown; booking the new meter's reading would be a
+  spike).
 
 Consumption between two readings is spread over the hours the interval covers,
-in proportion to time; intervals longer than `MAX_GAP_S` are not attributed
-(nobody knows when that energy was used). Everything here is pure.
+in proportion to time; intervals longer than `MAX_GAP_S`, and discontinuities,
+are not attributed. Each hour records the share of its 3,600 s that attributed
+intervals cover (`covered_ns`), so a partial hour says it is partial. Pure.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from iotorino.export.window import HOUR_NS
 
@@ -28,24 +36,31 @@ NS = 1_000_000_000
 MAX_GAP_S = 2 * 3600
 # A fall counts as a roll-over only from at least this share of the register's range...
 ROLLOVER_SHARE = 0.9
-# ...and only for registers of at least this many kWh (real registers have ≥ 5 digits).
-MIN_ROLLOVER_MODULUS = 10_000
 
 
-def step_consumption(previous: float, current: float, seconds: float, max_kw: float) -> tuple[float | None, str]:
-    """Energy (kWh) used between two register readings, and what happened: ok | rollover | reset | implausible."""
+def register_modulus(range_high: float) -> float:
+    """The value at which a register of range [0, range_high] wraps to 0: high plus one step of its
+    last digit (99999999 -> 100000000; 999999.99 -> 1000000)."""
+    exponent = Decimal(repr(float(range_high))).normalize().as_tuple().exponent
+    step = Decimal(1).scaleb(min(int(exponent), 0))
+    return float(Decimal(repr(float(range_high))) + step)
+
+
+def step_consumption(previous: float, current: float, seconds: float, max_kw: float,
+                     modulus: float | None) -> tuple[float | None, str]:
+    """Energy (kWh) used between two register readings, and what happened: ok | rollover | reset | implausible.
+
+    `modulus` is the register's wrap-around value from its profile (None: unknown, no roll-over).
+    """
     limit = max_kw * seconds / 3600
     delta = current - previous
     if delta >= 0:
         return (delta, "ok") if delta <= limit else (None, "implausible")
-    modulus = 10 ** len(str(int(previous))) if previous >= 1 else 1
-    if modulus >= MIN_ROLLOVER_MODULUS and previous >= ROLLOVER_SHARE * modulus:
+    if modulus is not None and previous >= ROLLOVER_SHARE * modulus:
         used = modulus - previous + current
-        if used <= limit:
+        if 0 <= used <= limit:
             return used, "rollover"
-    if 0 <= current <= limit:
-        return current, "reset"
-    return None, "implausible"
+    return None, "reset"
 
 
 @dataclass
@@ -54,6 +69,7 @@ class HourEnergy:
 
     kwh: float = 0.0
     attributed: bool = False
+    covered_ns: int = 0
     readings: int = 0
     discontinuities: int = 0
 
@@ -65,6 +81,7 @@ class RegisterSeries:
     start_ns: int
     end_ns: int
     max_kw: float
+    modulus: float | None = None
     hours: dict[int, HourEnergy] = field(default_factory=dict)
     _last: tuple[int, float] | None = None
 
@@ -77,7 +94,7 @@ class RegisterSeries:
         if self._last is not None:
             t0, v0 = self._last
             seconds = (time_ns - t0) / NS
-            used, what = step_consumption(v0, value, seconds, self.max_kw)
+            used, what = step_consumption(v0, value, seconds, self.max_kw, self.modulus)
             if what != "ok" and self.start_ns <= time_ns < self.end_ns:
                 self._hour(time_ns).discontinuities += 1
             if used is not None and seconds <= MAX_GAP_S:
@@ -95,5 +112,6 @@ class RegisterSeries:
             hour = self._hour(at)
             edge = min(at - (at - self.start_ns) % HOUR_NS + HOUR_NS, t1)
             hour.kwh += kwh * (edge - at) / span
+            hour.covered_ns += edge - at
             hour.attributed = True
             at = edge

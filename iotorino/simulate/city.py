@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
+from iotorino.core import school_calendar
+
 # Turin (Torino Caselle / city stations), climatological daily minimum and
 # maximum air temperature per month, °C, January first.
 MONTHLY_MIN_C = (-1.5, 0.0, 4.0, 7.5, 12.0, 16.0, 18.0, 17.5, 14.0, 9.0, 4.0, 0.0)
@@ -25,9 +27,10 @@ MONTHLY_RAIN_P = (0.20, 0.20, 0.25, 0.33, 0.37, 0.30, 0.20, 0.24, 0.23, 0.27, 0.
 # Station-level pressure at ~240 m a.s.l., hPa.
 STATION_PRESSURE_HPA = 986.0
 # Lessons: every school opens at 08:00; secondary schools end at 13:30,
-# primary schools (tempo pieno) at 16:30, with lunch 12:30-13:30.
+# infanzia and primaria (tempo pieno) at 16:30, with lunch 12:30-13:30.
 LESSONS_START_H = 8.0
-LESSONS_END_H = {"primary": 16.5, "secondary": 13.5}
+LESSONS_END_H = {"infanzia": 16.5, "primaria": 16.5, "secondaria_1": 13.5, "secondaria_2": 13.5}
+LUNCH_IN_SCHOOL = ("infanzia", "primaria")
 # Heating season of climate zone E (Turin): 15 October to 15 April.
 HEATING_FROM = (10, 15)
 HEATING_TO = (4, 15)
@@ -126,8 +129,14 @@ def traffic(t: datetime) -> float:
 
 
 def school_open(t: datetime) -> bool:
-    """Whether t falls on a school day (Monday to Friday; holidays are not modelled)."""
-    return t.weekday() < 5
+    """Whether t falls on a school day: Monday to Friday outside holidays (iotorino.core.school_calendar)."""
+    return t.weekday() < 5 and school_day_kind(t.date()) == school_calendar.SCHOOL
+
+
+@lru_cache(maxsize=4096)
+def school_day_kind(when: date) -> str:
+    """`school`, `weekend` or `holiday` for a primaria of Turin (the calendar's classification)."""
+    return school_calendar.default().day(when).kind
 
 
 def pupils_present(level: str, t: datetime) -> float:
@@ -135,20 +144,71 @@ def pupils_present(level: str, t: datetime) -> float:
     if not school_open(t):
         return 0.0
     h = hour_of_day(t)
-    end = LESSONS_END_H.get(level, LESSONS_END_H["secondary"])
+    end = LESSONS_END_H.get(level, LESSONS_END_H["secondaria_1"])
     if not LESSONS_START_H <= h < end:
         return 0.0
     if 10.25 <= h < 10.5:  # morning break (intervallo): most pupils in the corridor
         return 0.3
-    if level == "primary" and 12.5 <= h < 13.5:  # lunch in the canteen
+    if level in LUNCH_IN_SCHOOL and 12.5 <= h < 13.5:  # lunch in the canteen
         return 0.05
     return 1.0
 
 
 def heating_on(t: datetime) -> bool:
-    """Whether the heating season (zone E) covers t's date."""
+    """Whether the heating season (zone E, 15 October to 15 April included) covers t's date."""
     md = (t.month, t.day)
-    return md >= HEATING_FROM or md < HEATING_TO
+    return md >= HEATING_FROM or md <= HEATING_TO
+
+
+@lru_cache(maxsize=4096)
+def daily_mean_temperature(seed: int, when: date) -> float:
+    """The day's mean outdoor temperature (mean of the 24 hourly values), °C."""
+    midnight = datetime(when.year, when.month, when.day)
+    return sum(outdoor_temperature(seed, midnight.replace(hour=h)) for h in range(24)) / 24
+
+
+@dataclass(frozen=True)
+class HeatingDay:
+    """A school's heating schedule for one day: on or off, from and to (local hours), and injected waste."""
+
+    on: bool
+    start_h: float = 0.0
+    end_h: float = 0.0
+    waste: str | None = None  # weekend | holiday | warm_day | early_start | out_of_season
+
+
+WARM_DAY_C = 16.0  # a weather-compensated plant stays off when the day's mean reaches this
+
+
+def heating_plan(seed: int, school_id: str, level: str, when: date) -> HeatingDay:
+    """When a school's heating runs on `when`, with waste injected on known days (deterministic per seed).
+
+    Normal: on school days of the heating season, from 2 hours before lessons to their end, off on warm
+    days where the plant is weather-compensated (70 % of schools). Waste: heating left on at a weekend
+    or in a holiday (8 % of such days in season), started at 03:00 (6 % of school days), on outside the
+    season (2 % of school days in the weeks around it), and on warm days in the other 30 % of schools.
+    """
+    rng = random.Random(f"{seed}/heat-waste/{school_id}/{when.isoformat()}")
+    compensated = random.Random(f"{seed}/heat-controls/{school_id}").random() < 0.7
+    draw = rng.random()
+    start, end = LESSONS_START_H - 2.0, LESSONS_END_H.get(level, LESSONS_END_H["secondaria_1"])
+    kind = school_day_kind(when) if when.weekday() < 5 else "weekend"
+    in_season = heating_on(datetime(when.year, when.month, when.day))
+    if not in_season:
+        near = (when.month == 4 and when.day > 15) or when.month == 5 or (when.month == 10 and when.day < 15)
+        if kind == school_calendar.SCHOOL and near and draw < 0.02:
+            return HeatingDay(True, start, end, "out_of_season")
+        return HeatingDay(False)
+    if kind != school_calendar.SCHOOL:
+        if draw < 0.08:
+            return HeatingDay(True, start, end, "weekend" if kind == "weekend" else "holiday")
+        return HeatingDay(False)
+    warm = daily_mean_temperature(seed, when) >= WARM_DAY_C
+    if warm:
+        return HeatingDay(False) if compensated else HeatingDay(True, start, end, "warm_day")
+    if draw < 0.06:
+        return HeatingDay(True, 3.0, end, "early_start")
+    return HeatingDay(True, start, end)
 
 
 @lru_cache(maxsize=16384)

@@ -85,11 +85,13 @@ def plan(inventory, catalogue: Catalogue) -> list[Stream]:
             streams += _stream(topic, measurement, profile, _installed_ms(unit), model, catalogue)
     for school in _values(inventory.schools):
         points = [(room.id, "indoor_climate", room.profile, _bind(models.Classroom, level=school.level)) for room in school.rooms]
-        points += [
-            # The first meter is the main incomer (whole building); the others are sub-boards.
-            (meter.id, "energy", meter.profile, _bind(models.EnergyMeter, school=school, main=index == 0))
-            for index, meter in enumerate(school.meters)
-        ]
+        for meter in school.meters:
+            for measurement in _profile(inventory, meter.profile).measurements:
+                if measurement == "heat":
+                    points.append((meter.id, "heat", meter.profile, _bind(models.HeatMeter, school=school)))
+                else:  # the main incomer measures the whole building, a sub-board part of it
+                    points.append((meter.id, measurement, meter.profile,
+                                   _bind(models.EnergyMeter, school=school, main=meter.role == "main")))
         if getattr(school, "outdoor_profile", None):
             points.append((OUTDOOR, "outdoor_climate", school.outdoor_profile, models.SchoolOutdoor))
         for point, measurement, profile_ref, model in points:

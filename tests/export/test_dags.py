@@ -83,8 +83,11 @@ def test_school_energy_dag(airflow_db, influx, exports):
     ])
     assert run_dag("export_school_energy_hourly").state == "success"
     rows = partition(exports, "school_energy_hourly")
-    assert [(r["energy_import_kwh"], r["register_count"], r["completeness"]) for r in rows] == [
-        (5.0, 4, 1.0), (5.0, 4, 1.0), (None, 1, 0.25)  # the 11:00 reading closes no interval in its hour
+    assert [(r["energy_import_kwh"], r["energy_covered_share"], r["register_count"], r["completeness"])
+            for r in rows] == [
+        (5.0, 1.0, 4, 1.0),
+        (5.0, 1.0, 4, 1.0),
+        (None, 0.0, 1, 0.25),  # the 11:00 reading closes no interval in its hour
     ]
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from iotorino.core import paths
+from iotorino.core import inventory, paths
 from iotorino.core.inventory import Inventory, Profile, Quantity, Sensor, StreetUnit
 from iotorino.export import run_export
 from iotorino.core.reading import Reading
@@ -111,26 +111,38 @@ def test_files_describe_themselves(influx, tmp_path):
     assert csv["pm25_mean"].tolist() == pytest.approx(table.column("pm25_mean").to_pylist())
 
 
-def test_school_energy_handles_a_meter_reset(influx, tmp_path):
-    tags = {"school": "TO-SC-99", "meter": "main"}
+@pytest.mark.parametrize("meter, jump_to, what", [
+    ("main", 0.5, "meter changed: the new one shows 0.5 kWh"),
+    ("main", 45.0, "meter changed: the new one already shows 45 kWh (not a 45 kWh spike)"),
+    ("M1", 0.0, "roll-over of the profile's 8-digit register at 100,000,000"),
+])
+def test_school_energy_handles_meter_changes_and_roll_overs(influx, tmp_path, meter, jump_to, what):
+    school = "TO-SC-01" if meter == "M1" else "TO-SC-99"  # TO-SC-99/main is no inventory meter: no profile
+    tags = {"school": school, "meter": meter}
     start = utc(2026, 11, 20, 22, 45)  # one reading before local midnight (23:00 UTC)
-    register, readings, expected = 5000.0, [], {}
+    register = 99_999_980.0 if meter == "M1" else 5000.0  # M1 reaches 99,999,998 before the jump
+    readings, expected, covered = [], {}, {}
     for i in range(0, 6 * 4 + 1):
         t = start + timedelta(minutes=15 * i)
+        used: float | None
         if i == 10:
-            register = 0.5  # meter reset: 0.5 kWh counted since 0
-            used = 0.5
+            used = 2.0 if meter == "M1" else None  # a roll-over counts; a meter change is unknown energy
+            register = jump_to
         else:
             used = 0.0 if i == 0 else 2.0
             register += used
         if i:
             hour = ns(t - timedelta(minutes=15)) // (3600 * NS) * 3600 * NS
-            expected[hour] = expected.get(hour, 0.0) + used
+            expected[hour] = expected.get(hour, 0.0) + (used or 0.0)
+            covered[hour] = covered.get(hour, 0.0) + (0.25 if used is not None else 0.0)
         readings.append(Reading("energy", tags, {"total_active_energy_import": register, "total_active_power": 8000.0}, ns(t)))
     influx.write(readings)
-    rows = pq.read_table(export(influx, tmp_path, "school_energy_hourly").path).to_pylist()
+    result = export(influx, tmp_path, "school_energy_hourly", inventory=inventory.default())
+    rows = [r for r in pq.read_table(result.path).to_pylist() if r["meter_id"] == meter]
     got = {int(r["date_observed_from"].timestamp()) * NS: r["energy_import_kwh"] for r in rows}
-    want = {h: v for h, v in expected.items() if h >= ns(utc(2026, 11, 20, 23))}
-    assert got == pytest.approx(want)
-    assert min(got.values()) >= 0
+    share = {int(r["date_observed_from"].timestamp()) * NS: r["energy_covered_share"] for r in rows}
+    first = ns(utc(2026, 11, 20, 23))
+    assert got == pytest.approx({h: v for h, v in expected.items() if h >= first}), what
+    assert share == pytest.approx({h: v for h, v in covered.items() if h >= first}), what
+    assert min(got.values()) >= 0 and max(got.values()) <= 8.0
     assert sum(r["register_discontinuities"] for r in rows) == 1

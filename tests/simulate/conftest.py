@@ -39,13 +39,13 @@ def build_fleet(catalogue) -> Inventory:
     }
     schools = {
         "TO-SC-01": School(
-            "TO-SC-01", "Scuola primaria di prova", "primary", 420, 4200.0, 1, 7.68, 45.07,
+            "TO-SC-01", "Scuola primaria di prova", "primaria", 420, 4200.0, 1, 7.68, 45.07,
             (Room("R01", "Aula 1A", "classroom"), Room("R02", "Aula 2A", "classroom")),
-            (Meter("M1", "school-meter", "Main incomer"), Meter("M2", "school-meter", "Kitchen sub-board")),
+            (Meter("M1", "school-meter", "Main incomer"), Meter("M2", "school-meter", "Kitchen sub-board", "sub")),
             "school-outdoor",
         ),
         "TO-SC-02": School(
-            "TO-SC-02", "Scuola secondaria di prova", "secondary", 800, 8000.0, 4, 7.66, 45.09,
+            "TO-SC-02", "Scuola secondaria di prova", "secondaria_1", 800, 8000.0, 4, 7.66, 45.09,
             (Room("R01", "Aula 3B", "classroom"),), (Meter("M1", "school-meter", "Main incomer"),), "school-outdoor",
         ),
     }
