@@ -1,5 +1,5 @@
-"""Monthly per-school report (see iotorino/schools/airflow_reports.py)."""
+"""Monthly per-school report (see iotorino/export/airflow_school_reports.py)."""
 
-from iotorino.schools.airflow_reports import monthly_report_dag
+from iotorino.export.airflow_school_reports import monthly_report_dag
 
 dag = monthly_report_dag()

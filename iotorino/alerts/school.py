@@ -21,7 +21,7 @@ Kinds (thresholds in `SchoolAlertSettings`, from the alert service's configurati
 
 A day or an hour is evaluated when a reading of a later one arrives or when
 `advance(now)` finds it over. Electricity and heat per hour come from register
-differences (iotorino.export.energy's rules: roll-overs, meter changes and
+differences (iotorino.schools.registers's rules: roll-overs, meter changes and
 implausible jumps count nothing).
 """
 
@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 from iotorino.core.alerts import Alert, episode_id
 from iotorino.core.school_calendar import SCHOOL, SchoolCalendar
-from iotorino.export.energy import step_consumption
+from iotorino.schools.registers import step_consumption
 from iotorino.schools.energy import OpeningHours
 
 HOUR_NS = 3_600 * 1_000_000_000

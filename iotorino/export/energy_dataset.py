@@ -1,5 +1,5 @@
 """The `school_energy_hourly` and `school_heat_hourly` datasets: per school meter and hour, consumption
-from the meter's cumulative register (iotorino.export.energy) and power statistics.
+from the meter's cumulative register (iotorino.schools.registers) and power statistics.
 
 `register_series` is also what the daily school KPIs (iotorino.export.school_daily) start from.
 """
@@ -15,7 +15,7 @@ from iotorino.export import expected, query
 from iotorino.export.aggregate import completeness
 from iotorino.export.columns import COMPLETENESS, HOUR_COLUMNS, Column, stat_columns, tag_column
 from iotorino.core.errors import Rejected
-from iotorino.export.energy import MAX_GAP_S, NS, ROLLOVER_SHARE, RegisterSeries, register_modulus
+from iotorino.schools.registers import MAX_GAP_S, NS, ROLLOVER_SHARE, RegisterSeries, register_modulus
 from iotorino.export.model import Built, ExportContext
 from iotorino.export.query import STATS
 from iotorino.export.window import HOUR_NS, local_label

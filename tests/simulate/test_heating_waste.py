@@ -11,7 +11,7 @@ import pytest
 
 from iotorino.core import inventory as fleet
 from iotorino.core import school_calendar
-from iotorino.export.energy import RegisterSeries
+from iotorino.schools.registers import RegisterSeries
 from iotorino.schools import heating
 from iotorino.simulate import city, models
 

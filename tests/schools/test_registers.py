@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iotorino.export.energy import RegisterSeries, register_modulus, step_consumption
+from iotorino.schools.registers import RegisterSeries, register_modulus, step_consumption
 
 H = 3600 * 1_000_000_000
 MAX_KW = 2000.0  # the catalogue's total_active_power maximum, 2 MW

@@ -49,7 +49,7 @@ def monthly_report_dag():
         def write() -> dict:
             """Write every school's report for the month; returns the folder and the count."""
             from iotorino.export import expected, settings
-            from iotorino.schools.report import write_reports
+            from iotorino.export.school_report import write_reports
 
             year, month = report_month_from_context()
             exports = settings.export_dir_from_env()

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from iotorino.export.window import HOUR_NS
+HOUR_NS = 3_600 * 1_000_000_000
 
 NS = 1_000_000_000
 # Intervals longer than this between two register readings are not spread over hours.
