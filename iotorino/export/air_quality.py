@@ -41,10 +41,12 @@ MEASUREMENT = "air_quality"
 POLLUTANTS = ("pm25", "pm10", "no2", "o3", "co", "pm1")
 INDEX_DATASET = "air_quality_index_hourly"
 STREET_TAGS = ["unit", "district"]
+YEAR_CHUNK_HOURS = 7 * 24  # reading the year so far: a week of hourly statistics per query
 
 UNIT_ID = Column("unit_id", pa.string(), "Street-furniture unit id from the inventory (hardware/street_units.json).")
 DISTRICT = Column("district", pa.int8(), "Circoscrizione (1-8) the unit stands in.")
-DATE = Column("date", pa.date32(), "Local day (Europe/Rome) the row describes.", "Europe/Rome")
+DATE = Column("local_date", pa.date32(), "Giorno locale (Europe/Rome) della riga; the local day the row describes "
+              "(the same as the partition key `date`).", "Europe/Rome")
 QUALITY = Column(
     "quality", pa.string(),
     "Indicativo, non validato: sensori a basso costo, non stazioni di riferimento (Dir. 2024/2881 art. 4). "
@@ -64,32 +66,37 @@ class UnitHours:
 # --- hourly values ---------------------------------------------------------------------------
 
 
-def day_hours(ctx_client, window: DayWindow, inventory, chunk_hours: int = 6) -> dict[str, UnitHours]:
+def day_hours(client, window: DayWindow, inventory, chunk_hours: int = 6) -> dict[str, UnitHours]:
     """Every unit's validated hourly values for the local day `window`, from the store."""
+    return store_hours(client, [window], inventory, chunk_hours)[window.day]
+
+
+def store_hours(client, windows: list[DayWindow], inventory, chunk_hours: int) -> dict[date, dict[str, UnitHours]]:
+    """Validated hourly values by local day and unit for consecutive local days `windows`, in one chunked read."""
     rules = limits.default().validity
     interval = expected.intervals(inventory, "street", MEASUREMENT)
-    starts = window.hour_starts_ns()
-    slot = {t: i for i, t in enumerate(starts)}
-    units: dict[str, UnitHours] = {}
-    rows = query.hourly_stats(ctx_client, MEASUREMENT, list(POLLUTANTS), STREET_TAGS, window.start_ns, window.end_ns,
+    slot = {t: (w, i) for w in windows for i, t in enumerate(w.hour_starts_ns())}
+    out: dict[date, dict[str, UnitHours]] = {w.day: {} for w in windows}
+    rows = query.hourly_stats(client, MEASUREMENT, list(POLLUTANTS), STREET_TAGS, windows[0].start_ns, windows[-1].end_ns,
                               chunk_hours=chunk_hours)
     for row in rows:
-        i = slot.get(row.time_ns)
-        unit = row.tags.get("unit")
-        if i is None or not unit:
+        where, unit = slot.get(row.time_ns), row.tags.get("unit")
+        if where is None or not unit:
             continue
+        window, i = where
+        units = out[window.day]
         entry = units.get(unit)
         if entry is None:
             entry = units[unit] = UnitHours(_district(row.tags.get("district")),
-                                            {p: [None] * len(starts) for p in POLLUTANTS},
-                                            {p: [None] * len(starts) for p in POLLUTANTS})
+                                            {p: [None] * window.hours for p in POLLUTANTS},
+                                            {p: [None] * window.hours for p in POLLUTANTS})
         seconds = interval(row.tags)
         for p in POLLUTANTS:
             count = int(row.values.get(f"{p}_count") or 0)
             hv = air.hour_value(count, row.values.get(f"{p}_mean"), seconds, rules)
             entry.values[p][i] = hv.value
             entry.coverage[p][i] = hv.coverage if count else None
-    return units
+    return out
 
 
 def _district(text) -> int | None:
@@ -180,7 +187,7 @@ def build_daily(ctx: ExportContext) -> Built:
                 continue
             d = air.day_value(entry.values[p], ctx.window.hours, rules)
             for name, value in (
-                ("unit_id", unit), ("district", entry.district), ("date", ctx.window.day), ("pollutant", p),
+                ("unit_id", unit), ("district", entry.district), ("local_date", ctx.window.day), ("pollutant", p),
                 ("hours_in_day", d.hours_in_day), ("valid_hours", d.valid_hours), ("required_hours", d.required_hours),
                 ("capture", d.capture), ("valid", d.valid), ("daily_mean", d.mean), ("max_hourly", d.max_hour),
                 ("unit", spec.fields[p].unit), ("quality", QUALITY_LABEL),
@@ -233,16 +240,20 @@ def year_hours(ctx: ExportContext, out_dir: Path | None) -> tuple[dict[str, list
     """
     first = date(ctx.window.day.year, 1, 1)
     days = [first + timedelta(days=k) for k in range((ctx.window.day - first).days + 1)]
+    by_day: dict[date, dict[str, UnitHours] | None] = {}
+    for day in days:
+        earlier = out_dir is not None and day < ctx.window.day
+        by_day[day] = _read_index_partition(out_dir, local_day(day)) if earlier else None
+    missing = [d for d in days if by_day[d] is None]
+    while missing:  # runs of consecutive days without a partition: one chunked store read each
+        run = [missing.pop(0)]
+        while missing and missing[0] == run[-1] + timedelta(days=1):
+            run.append(missing.pop(0))
+        by_day.update(store_hours(ctx.client, [local_day(d) for d in run], ctx.inventory, YEAR_CHUNK_HOURS))
     per_unit: dict[str, dict[str, list]] = defaultdict(lambda: {p: [] for p in POLLUTANTS})
     districts: dict[str, int | None] = {}
     for k, day in enumerate(days):
-        window = local_day(day)
-        units = None
-        if out_dir is not None and day < ctx.window.day:
-            units = _read_index_partition(out_dir, window)
-        if units is None:
-            units = day_hours(ctx.client, window, ctx.inventory, ctx.chunk_hours)
-        for unit, entry in units.items():
+        for unit, entry in by_day[day].items():
             districts.setdefault(unit, entry.district)
             lists = per_unit[unit]
             for p in POLLUTANTS:
@@ -311,7 +322,7 @@ def build_indicators(ctx: ExportContext) -> Built:
         for regime, s in unit_statuses(per_unit[unit], hours_per_day, ctx.window.day.year, rules):
             limit = s.limit
             for name, value in (
-                ("unit_id", unit), ("district", districts.get(unit)), ("date", ctx.window.day), ("regime", regime.id),
+                ("unit_id", unit), ("district", districts.get(unit)), ("local_date", ctx.window.day), ("regime", regime.id),
                 ("regime_applies", regime.applies_to(ctx.window.day.year)), ("limit_id", limit.id),
                 ("pollutant", limit.pollutant), ("averaging", limit.averaging), ("limit_value", float(limit.value)),
                 ("unit", spec.fields[limit.pollutant].unit), ("allowed_exceedances", limit.allowed),
@@ -379,7 +390,7 @@ def build_noise_daily(ctx: ExportContext) -> Built:
             continue
         order = sorted(range(len(times)), key=times.__getitem__)
         result = noise.noise_day(day, [times[i] for i in order], [levels[i] for i in order], seconds, rules)
-        row = {"unit_id": unit, "district": _district(tags.get("district")), "date": day, "l_den": result.lden,
+        row = {"unit_id": unit, "district": _district(tags.get("district")), "local_date": day, "l_den": result.lden,
                "quality": QUALITY_LABEL}
         for name, (group, period) in NOISE_PERIODS.items():
             level = getattr(result, group)[period]

@@ -50,6 +50,7 @@ HOURLY = [
     ("noise_hourly", "noise", {"unit": "TO-SU-0001", "district": "2"}, "unit_id", 300),
     ("weather_hourly", "weather", {"unit": "TO-SU-0001", "district": "2"}, "unit_id", 300),
     ("classroom_environment_hourly", "indoor_climate", {"school": "TO-SC-01", "room": "R01"}, "school_id", 300),
+    ("school_outdoor_hourly", "outdoor_climate", {"school": "TO-SC-01"}, "school_id", 600),
 ]
 
 
