@@ -15,6 +15,7 @@ an exceedance of 50, 50.5 is. Definitions and citations: docs/indicators.md.
 from __future__ import annotations
 
 import math
+from bisect import insort
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -118,11 +119,12 @@ def nearest_rank(values: Sequence[float], percentile: float) -> float | None:
 
     Decision 97/101/EC's method; on 365 values the 90.4th percentile is the 36th highest.
     """
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = math.floor(percentile / 100 * len(ordered) + 0.5)
-    return ordered[min(len(ordered), max(1, k)) - 1]
+    return _ranked(sorted(values), percentile)
+
+
+def exceedance_floor(limit_value: float) -> float:
+    """The smallest value that `exceeds` `limit_value`: the limit plus half a unit of its last digit."""
+    return limit_value + 0.5 / 10 ** _decimals(limit_value)
 
 
 def limit_status(limit: Limit, values: Sequence[float | None], periods_in_year: int, validity: Validity) -> LimitStatus:
@@ -132,32 +134,57 @@ def limit_status(limit: Limit, values: Sequence[float | None], periods_in_year: 
     The projection adds, to the exceedances so far, the rate among valid periods
     times the periods left in the year (`periods_in_year` − elapsed).
     """
-    valid = [v for v in values if v is not None]
-    elapsed = len(values)
-    capture = len(valid) / elapsed if elapsed else 0.0
-    capture_ok = elapsed > 0 and capture >= validity.year_min_share - 1e-12
-    if limit.averaging == "year":
-        mean = sum(valid) / len(valid) if valid and capture_ok else None
-        return LimitStatus(limit, elapsed, len(valid), capture, capture_ok, None, None, None, None, None, None, mean)
-    count = sum(1 for v in valid if exceeds(v, limit.value))
+    return limit_statuses(limit, values, [len(values)], periods_in_year, validity)[0]
+
+
+def limit_statuses(limit: Limit, values: Sequence[float | None], ends: Sequence[int], periods_in_year: int,
+                   validity: Validity) -> list[LimitStatus]:
+    """`limit_status` after each of the first `ends[i]` periods (ends ascending), in one pass over `values`.
+
+    A backfill asks for the end of every day of the year at once instead of
+    recomputing the year so far day by day.
+    """
+    floor = exceedance_floor(limit.value)
     allowed = limit.allowed if limit.allowed is not None else 0
-    projected = None
-    if valid:
-        projected = count + count / len(valid) * max(0, periods_in_year - elapsed)
-    return LimitStatus(
-        limit,
-        elapsed,
-        len(valid),
-        capture,
-        capture_ok,
-        exceedances=count,
-        remaining=max(0, allowed - count),
-        broken=count > allowed,
-        projected=projected,
-        projected_broken=None if projected is None else exceeds(projected, allowed),
-        percentile_value=nearest_rank(valid, limit.percentile) if limit.percentile is not None else None,
-        annual_mean=None,
-    )
+    ordered: list[float] = []  # the valid values so far, sorted (percentiles)
+    total, count, valid, at = 0.0, 0, 0, 0
+    out = []
+    for end in ends:
+        for v in values[at:end]:
+            if v is None:
+                continue
+            valid += 1
+            total += v
+            if v >= floor:
+                count += 1
+            if limit.percentile is not None:
+                insort(ordered, v)
+        at = end
+        capture = valid / end if end else 0.0
+        capture_ok = end > 0 and capture >= validity.year_min_share - 1e-12
+        if limit.averaging == "year":
+            mean = total / valid if valid and capture_ok else None
+            out.append(LimitStatus(limit, end, valid, capture, capture_ok, None, None, None, None, None, None, mean))
+            continue
+        projected = count + count / valid * max(0, periods_in_year - end) if valid else None
+        out.append(LimitStatus(
+            limit, end, valid, capture, capture_ok,
+            exceedances=count,
+            remaining=max(0, allowed - count),
+            broken=count > allowed,
+            projected=projected,
+            projected_broken=None if projected is None else exceeds(projected, allowed),
+            percentile_value=_ranked(ordered, limit.percentile) if limit.percentile is not None else None,
+            annual_mean=None,
+        ))
+    return out
+
+
+def _ranked(ordered: list[float], percentile: float) -> float | None:
+    if not ordered:
+        return None
+    k = math.floor(percentile / 100 * len(ordered) + 0.5)
+    return ordered[min(len(ordered), max(1, k)) - 1]
 
 
 def _decimals(number: float) -> int:

@@ -155,3 +155,17 @@ def test_each_limits_percentile_is_the_one_after_its_allowance():
             n = 365 if limit.averaging == "day" else 8760
             values = [float(i) for i in range(n)]
             assert air.nearest_rank(values, limit.percentile) == ref.nth_highest(values, limit.allowed), limit
+
+
+def test_a_backfill_pass_gives_every_days_standing():
+    days, lengths = simulated_year(seed=14, gap_share=0.04)
+    daily = [air.day_value(h, n, VALIDITY).mean for h, n in zip(days, lengths)]
+    limit = next(x for x in RULES.regime("dir2024_2881_2030").limits if x.id == "pm10_daily")
+    ends = list(range(1, 366))
+    statuses = air.limit_statuses(limit, daily, ends, 365, VALIDITY)
+    for end in (1, 45, 200, 365):
+        status = statuses[end - 1]
+        so_far = [ref.daily_mean(h) for h in days[:end]]
+        assert status.exceedances == ref.count_above(so_far, 45)
+        assert status.periods_valid == sum(v is not None for v in so_far)
+        assert status == air.limit_status(limit, daily[:end], 365, VALIDITY)
