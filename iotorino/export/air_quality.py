@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -289,10 +289,16 @@ def _read_index_partition(out_dir: Path, window: DayWindow) -> dict[str, UnitHou
 
 
 def unit_statuses(day_lists: Mapping[str, list[list[float | None]]], day_hours_counts: list[int], year: int,
-                  rules: limits.Rules) -> Iterable[tuple[limits.Regime, air.LimitStatus]]:
-    """Every regime's limit statuses for one unit, from its day-by-day hourly values of the year so far."""
+                  rules: limits.Rules, ends: Sequence[int] | None = None
+                  ) -> Iterable[tuple[limits.Regime, int, air.LimitStatus]]:
+    """Every regime's limit statuses for one unit from its day-by-day hourly values of the year so far.
+
+    Yields (regime, days elapsed, status) after each number of days in `ends`
+    (default: only after all the days given); a backfill asks for every day at once.
+    """
     days_in_year = (date(year + 1, 1, 1) - date(year, 1, 1)).days
-    hours_in_year = days_in_year * 24
+    ends = list(ends) if ends is not None else [len(day_hours_counts)]
+    hour_ends = [sum(day_hours_counts[:e]) for e in ends]
     cache: dict[str, tuple[list, list]] = {}
     for regime in rules.regimes:
         for limit in regime.limits:
@@ -305,9 +311,11 @@ def unit_statuses(day_lists: Mapping[str, list[list[float | None]]], day_hours_c
                 cache[limit.pollutant] = (hourly, daily)
             hourly, daily = cache[limit.pollutant]
             if limit.averaging == "day":
-                yield regime, air.limit_status(limit, daily, days_in_year, rules.validity)
+                statuses = air.limit_statuses(limit, daily, ends, days_in_year, rules.validity)
             else:
-                yield regime, air.limit_status(limit, hourly, hours_in_year, rules.validity)
+                statuses = air.limit_statuses(limit, hourly, hour_ends, days_in_year * 24, rules.validity)
+            for days, status in zip(ends, statuses):
+                yield regime, days, status
 
 
 def build_indicators(ctx: ExportContext) -> Built:
@@ -319,7 +327,7 @@ def build_indicators(ctx: ExportContext) -> Built:
     data: dict[str, list] = {c.name: [] for c in INDICATOR_COLUMNS}
     spec = catalogue_mod.default().measurement(MEASUREMENT)
     for unit in sorted(per_unit):
-        for regime, s in unit_statuses(per_unit[unit], hours_per_day, ctx.window.day.year, rules):
+        for regime, _, s in unit_statuses(per_unit[unit], hours_per_day, ctx.window.day.year, rules):
             limit = s.limit
             for name, value in (
                 ("unit_id", unit), ("district", districts.get(unit)), ("local_date", ctx.window.day), ("regime", regime.id),
