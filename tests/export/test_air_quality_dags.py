@@ -15,6 +15,7 @@ import pytest
 from iotorino.core.reading import Reading
 from tests.export.helpers import NS, ROME, load_dag
 from tests.indicators import reference as ref
+from tests.indicators.test_eaqi import plain_band
 
 pytestmark = pytest.mark.integration
 
@@ -90,13 +91,17 @@ def test_year_to_date_indicators_and_hourly_index(airflow_db, influx, exports):
         run("export_air_quality_index_hourly", day.isoformat(), datetime.combine(day + timedelta(days=1), datetime.min.time(), ROME))
     run("export_air_quality_indicators", "2026-03-30", datetime(2026, 3, 31, tzinfo=ROME))
 
-    hourly = {f: {d: ref.hourly_values(series(readings, f), d, STEP_MIN) for d in days} for f in ("pm10", "no2", "pm25")}
+    hourly = {f: {d: ref.hourly_values(series(readings, f), d, STEP_MIN) for d in days}
+              for f in ("pm10", "no2", "pm25", "o3")}
     index_rows = rows(exports, "air_quality_index_hourly", "2026-03-29")
     assert len(index_rows) == 23
     for i, row in enumerate(index_rows):
-        assert row["pm10_hourly"] == (None if hourly["pm10"][date(2026, 3, 29)][i] is None
-                                      else pytest.approx(hourly["pm10"][date(2026, 3, 29)][i]))
-        assert (row["eaqi_level"] is None) is all(hourly[f][date(2026, 3, 29)][i] is None for f in hourly)
+        values = {f: hourly[f][date(2026, 3, 29)][i] for f in hourly}
+        assert row["pm10_hourly"] == (None if values["pm10"] is None else pytest.approx(values["pm10"]))
+        bands = [plain_band(f, v) for f, v in values.items() if v is not None]
+        assert row["eaqi_level"] == (max(bands) if bands else None)
+        assert row["eaqi_version"] == "EEA EAQI, 2024 bands"
+    assert {r["eaqi_level"] for r in index_rows} != {None}
 
     got = {(r["regime"], r["limit_id"]): r for r in rows(exports, "air_quality_indicators", "2026-03-30")}
     daily = [ref.daily_mean(hourly["pm10"][d]) for d in days]
