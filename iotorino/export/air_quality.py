@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from iotorino.core import catalogue as catalogue_mod
 from iotorino.export import expected, query
-from iotorino.export.columns import HOUR_COLUMNS, UTC_MS, Column
+from iotorino.export.columns import HOUR_COLUMNS, Column
 from iotorino.export.model import Built, ExportContext
 from iotorino.export.parquet import PART_NAME, partition_dir
 from iotorino.export.window import HOUR_NS, DayWindow, local_day, local_label

@@ -24,14 +24,6 @@ OTHER = "TO-SU-0003"
 STEP_MIN = 5
 
 
-@pytest.fixture
-def exports(influx, tmp_path, monkeypatch):
-    monkeypatch.setenv("IOTORINO_INFLUX_URL", influx.settings.url)
-    monkeypatch.setenv("IOTORINO_INFLUX_DB", influx.settings.database)
-    monkeypatch.setenv("IOTORINO_EXPORT_DIR", str(tmp_path))
-    return tmp_path
-
-
 def air_day(unit: str, day: date, partial_hours: int, seed: int, level: float) -> list[Reading]:
     """A local day of readings every 5 minutes; the first `partial_hours` hours carry only 30 minutes."""
     rng = random.Random(seed)
