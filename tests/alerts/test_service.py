@@ -88,3 +88,24 @@ def test_an_injected_episode_fires_once_retained_and_over_http(mosquitto):
     finally:
         service.stop()
         listener.close()
+
+
+def test_the_command_serves_until_terminated(mosquitto, cli_env, python):
+    import signal
+    import socket
+    import subprocess
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [python, "-m", "iotorino", "alerts", "city", "--mqtt-port", str(mosquitto.port), "--http-port", str(port)],
+        env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/alerts" in line
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/alerts", timeout=10) as answer:
+            assert json.loads(answer.read()) == {"alerts": []}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
