@@ -41,7 +41,7 @@ MEASUREMENT = "air_quality"
 POLLUTANTS = ("pm25", "pm10", "no2", "o3", "co", "pm1")
 INDEX_DATASET = "air_quality_index_hourly"
 STREET_TAGS = ["unit", "district"]
-YEAR_CHUNK_HOURS = 7 * 24  # reading the year so far: a week of hourly statistics per query
+YEAR_CHUNK_HOURS = 7 * 24 + 1  # reading the year so far: a week of hourly statistics per query (DST: 169 h)
 
 UNIT_ID = Column("unit_id", pa.string(), "Street-furniture unit id from the inventory (hardware/street_units.json).")
 DISTRICT = Column("district", pa.int8(), "Circoscrizione (1-8) the unit stands in.")
@@ -240,39 +240,47 @@ def year_hours(ctx: ExportContext, out_dir: Path | None) -> tuple[dict[str, list
     """
     first = date(ctx.window.day.year, 1, 1)
     days = [first + timedelta(days=k) for k in range((ctx.window.day - first).days + 1)]
+    kept = limited_pollutants(limits.default())  # a year of values only for pollutants with a limit: memory
     by_day: dict[date, dict[str, UnitHours] | None] = {}
     for day in days:
         earlier = out_dir is not None and day < ctx.window.day
-        by_day[day] = _read_index_partition(out_dir, local_day(day)) if earlier else None
+        by_day[day] = _read_index_partition(out_dir, local_day(day), kept) if earlier else None
     missing = [d for d in days if by_day[d] is None]
-    while missing:  # runs of consecutive days without a partition: one chunked store read each
+    while missing:  # runs of up to a week of consecutive days without a partition: one store read each
         run = [missing.pop(0)]
-        while missing and missing[0] == run[-1] + timedelta(days=1):
+        while missing and missing[0] == run[-1] + timedelta(days=1) and len(run) < 7:
             run.append(missing.pop(0))
-        by_day.update(store_hours(ctx.client, [local_day(d) for d in run], ctx.inventory, YEAR_CHUNK_HOURS))
-    per_unit: dict[str, dict[str, list]] = defaultdict(lambda: {p: [] for p in POLLUTANTS})
+        for day, units in store_hours(ctx.client, [local_day(d) for d in run], ctx.inventory, YEAR_CHUNK_HOURS).items():
+            by_day[day] = {u: UnitHours(e.district, {p: e.values[p] for p in kept}, {}) for u, e in units.items()}
+    per_unit: dict[str, dict[str, list]] = defaultdict(lambda: {p: [] for p in kept})
     districts: dict[str, int | None] = {}
     for k, day in enumerate(days):
         for unit, entry in by_day[day].items():
             districts.setdefault(unit, entry.district)
             lists = per_unit[unit]
-            for p in POLLUTANTS:
+            for p in kept:
                 # pad any day before the unit's first data with empty days
                 while len(lists[p]) < k:
                     lists[p].append([None] * local_day(days[len(lists[p])]).hours)
                 lists[p].append(entry.values[p])
     for unit, lists in per_unit.items():
-        for p in POLLUTANTS:
+        for p in kept:
             while len(lists[p]) < len(days):
                 lists[p].append([None] * local_day(days[len(lists[p])]).hours)
     return per_unit, districts, len(days)
 
 
-def _read_index_partition(out_dir: Path, window: DayWindow) -> dict[str, UnitHours] | None:
+def limited_pollutants(rules: limits.Rules) -> tuple[str, ...]:
+    """The pollutants some regime sets a limit value for, in `POLLUTANTS` order."""
+    wanted = {x.pollutant for r in rules.regimes for x in r.limits}
+    return tuple(p for p in POLLUTANTS if p in wanted)
+
+
+def _read_index_partition(out_dir: Path, window: DayWindow, pollutants: Sequence[str]) -> dict[str, UnitHours] | None:
     path = partition_dir(out_dir, INDEX_DATASET, window.day) / PART_NAME
     if not path.exists():
         return None
-    names = ["unit_id", "district", "date_observed_from"] + [f"{p}_hourly" for p in POLLUTANTS]
+    names = ["unit_id", "district", "date_observed_from"] + [f"{p}_hourly" for p in pollutants]
     table = pq.read_table(path, columns=names).to_pydict()
     slot = {t: i for i, t in enumerate(window.hour_starts_ns())}
     units: dict[str, UnitHours] = {}
@@ -280,10 +288,10 @@ def _read_index_partition(out_dir: Path, window: DayWindow) -> dict[str, UnitHou
         unit = table["unit_id"][r]
         entry = units.get(unit)
         if entry is None:
-            entry = units[unit] = UnitHours(table["district"][r], {p: [None] * window.hours for p in POLLUTANTS}, {})
+            entry = units[unit] = UnitHours(table["district"][r], {p: [None] * window.hours for p in pollutants}, {})
         i = slot.get(int(table["date_observed_from"][r].timestamp()) * 1_000_000_000)
         if i is not None:
-            for p in POLLUTANTS:
+            for p in pollutants:
                 entry.values[p][i] = table[f"{p}_hourly"][r]
     return units
 
