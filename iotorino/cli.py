@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "the main job end to end: brokers, simulated day, collector, export"),
     "simulate": ("simulate", "publish the fleet's simulated telemetry for a period over MQTT"),
     "export": ("export", "export open-data datasets for local days (Parquet, CSV, DCAT-AP_IT)"),
+    "alerts": ("alerts", "the city alert service: thresholds on street data from MQTT, alerts retained and over HTTP"),
 }
 
 

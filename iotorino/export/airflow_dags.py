@@ -61,13 +61,19 @@ def export_day_from_context() -> str:
     return local_date_of(context["data_interval_start"]).isoformat()
 
 
-def daily_export_dag(dataset: str):
-    """The DAG `export_<dataset>`: export one local day of `dataset` to Parquet."""
+def daily_export_dag(dataset: str, local_hour: int = 0):
+    """The DAG `export_<dataset>`: export one local day of `dataset` to Parquet.
+
+    `local_hour` shifts the daily run: the data interval runs from that local
+    hour to the same hour of the next day and the run exports the local date it
+    starts on (noise_daily runs at 06:00, when the night of the day has ended).
+    """
 
     @dag(
         dag_id=f"export_{dataset}",
         description=f"Daily open-data export of {dataset} (one Parquet partition per local day).",
-        schedule=DAILY_AT_LOCAL_MIDNIGHT,
+        schedule=DAILY_AT_LOCAL_MIDNIGHT if local_hour == 0
+        else CronDataIntervalTimetable(f"0 {local_hour} * * *", timezone="Europe/Rome"),
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,

@@ -51,8 +51,8 @@ def dataset_document(dataset, modified: str, has_csv: bool) -> dict:
         "@id": landing,
         "@type": ["dcat:Dataset", "dcatapit:Dataset"],
         "dct:identifier": f"c_l219:iotorino:{dataset.name}",
-        "dct:title": {"@language": "en", "@value": dataset.title},
-        "dct:description": {"@language": "en", "@value": dataset.description},
+        "dct:title": _texts(dataset.title_it, dataset.title),
+        "dct:description": _texts(dataset.description_it, dataset.description),
         "dct:modified": {"@type": "xsd:date", "@value": modified},
         "dcat:theme": {"@id": THEMES + dataset.theme},
         "dct:rightsHolder": TORINO,
@@ -63,6 +63,12 @@ def dataset_document(dataset, modified: str, has_csv: bool) -> dict:
         "dct:language": {"@id": "http://publications.europa.eu/resource/authority/language/ITA"},
         "dcat:distribution": distributions,
     }
+
+
+def _texts(italian: str, english: str) -> dict | list[dict]:
+    """A language-tagged text: Italian first and English beside it, or English alone where no Italian is given."""
+    english_text = {"@language": "en", "@value": english}
+    return [{"@language": "it", "@value": italian}, english_text] if italian else english_text
 
 
 def _distribution(name: str, file_type: str, title: str, landing: str) -> dict:

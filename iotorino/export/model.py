@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from iotorino.export.columns import Column
@@ -12,12 +13,14 @@ from iotorino.core.store.influx_v1 import InfluxV1Client
 
 @dataclass
 class ExportContext:
-    """What a dataset builder may use: the store `client`, the day `window`, the `inventory` (or None)."""
+    """What a dataset builder may use: the store `client`, the day `window`, the `inventory` (or None),
+    and `out_dir`, where earlier partitions of other datasets may be read (or None)."""
 
     client: InfluxV1Client
     window: DayWindow
     inventory: Any | None
     chunk_hours: int = 6
+    out_dir: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,9 @@ def run_export(
     own_client = client is None
     client = client or InfluxV1Client(settings)
     try:
-        ctx = ExportContext(client, window, inventory if inventory is not None else expected.load_inventory(), chunk_hours)
+        ctx = ExportContext(
+            client, window, inventory if inventory is not None else expected.load_inventory(), chunk_hours, Path(out_dir)
+        )
         built = ds.build(ctx)
     finally:
         if own_client:

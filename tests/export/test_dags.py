@@ -34,14 +34,6 @@ def run_dag(dag_id: str, **conf):
     return load_dag(dag_id).test(logical_date=LOGICAL, run_conf=conf or {"date": DAY})
 
 
-@pytest.fixture
-def exports(influx, tmp_path, monkeypatch):
-    monkeypatch.setenv("IOTORINO_INFLUX_URL", influx.settings.url)
-    monkeypatch.setenv("IOTORINO_INFLUX_DB", influx.settings.database)
-    monkeypatch.setenv("IOTORINO_EXPORT_DIR", str(tmp_path))
-    return tmp_path
-
-
 def partition(out, dataset: str):
     return pq.read_table(out / dataset / "data" / f"date={DAY}" / "part-0.parquet").to_pylist()
 
@@ -50,6 +42,7 @@ HOURLY = [
     ("noise_hourly", "noise", {"unit": "TO-SU-0001", "district": "2"}, "unit_id", 300),
     ("weather_hourly", "weather", {"unit": "TO-SU-0001", "district": "2"}, "unit_id", 300),
     ("classroom_environment_hourly", "indoor_climate", {"school": "TO-SC-01", "room": "R01"}, "school_id", 300),
+    ("school_outdoor_hourly", "outdoor_climate", {"school": "TO-SC-01"}, "school_id", 600),
 ]
 
 

@@ -1,0 +1,142 @@
+"""Air-quality indicators for 500 simulated street units: one day, and a whole year (backfill).
+
+    .venv/bin/python benchmarks/indicators_year.py [--units 500] [--repeat 3]
+
+Each unit gets a simulated year (2026, Europe/Rome days) of hourly statistics
+(reading count and mean for pm25, pm10, no2, o3, co, pm1; 3 % of hours short of
+data), generated outside the timed sections. Timed, pure computation only (no
+store, no Parquet):
+
+- one day, 31 December (the costliest: the year so far is a whole year):
+  the day's hourly values, daily means and hourly index, and every regime's
+  limit statuses from the year's validated hourly values;
+- the whole year as a backfill: all 8760 hourly values and index hours, 365
+  daily means per pollutant, and every limit's standing after each of the 365
+  days, in one pass per unit.
+
+Times are CPU seconds of this process (`time.process_time`), so other load on
+a shared machine does not count. Baseline from the same run: one plain pass
+over the same hourly values (their sum), the least any computation over them
+must do. Prints medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from datetime import date, timedelta
+
+import numpy as np
+
+from iotorino.export.air_quality import POLLUTANTS, unit_statuses
+from iotorino.export.window import local_day
+from iotorino.indicators import air, eaqi, limits
+
+YEAR = 2026
+# CPU seconds of this process: the machine is shared, and wall time would count other work's turns.
+CLOCK = time.process_time
+INTERVAL_S = 300
+LEVELS = {"pm25": 18.0, "pm10": 30.0, "no2": 45.0, "o3": 50.0, "co": 0.6, "pm1": 12.0}
+
+
+def simulated_unit(seed: int, hours_per_day: list[int]) -> dict[str, list[list[tuple[int, float]]]]:
+    """(count, mean) per pollutant, day and hour: a winter-heavy, rush-hour-shaped year (numpy, not timed)."""
+    rng = np.random.default_rng(seed)
+    exposure = rng.uniform(0.6, 1.4)
+    total = sum(hours_per_day)
+    day_of = np.repeat(np.arange(len(hours_per_day)), hours_per_day)
+    hour_of = np.concatenate([np.arange(n) for n in hours_per_day])
+    shape = (1.0 + 0.8 * np.abs(182 - day_of) / 182) * np.where(np.isin(hour_of, (7, 8, 9, 17, 18, 19)), 1.3, 1.0)
+    bounds = np.cumsum([0, *hours_per_day])
+    out: dict[str, list[list[tuple[int, float]]]] = {}
+    for p in POLLUTANTS:
+        means = (LEVELS[p] * exposure * shape * rng.lognormal(0, 0.35, total)).tolist()
+        counts = np.where(rng.random(total) > 0.03, 12, rng.integers(1, 9, total)).tolist()
+        pairs = list(zip(counts, means))
+        out[p] = [pairs[bounds[d]:bounds[d + 1]] for d in range(len(hours_per_day))]
+    return out
+
+
+def validated(stats, rules) -> dict[str, list[list[float | None]]]:
+    """Hourly values by the 75 % rule."""
+    return {p: [[air.hour_value(c, m, INTERVAL_S, rules.validity).value for c, m in day] for day in days]
+            for p, days in stats.items()}
+
+
+def one_day(stats, earlier: dict[str, list[list[float | None]]], hours_per_day, rules) -> int:
+    """31 December: the day's hourly values, daily means, index, and the year-so-far limit statuses.
+
+    `earlier` are the validated hourly values of the days before (the export reads them from
+    the index partitions already written).
+    """
+    values = validated({p: [days[-1]] for p, days in stats.items()}, rules)
+    for p in POLLUTANTS:
+        air.day_value(values[p][0], hours_per_day[-1], rules.validity)
+    for i in range(hours_per_day[-1]):
+        eaqi.index_hour(rules.eaqi, {p: values[p][0][i] for p in POLLUTANTS})
+    year_values = {p: earlier[p] + values[p] for p in POLLUTANTS}
+    return sum(1 for _ in unit_statuses(year_values, hours_per_day, YEAR, rules))
+
+
+def whole_year(stats, hours_per_day, rules) -> int:
+    """Every hour, day and day-end standing of the year, in one pass."""
+    values = validated(stats, rules)
+    for p in POLLUTANTS:
+        for day, n in zip(values[p], hours_per_day):
+            air.day_value(day, n, rules.validity)
+    for d, n in enumerate(hours_per_day):
+        for i in range(n):
+            eaqi.index_hour(rules.eaqi, {p: values[p][d][i] for p in POLLUTANTS})
+    ends = range(1, len(hours_per_day) + 1)
+    return sum(1 for _ in unit_statuses(values, hours_per_day, YEAR, rules, ends))
+
+
+def floor_pass(stats) -> float:
+    """The baseline: one plain pass over every hourly mean."""
+    return sum(m for days in stats.values() for day in days for _, m in day)
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    rules = limits.default()
+    first = date(YEAR, 1, 1)
+    hours_per_day = [local_day(first + timedelta(days=k)).hours for k in range(365)]
+    runs: dict[str, list[float]] = {"day": [], "year": [], "floor": []}
+    rows = {"day": 0, "year": 0}
+    for r in range(args.repeat):
+        spent = {"day": 0.0, "year": 0.0, "floor": 0.0}
+        for unit in range(args.units):
+            stats = simulated_unit(unit, hours_per_day)  # not timed
+            earlier = validated({p: days[:-1] for p, days in stats.items()}, rules)  # not timed
+            t0 = CLOCK()
+            floor_pass(stats)
+            t1 = CLOCK()
+            n_day = one_day(stats, earlier, hours_per_day, rules)
+            t2 = CLOCK()
+            n_year = whole_year(stats, hours_per_day, rules)
+            t3 = CLOCK()
+            spent["floor"] += t1 - t0
+            spent["day"] += t2 - t1
+            spent["year"] += t3 - t2
+            rows["day"], rows["year"] = n_day, n_year
+        for k, v in spent.items():
+            runs[k].append(v)
+        print(f"run {r + 1}: day {spent['day']:.2f} s, year {spent['year']:.2f} s, floor {spent['floor']:.3f} s "
+              "(CPU)", flush=True)
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    print(f"units: {args.units}; hours in {YEAR}: {sum(hours_per_day)}; limit statuses per unit: "
+          f"{rows['day']} for one day, {rows['year']} for the year's day ends")
+    print(f"one day (31 Dec, year so far), all units: median {med['day']:.2f} s "
+          f"({med['day'] / args.units * 1000:.1f} ms per unit); ratio to the floor pass {med['day'] / med['floor']:.0f}x")
+    print(f"whole year (backfill, every day's standing), all units: median {med['year']:.2f} s "
+          f"({med['year'] / args.units * 1000:.1f} ms per unit); ratio to the floor pass {med['year'] / med['floor']:.0f}x")
+    print(f"floor (one pass over the {6 * sum(hours_per_day) * args.units:,} hourly means): median {med['floor']:.3f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,418 @@
+"""Builders of the air-quality and noise indicator datasets (pure rules in `iotorino.indicators`).
+
+- `air_quality_index_hourly`: per street unit and hour, every pollutant's
+  validity-aware hourly value with its coverage, and the EEA index;
+- `air_quality_daily`: per unit, day and pollutant, the daily mean (valid with
+  75 % of the day's hours, at least 18) with its capture;
+- `air_quality_indicators`: per unit, day, regime and limit, the year-to-date
+  standing (exceedances, percentile, allowances left, projection, annual mean);
+- `noise_daily`: per unit and day, L_day/L_evening/L_night/L_den and the DPCM
+  day/night L_Aeq with coverage.
+
+Hourly values come from the store's per-hour count and mean and the unit's
+reporting interval (inventory). The year so far is read from the exported
+`air_quality_index_hourly` partitions where they exist (same rules, so the same
+values) and from the store for the days that have none.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from iotorino.core import catalogue as catalogue_mod
+from iotorino.export import expected, query
+from iotorino.export.columns import HOUR_COLUMNS, Column
+from iotorino.export.model import Built, ExportContext
+from iotorino.export.parquet import PART_NAME, partition_dir
+from iotorino.export.window import HOUR_NS, DayWindow, local_day, local_label
+from iotorino.indicators import QUALITY_LABEL, air, eaqi, limits, noise
+
+log = logging.getLogger(__name__)
+
+MEASUREMENT = "air_quality"
+POLLUTANTS = ("pm25", "pm10", "no2", "o3", "co", "pm1")
+INDEX_DATASET = "air_quality_index_hourly"
+STREET_TAGS = ["unit", "district"]
+YEAR_CHUNK_HOURS = 7 * 24 + 1  # reading the year so far: a week of hourly statistics per query (DST: 169 h)
+
+UNIT_ID = Column("unit_id", pa.string(), "Street-furniture unit id from the inventory (hardware/street_units.json).")
+DISTRICT = Column("district", pa.int8(), "Circoscrizione (1-8) the unit stands in.")
+DATE = Column("local_date", pa.date32(), "Giorno locale (Europe/Rome) della riga; the local day the row describes "
+              "(the same as the partition key `date`).", "Europe/Rome")
+QUALITY = Column(
+    "quality", pa.string(),
+    "Indicativo, non validato: sensori a basso costo, non stazioni di riferimento (Dir. 2024/2881 art. 4). "
+    "Indicative, not validated: low-cost sensors, not reference stations.",
+)
+
+
+@dataclass
+class UnitHours:
+    """One unit's validated hourly values of one local day, by pollutant (None: invalid or missing hour)."""
+
+    district: int | None
+    values: dict[str, list[float | None]]
+    coverage: dict[str, list[float | None]]
+
+
+# --- hourly values ---------------------------------------------------------------------------
+
+
+def day_hours(client, window: DayWindow, inventory, chunk_hours: int = 6) -> dict[str, UnitHours]:
+    """Every unit's validated hourly values for the local day `window`, from the store."""
+    return store_hours(client, [window], inventory, chunk_hours)[window.day]
+
+
+def store_hours(client, windows: list[DayWindow], inventory, chunk_hours: int) -> dict[date, dict[str, UnitHours]]:
+    """Validated hourly values by local day and unit for consecutive local days `windows`, in one chunked read."""
+    rules = limits.default().validity
+    interval = expected.intervals(inventory, "street", MEASUREMENT)
+    slot = {t: (w, i) for w in windows for i, t in enumerate(w.hour_starts_ns())}
+    out: dict[date, dict[str, UnitHours]] = {w.day: {} for w in windows}
+    rows = query.hourly_stats(client, MEASUREMENT, list(POLLUTANTS), STREET_TAGS, windows[0].start_ns, windows[-1].end_ns,
+                              chunk_hours=chunk_hours)
+    for row in rows:
+        where, unit = slot.get(row.time_ns), row.tags.get("unit")
+        if where is None or not unit:
+            continue
+        window, i = where
+        units = out[window.day]
+        entry = units.get(unit)
+        if entry is None:
+            entry = units[unit] = UnitHours(_district(row.tags.get("district")),
+                                            {p: [None] * window.hours for p in POLLUTANTS},
+                                            {p: [None] * window.hours for p in POLLUTANTS})
+        seconds = interval(row.tags)
+        for p in POLLUTANTS:
+            count = int(row.values.get(f"{p}_count") or 0)
+            hv = air.hour_value(count, row.values.get(f"{p}_mean"), seconds, rules)
+            entry.values[p][i] = hv.value
+            entry.coverage[p][i] = hv.coverage if count else None
+    return out
+
+
+def _district(text) -> int | None:
+    return int(text) if text is not None and str(text).isdigit() else None
+
+
+def index_columns() -> list[Column]:
+    """The columns of `air_quality_index_hourly`."""
+    spec = catalogue_mod.default().measurement(MEASUREMENT)
+    out = [UNIT_ID, DISTRICT, *HOUR_COLUMNS]
+    for p in POLLUTANTS:
+        f = spec.fields[p]
+        out.append(Column(f"{p}_hourly", pa.float64(),
+                          f"Media oraria valida (≥ 75 % dell'ora coperta), vuota se non valida. Valid hourly mean "
+                          f"(≥ 75 % of the hour covered), empty when invalid: {f.description}", f.unit))
+        out.append(Column(f"{p}_coverage", pa.float64(),
+                          f"Quota (0-1) dell'ora coperta da dati. Share (0-1) of the hour covered by data: {p}.", "1"))
+    bands = limits.default().eaqi
+    out += [
+        Column("eaqi_level", pa.int8(), f"Indice europeo di qualità dell'aria, livello 1-6 (1 buona). European Air "
+               f"Quality Index level 1-6 (1 good), {bands.version}; the poorest band of the valid hourly values.", "1"),
+        Column("eaqi_band_it", pa.string(), "Fascia dell'indice (italiano)."),
+        Column("eaqi_band_en", pa.string(), "Index band (English)."),
+        Column("eaqi_pollutant", pa.string(), "Inquinante che determina l'indice. Pollutant setting the index."),
+        Column("eaqi_version", pa.string(), "Versione dell'indice. Index version and bands."),
+        QUALITY,
+    ]
+    return out
+
+
+def build_index_hourly(ctx: ExportContext) -> Built:
+    """`air_quality_index_hourly` for one local day: one row per unit and hour with any air-quality data."""
+    index = limits.default().eaqi
+    units = day_hours(ctx.client, ctx.window, ctx.inventory, ctx.chunk_hours)
+    columns = index_columns()
+    data: dict[str, list] = {c.name: [] for c in columns}
+    for unit in sorted(units):
+        entry = units[unit]
+        for i, start in enumerate(ctx.window.hour_starts_ns()):
+            if all(entry.coverage[p][i] is None for p in POLLUTANTS):
+                continue
+            hour = eaqi.index_hour(index, {p: entry.values[p][i] for p in POLLUTANTS})
+            band = index.bands[hour.level - 1] if hour.level else None
+            row = {
+                "unit_id": unit, "district": entry.district, "date_observed_from": start,
+                "date_observed_to": start + HOUR_NS, "local_time_from": local_label(start),
+                "eaqi_level": hour.level, "eaqi_band_it": band.name_it if band else None,
+                "eaqi_band_en": band.name_en if band else None, "eaqi_pollutant": hour.pollutant,
+                "eaqi_version": index.version, "quality": QUALITY_LABEL,
+            }
+            for p in POLLUTANTS:
+                row[f"{p}_hourly"] = entry.values[p][i]
+                row[f"{p}_coverage"] = entry.coverage[p][i]
+            for name, value in row.items():
+                data[name].append(value)
+    return Built(columns, data, {"iotorino:eaqi_version": index.version, "iotorino:quality": QUALITY_LABEL})
+
+
+# --- daily means -----------------------------------------------------------------------------
+
+DAILY_COLUMNS = [
+    UNIT_ID, DISTRICT, DATE,
+    Column("pollutant", pa.string(), "Inquinante (campo del catalogo). Pollutant (catalogue field): pm25, pm10, no2, o3, co, pm1."),
+    Column("hours_in_day", pa.int8(), "Ore del giorno locale (23, 24 o 25). Hours in the local day (23, 24 or 25).", "h"),
+    Column("valid_hours", pa.int8(), "Ore con media oraria valida. Hours with a valid hourly value.", "h"),
+    Column("required_hours", pa.int8(), "Ore valide richieste: 75 % delle ore del giorno e almeno 18. "
+           "Valid hours required: 75 % of the day's hours and at least 18.", "h"),
+    Column("capture", pa.float64(), "Quota (0-1) di ore valide sul giorno. Share (0-1) of the day's hours that are valid.", "1"),
+    Column("valid", pa.bool_(), "Media giornaliera valida. Whether the daily mean is valid."),
+    Column("daily_mean", pa.float64(), "Media giornaliera delle ore valide; vuota se il giorno non è valido. "
+           "Daily mean of the valid hours; empty when the day is invalid.", "see unit column"),
+    Column("max_hourly", pa.float64(), "Massima media oraria valida. Highest valid hourly value.", "see unit column"),
+    Column("unit", pa.string(), "Unità di misura. Unit of the values (ug/m3 or mg/m3)."),
+    QUALITY,
+]
+
+
+def build_daily(ctx: ExportContext) -> Built:
+    """`air_quality_daily` for one local day: one row per unit and pollutant with any hour of data."""
+    rules = limits.default().validity
+    spec = catalogue_mod.default().measurement(MEASUREMENT)
+    units = day_hours(ctx.client, ctx.window, ctx.inventory, ctx.chunk_hours)
+    data: dict[str, list] = {c.name: [] for c in DAILY_COLUMNS}
+    for unit in sorted(units):
+        entry = units[unit]
+        for p in POLLUTANTS:
+            if all(c is None for c in entry.coverage[p]):
+                continue
+            d = air.day_value(entry.values[p], ctx.window.hours, rules)
+            for name, value in (
+                ("unit_id", unit), ("district", entry.district), ("local_date", ctx.window.day), ("pollutant", p),
+                ("hours_in_day", d.hours_in_day), ("valid_hours", d.valid_hours), ("required_hours", d.required_hours),
+                ("capture", d.capture), ("valid", d.valid), ("daily_mean", d.mean), ("max_hourly", d.max_hour),
+                ("unit", spec.fields[p].unit), ("quality", QUALITY_LABEL),
+            ):
+                data[name].append(value)
+    return Built(DAILY_COLUMNS, data, {"iotorino:validity": rules.citation, "iotorino:quality": QUALITY_LABEL})
+
+
+# --- year to date ----------------------------------------------------------------------------
+
+INDICATOR_COLUMNS = [
+    UNIT_ID, DISTRICT, DATE,
+    Column("regime", pa.string(), "Regime normativo: dir2008_50 (in vigore) o dir2024_2881_2030 (dal 2030). "
+           "Legal regime: dir2008_50 (in force) or dir2024_2881_2030 (from 2030)."),
+    Column("regime_applies", pa.bool_(), "Il regime vale per l'anno del giorno. Whether the regime governs this year."),
+    Column("limit_id", pa.string(), "Valore limite (schemas/air_quality_limits.yaml). Limit value id."),
+    Column("pollutant", pa.string(), "Inquinante. Pollutant."),
+    Column("averaging", pa.string(), "Periodo di mediazione: hour, day, year. Averaging period."),
+    Column("limit_value", pa.float64(), "Valore limite. Limit value.", "see unit column"),
+    Column("unit", pa.string(), "Unità di misura. Unit (ug/m3 or mg/m3)."),
+    Column("allowed_exceedances", pa.int16(), "Superamenti consentiti per anno civile; vuoto per i limiti annuali. "
+           "Exceedances allowed per calendar year; empty for annual limits.", "count"),
+    Column("periods_elapsed", pa.int16(), "Periodi (ore o giorni) trascorsi dal 1° gennaio. Periods elapsed since 1 January.", "count"),
+    Column("periods_valid", pa.int16(), "Periodi con valore valido. Periods with a valid value.", "count"),
+    Column("capture", pa.float64(), "Quota (0-1) di periodi validi finora. Share (0-1) of elapsed periods that are valid.", "1"),
+    Column("capture_sufficient", pa.bool_(), "Raccolta dati ≥ 90 % (2008/50/CE All. I). Data capture at least 90 %."),
+    Column("exceedances_ytd", pa.int16(), "Superamenti dall'inizio dell'anno. Exceedances so far this year.", "count"),
+    Column("remaining_allowed", pa.int16(), "Superamenti ancora consentiti prima di violare il limite. "
+           "Exceedances still allowed before the limit is broken.", "count"),
+    Column("limit_broken", pa.bool_(), "Superamenti oltre il numero consentito. More exceedances than allowed."),
+    Column("projected_exceedances", pa.float64(), "Proiezione all'anno: superamenti finora + tasso tra i periodi validi "
+           "× periodi rimanenti. Projection: exceedances so far + their rate × periods left in the year.", "count"),
+    Column("projected_broken", pa.bool_(), "La proiezione supera il numero consentito. The projection exceeds the allowance."),
+    Column("percentile", pa.float64(), "Percentile corrispondente ai superamenti consentiti (rango più vicino). "
+           "Percentile that goes with the allowed count (nearest rank).", "%"),
+    Column("percentile_value", pa.float64(), "Valore di quel percentile sui periodi validi. That percentile of the valid values.",
+           "see unit column"),
+    Column("annual_mean_ytd", pa.float64(), "Media annuale finora (limiti annuali), vuota se la raccolta è < 90 %. "
+           "Year-to-date annual mean (annual limits), empty when capture is below 90 %.", "see unit column"),
+    Column("citation", pa.string(), "Fonte normativa. Legal source (annex)."),
+    QUALITY,
+]
+
+
+def year_hours(ctx: ExportContext, out_dir: Path | None) -> tuple[dict[str, list[list[float | None]]], dict, int]:
+    """Per unit, the day-by-day validated hourly values from 1 January to the context's day.
+
+    Returns ({unit: {pollutant: [day values...]}}, {unit: district}, number of days).
+    Earlier days come from `air_quality_index_hourly` partitions when present, else the store.
+    """
+    first = date(ctx.window.day.year, 1, 1)
+    days = [first + timedelta(days=k) for k in range((ctx.window.day - first).days + 1)]
+    kept = limited_pollutants(limits.default())  # a year of values only for pollutants with a limit: memory
+    by_day: dict[date, dict[str, UnitHours] | None] = {}
+    for day in days:
+        earlier = out_dir is not None and day < ctx.window.day
+        by_day[day] = _read_index_partition(out_dir, local_day(day), kept) if earlier else None
+    missing = [d for d in days if by_day[d] is None]
+    while missing:  # runs of up to a week of consecutive days without a partition: one store read each
+        run = [missing.pop(0)]
+        while missing and missing[0] == run[-1] + timedelta(days=1) and len(run) < 7:
+            run.append(missing.pop(0))
+        for day, units in store_hours(ctx.client, [local_day(d) for d in run], ctx.inventory, YEAR_CHUNK_HOURS).items():
+            by_day[day] = {u: UnitHours(e.district, {p: e.values[p] for p in kept}, {}) for u, e in units.items()}
+    per_unit: dict[str, dict[str, list]] = defaultdict(lambda: {p: [] for p in kept})
+    districts: dict[str, int | None] = {}
+    for k, day in enumerate(days):
+        for unit, entry in by_day[day].items():
+            districts.setdefault(unit, entry.district)
+            lists = per_unit[unit]
+            for p in kept:
+                # pad any day before the unit's first data with empty days
+                while len(lists[p]) < k:
+                    lists[p].append([None] * local_day(days[len(lists[p])]).hours)
+                lists[p].append(entry.values[p])
+    for unit, lists in per_unit.items():
+        for p in kept:
+            while len(lists[p]) < len(days):
+                lists[p].append([None] * local_day(days[len(lists[p])]).hours)
+    return per_unit, districts, len(days)
+
+
+def limited_pollutants(rules: limits.Rules) -> tuple[str, ...]:
+    """The pollutants some regime sets a limit value for, in `POLLUTANTS` order."""
+    wanted = {x.pollutant for r in rules.regimes for x in r.limits}
+    return tuple(p for p in POLLUTANTS if p in wanted)
+
+
+def _read_index_partition(out_dir: Path, window: DayWindow, pollutants: Sequence[str]) -> dict[str, UnitHours] | None:
+    path = partition_dir(out_dir, INDEX_DATASET, window.day) / PART_NAME
+    if not path.exists():
+        return None
+    names = ["unit_id", "district", "date_observed_from"] + [f"{p}_hourly" for p in pollutants]
+    table = pq.read_table(path, columns=names).to_pydict()
+    slot = {t: i for i, t in enumerate(window.hour_starts_ns())}
+    units: dict[str, UnitHours] = {}
+    for r in range(len(table["unit_id"])):
+        unit = table["unit_id"][r]
+        entry = units.get(unit)
+        if entry is None:
+            entry = units[unit] = UnitHours(table["district"][r], {p: [None] * window.hours for p in pollutants}, {})
+        i = slot.get(int(table["date_observed_from"][r].timestamp()) * 1_000_000_000)
+        if i is not None:
+            for p in pollutants:
+                entry.values[p][i] = table[f"{p}_hourly"][r]
+    return units
+
+
+def unit_statuses(day_lists: Mapping[str, list[list[float | None]]], day_hours_counts: list[int], year: int,
+                  rules: limits.Rules, ends: Sequence[int] | None = None
+                  ) -> Iterable[tuple[limits.Regime, int, air.LimitStatus]]:
+    """Every regime's limit statuses for one unit from its day-by-day hourly values of the year so far.
+
+    Yields (regime, days elapsed, status) after each number of days in `ends`
+    (default: only after all the days given); a backfill asks for every day at once.
+    """
+    days_in_year = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+    ends = list(ends) if ends is not None else [len(day_hours_counts)]
+    hour_ends = [sum(day_hours_counts[:e]) for e in ends]
+    cache: dict[str, tuple[list, list]] = {}
+    for regime in rules.regimes:
+        for limit in regime.limits:
+            if limit.pollutant not in day_lists:
+                continue
+            if limit.pollutant not in cache:
+                by_day = day_lists[limit.pollutant]
+                hourly = [v for day in by_day for v in day]
+                daily = [air.day_value(day, n, rules.validity).mean for day, n in zip(by_day, day_hours_counts)]
+                cache[limit.pollutant] = (hourly, daily)
+            hourly, daily = cache[limit.pollutant]
+            if limit.averaging == "day":
+                statuses = air.limit_statuses(limit, daily, ends, days_in_year, rules.validity)
+            else:
+                statuses = air.limit_statuses(limit, hourly, hour_ends, days_in_year * 24, rules.validity)
+            for days, status in zip(ends, statuses):
+                yield regime, days, status
+
+
+def build_indicators(ctx: ExportContext) -> Built:
+    """`air_quality_indicators` for one local day: one row per unit, regime and limit, year to date."""
+    rules = limits.default()
+    per_unit, districts, n_days = year_hours(ctx, ctx.out_dir)
+    first = date(ctx.window.day.year, 1, 1)
+    hours_per_day = [local_day(first + timedelta(days=k)).hours for k in range(n_days)]
+    data: dict[str, list] = {c.name: [] for c in INDICATOR_COLUMNS}
+    spec = catalogue_mod.default().measurement(MEASUREMENT)
+    for unit in sorted(per_unit):
+        for regime, _, s in unit_statuses(per_unit[unit], hours_per_day, ctx.window.day.year, rules):
+            limit = s.limit
+            for name, value in (
+                ("unit_id", unit), ("district", districts.get(unit)), ("local_date", ctx.window.day), ("regime", regime.id),
+                ("regime_applies", regime.applies_to(ctx.window.day.year)), ("limit_id", limit.id),
+                ("pollutant", limit.pollutant), ("averaging", limit.averaging), ("limit_value", float(limit.value)),
+                ("unit", spec.fields[limit.pollutant].unit), ("allowed_exceedances", limit.allowed),
+                ("periods_elapsed", s.periods_elapsed), ("periods_valid", s.periods_valid), ("capture", s.capture),
+                ("capture_sufficient", s.valid), ("exceedances_ytd", s.exceedances), ("remaining_allowed", s.remaining),
+                ("limit_broken", s.broken), ("projected_exceedances", s.projected), ("projected_broken", s.projected_broken),
+                ("percentile", limit.percentile), ("percentile_value", s.percentile_value),
+                ("annual_mean_ytd", s.annual_mean), ("citation", limit.citation), ("quality", QUALITY_LABEL),
+            ):
+                data[name].append(value)
+    meta = {"iotorino:regimes": "; ".join(f"{r.id}: {r.title_it} / {r.title_en}" for r in rules.regimes),
+            "iotorino:quality": QUALITY_LABEL}
+    return Built(INDICATOR_COLUMNS, data, meta)
+
+
+# --- noise -----------------------------------------------------------------------------------
+
+
+def noise_columns() -> list[Column]:
+    """The columns of `noise_daily`."""
+    out = [UNIT_ID, DISTRICT, DATE]
+    texts = {
+        "l_day": ("L_day 06-20 (D.Lgs. 194/2005)", "den", "day"),
+        "l_evening": ("L_evening 20-22 (D.Lgs. 194/2005)", "den", "evening"),
+        "l_night": ("L_night 22-06 del giorno seguente / of the next day (D.Lgs. 194/2005)", "den", "night"),
+        "dpcm_day": ("L_Aeq diurno / daytime 06-22 (DPCM 14/11/1997)", "dpcm", "day"),
+        "dpcm_night": ("L_Aeq notturno / night-time 22-06 del giorno seguente / of the next day (DPCM 14/11/1997)", "dpcm", "night"),
+    }
+    for name, (text, _, _) in texts.items():
+        out.append(Column(name, pa.float64(), f"{text}; media energetica, vuota se copertura < 75 %. "
+                          "Energetic mean, empty when coverage is below 75 %.", "dB(A)"))
+        out.append(Column(f"{name}_coverage", pa.float64(), f"Quota (0-1) del periodo coperta da dati. Share (0-1) of the period covered: {name}.", "1"))
+    out.append(Column("l_den", pa.float64(), "L_den del giorno con penalità +5 dB sera e +10 dB notte, pesi 14/2/8 h; "
+                      "aggregato giornaliero (il L_den della direttiva è annuale). Daily L_den with +5/+10 dB penalties, "
+                      "weights 14/2/8 h; a daily aggregate (the directive's L_den is yearly).", "dB(A)"))
+    out.append(QUALITY)
+    return out
+
+
+NOISE_PERIODS = {"l_day": ("den", "day"), "l_evening": ("den", "evening"), "l_night": ("den", "night"),
+                 "dpcm_day": ("dpcm", "day"), "dpcm_night": ("dpcm", "night")}
+
+
+def build_noise_daily(ctx: ExportContext) -> Built:
+    """`noise_daily` for local day D: 06:00 D to 06:00 D+1 (the night of D ends on D+1)."""
+    rules = limits.default().noise
+    day = ctx.window.day
+    start_ns, end_ns = noise.den_window(day, rules)
+    interval = expected.intervals(ctx.inventory, "street", "noise")
+    series: dict[str, tuple[dict, list[int], list[float]]] = {}
+    for row in query.raw_points(ctx.client, "noise", ["laeq"], STREET_TAGS, start_ns, end_ns, chunk_hours=ctx.chunk_hours):
+        value = row.values.get("laeq")
+        if value is None or not row.tags.get("unit"):
+            continue
+        tags, times, levels = series.setdefault(row.tags["unit"], (dict(row.tags), [], []))
+        times.append(row.time_ns)
+        levels.append(float(value))
+    columns = noise_columns()
+    data: dict[str, list] = {c.name: [] for c in columns}
+    for unit in sorted(series):
+        tags, times, levels = series[unit]
+        seconds = interval(tags)
+        if not seconds:
+            log.warning("noise_daily: unit %s has no reporting interval in the inventory; skipped", unit)
+            continue
+        order = sorted(range(len(times)), key=times.__getitem__)
+        result = noise.noise_day(day, [times[i] for i in order], [levels[i] for i in order], seconds, rules)
+        row = {"unit_id": unit, "district": _district(tags.get("district")), "local_date": day, "l_den": result.lden,
+               "quality": QUALITY_LABEL}
+        for name, (group, period) in NOISE_PERIODS.items():
+            level = getattr(result, group)[period]
+            row[name] = level.level
+            row[f"{name}_coverage"] = level.coverage
+        for name in data:
+            data[name].append(row[name])
+    return Built(columns, data, {"iotorino:periods": f"{rules.den_citation}; {rules.dpcm_citation}",
+                                 "iotorino:quality": QUALITY_LABEL})

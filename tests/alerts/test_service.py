@@ -1,0 +1,111 @@
+"""The city alert service against a real mosquitto: an injected NO₂ episode fires once, retained, listed over HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from datetime import datetime, timedelta, timezone
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from iotorino.alerts.service import CityAlertService
+from iotorino.core import alerts as contract
+from iotorino.core.times import format_ns
+from iotorino.simulate.publisher import MqttSender
+from tests.mqtt.streams import wait_for
+
+pytestmark = pytest.mark.integration
+UNIT = "TO-SU-0001"
+T0 = datetime(2026, 11, 21, 6, tzinfo=timezone.utc)
+
+
+class Listener:
+    """A subscriber to `iotorino/alerts/#` keeping every message (topic, payload, retained flag)."""
+
+    def __init__(self, port: int) -> None:
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self.ready = threading.Event()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        self.client.on_connect = lambda c, *a: (c.subscribe("iotorino/alerts/#", 1), self.ready.set())
+        self.client.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload, bool(m.retain)))
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert self.ready.wait(10)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def no2_messages(levels: list[float]) -> list[tuple[str, bytes]]:
+    """Native messages every 5 minutes, one hour per level, plus one reading of the next hour."""
+    out = []
+    for i, level in enumerate([*levels, 50.0]):
+        for m in range(0, 60 if i < len(levels) else 5, 5):
+            t = T0 + timedelta(hours=i, minutes=m)
+            body = {"time": format_ns(int(t.timestamp()) * 1_000_000_000), "fields": {"no2": level, "pm10": 20.0}}
+            out.append((f"iotorino/v1/street/{UNIT}/air_quality", json.dumps(body).encode()))
+    return out
+
+
+def test_an_injected_episode_fires_once_retained_and_over_http(mosquitto):
+    listener = Listener(mosquitto.port)
+    service = CityAlertService("127.0.0.1", mosquitto.port, interval_of=lambda unit, m: 300, tick_s=3600).start()
+    try:
+        assert service.subscribed.wait(10)
+        with MqttSender("127.0.0.1", mosquitto.port) as sender:
+            sender.send(f"iotorino/v1/street/{UNIT}/air_quality", b"{not json")  # skipped, counted, no crash
+            for topic, payload in no2_messages([80, 450, 460, 470, 90]):
+                sender.send(topic, payload)
+        wait_for(lambda: sum(1 for t, *_ in listener.messages if t.endswith("/no2_alert_threshold")) >= 2,
+                 what="the alert episode opened and ended")
+        by_id: dict[str, list[contract.Alert]] = {}
+        for _, payload, _ in listener.messages:
+            alert = contract.from_json(payload)
+            by_id.setdefault(alert.id, []).append(alert)
+        hour = lambda h: int((T0 + timedelta(hours=h)).timestamp()) * 1_000_000_000  # noqa: E731
+        # One episode per kind, each published twice: opened, then ended.
+        assert {(a[0].kind, a[0].start_ns, a[-1].end_ns, len(a)) for a in by_id.values()} == {
+            ("no2_hourly_limit", hour(1), hour(4), 2), ("no2_alert_threshold", hour(1), hour(4), 2)}
+        assert service.rejected == {"bad_json": 1}
+
+        late = Listener(mosquitto.port)  # a subscriber arriving later sees the retained ended episode
+        try:
+            wait_for(lambda: len(late.messages) >= 2, what="retained alerts")
+            retained = {t: contract.from_json(p) for t, p, r in late.messages if r}
+            assert retained[f"iotorino/alerts/city/{UNIT}/no2_alert_threshold"].end_ns == hour(4)
+        finally:
+            late.close()
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{service.http_port}/alerts", timeout=10) as answer:
+            listed = json.loads(answer.read())["alerts"]
+        assert {(a["kind"], a["end"]) for a in listed} == {("no2_hourly_limit", format_ns(hour(4))),
+                                                           ("no2_alert_threshold", format_ns(hour(4)))}
+        with urllib.request.urlopen(f"http://127.0.0.1:{service.http_port}/alerts?active=1", timeout=10) as answer:
+            assert json.loads(answer.read())["alerts"] == []
+    finally:
+        service.stop()
+        listener.close()
+
+
+def test_the_command_serves_until_terminated(mosquitto, cli_env, python):
+    import signal
+    import socket
+    import subprocess
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [python, "-m", "iotorino", "alerts", "city", "--mqtt-port", str(mosquitto.port), "--http-port", str(port)],
+        env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/alerts" in line
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/alerts", timeout=10) as answer:
+            assert json.loads(answer.read()) == {"alerts": []}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
