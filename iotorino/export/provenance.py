@@ -156,7 +156,8 @@ def record_day(
 
 
 def summarise_change(before: pa.Table | None, after: pa.Table) -> dict:
-    """What changed in a day: rows before/after, rows added/removed/revised by key, changed columns' means.
+    """What changed in a day: rows before/after, rows added/removed/revised by key, and per changed column
+    how many values changed with their mean before and after.
 
     The key is the day's id columns (`*_id`) and the hour start when present;
     without a key, rows are compared by position.
@@ -199,19 +200,19 @@ def _label(row: dict | None) -> str | None:
 
 
 def _column_changes(old: dict, new: dict, columns: Sequence[str]) -> dict:
-    """Per column with any difference: values changed on matching keys, and the column's mean before and after."""
+    """Per column with values that differ on matching keys: how many, and their mean before and after (numbers only)."""
     out = {}
     common = [k for k in new if k in old]
     for column in columns:
-        differing = sum(1 for k in common if old[k].get(column) != new[k].get(column))
-        numeric_old = [v for v in (r.get(column) for r in old.values()) if _number(v)]
-        numeric_new = [v for v in (r.get(column) for r in new.values()) if _number(v)]
-        if not differing and len(numeric_old) == len(numeric_new) and sum(numeric_old) == sum(numeric_new):
+        differing = [k for k in common if old[k].get(column) != new[k].get(column)]
+        if not differing:
             continue
-        change: dict = {"changed": differing}
-        if numeric_old or numeric_new:
-            change["mean_before"] = _mean(numeric_old)
-            change["mean_after"] = _mean(numeric_new)
+        change: dict = {"changed": len(differing)}
+        before = [old[k].get(column) for k in differing]
+        after = [new[k].get(column) for k in differing]
+        if any(_number(v) for v in before + after):
+            change["mean_before"] = _mean([v for v in before if _number(v)])
+            change["mean_after"] = _mean([v for v in after if _number(v)])
         out[column] = change
     return out
 
