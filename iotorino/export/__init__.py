@@ -15,6 +15,7 @@ from iotorino.export.datasets import registry
 from iotorino.export.layout import MEDIA_TYPES, Period, days, file_path, parse_period, periods, relative_path
 from iotorino.export.provenance import read_changelog, read_manifest
 from iotorino.export.rollup import refresh as refresh_rollups
+from iotorino.export.settings import export_dir_from_env, influx_from_env
 from iotorino.export.texts import DatasetText, PortalText
 from iotorino.export.texts import default as portal_texts
 
@@ -43,5 +44,5 @@ def catalogue_jsonld(graph) -> str:
 __all__ = [
     "ExportResult", "run_export", "registry", "MEDIA_TYPES", "Period", "days", "file_path", "parse_period",
     "periods", "relative_path", "read_changelog", "read_manifest", "refresh_rollups", "DatasetText",
-    "PortalText", "portal_texts", "catalogue_graph", "catalogue_turtle", "catalogue_jsonld",
+    "PortalText", "portal_texts", "export_dir_from_env", "influx_from_env", "catalogue_graph", "catalogue_turtle", "catalogue_jsonld",
 ]

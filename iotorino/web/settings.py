@@ -40,12 +40,12 @@ class WebSettings:
 def from_env(env: Mapping[str, str] | None = None, *, with_store: bool = True) -> WebSettings:
     """Settings from the environment: `IOTORINO_EXPORT_DIR`, `IOTORINO_PUBLIC_URL`, `IOTORINO_INFLUX_*`."""
     from iotorino.core.store.influx_v1 import InfluxV1Client
-    from iotorino.export import settings as export_settings
+    from iotorino.export import export_dir_from_env, influx_from_env
 
     env = os.environ if env is None else env
-    store = InfluxV1Client(export_settings.influx_from_env(env)) if with_store else None
+    store = InfluxV1Client(influx_from_env(env)) if with_store else None
     return WebSettings(
-        exports_dir=export_settings.export_dir_from_env(env),
+        exports_dir=export_dir_from_env(env),
         base_url=env.get("IOTORINO_PUBLIC_URL") or DEFAULT_BASE_URL,
         store=store,
     )
