@@ -31,7 +31,10 @@ def hourly_columns():
 
 
 def hourly_rows(day: date, units=UNITS, hours: int | None = None, offset: float = 0.0) -> dict[str, list]:
-    """Rows for every unit and hour of local `day` (the first `hours` hours if given); pm10_mean = 10 + hour + offset."""
+    """Rows for every unit and hour of local `day` (the first `hours` hours if given).
+
+    pm10_mean = 10 + hour + offset; the other fields vary pseudo-randomly (so files do not compress to nothing).
+    """
     window = local_day(day)
     spec = catalogue.default().measurement("air_quality")
     data: dict[str, list] = {c.name: [] for c in hourly_columns()}
@@ -43,7 +46,8 @@ def hourly_rows(day: date, units=UNITS, hours: int | None = None, offset: float 
             data["date_observed_to"].append(start + 3_600_000_000_000)
             data["local_time_from"].append(local_label(start))
             for field in spec.fields:
-                value = 10.0 + i + offset if field == "pm10" else 1.0 + i
+                noise = (len(data["unit_id"]) * 7919 + len(field) * 104729 + day.toordinal()) % 10007 / 1000
+                value = 10.0 + i + offset if field == "pm10" else round(1.0 + i + noise, 3)
                 data[f"{field}_mean"].append(value)
                 data[f"{field}_min"].append(value - 1)
                 data[f"{field}_max"].append(value + 1)

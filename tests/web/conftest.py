@@ -12,17 +12,18 @@ import uvicorn
 from iotorino.export import refresh_rollups
 from iotorino.services import free_port
 from iotorino.web import WebSettings, create_app
-from tests.export.published import DATASET, publish_day
+from tests.export.published import DATASET, hourly_rows, publish_day
 
 DAYS = [date(2026, 1, 30) + timedelta(days=i) for i in range(4)]  # two months: January and February 2026
+UNITS = tuple(f"TO-SU-{i:04d}" for i in range(1, 61))
 
 
 @pytest.fixture(scope="session")
 def published(tmp_path_factory):
-    """An export tree: air_quality_hourly for DAYS (3 units), with monthly and yearly files."""
+    """An export tree: air_quality_hourly for DAYS (60 units), with monthly and yearly files."""
     out = tmp_path_factory.mktemp("exports")
     for day in DAYS:
-        publish_day(out, day)
+        publish_day(out, day, hourly_rows(day, UNITS))
     refresh_rollups(out, DATASET)
     return out
 

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from iotorino.core import inventory
 from iotorino.export import registry
 from tests.export.published import DATASET
-from tests.web.conftest import DAYS
+from tests.web.conftest import DAYS, UNITS
 
 PAGES = ["/", "/dati", f"/dati/{DATASET}", f"/dati/{DATASET}/modifiche", "/scuole", "/citta"]
 
@@ -67,7 +67,7 @@ def test_dataset_page_says_what_issue_14_asks(client):
     assert data["quality"]["it"] and data["quality"]["en"]
     kinds = {(f["kind"], f["format"]) for f in data["files"]}
     assert kinds == {(k, f) for k in ("day", "month", "year") for f in ("parquet", "csv")}
-    assert data["rows_per_day"] == {"days": [d.isoformat() for d in DAYS], "rows": [72, 72, 72, 72]}
+    assert data["rows_per_day"] == {"days": [d.isoformat() for d in DAYS], "rows": [24 * len(UNITS)] * 4}
     assert set(data["examples"]) == {"pandas", "duckdb", "r"} and "https://dati.example.it/dati/" in data["examples"]["duckdb"]
     html = client.get(f"/dati/{DATASET}").text
     for f in data["files"]:
