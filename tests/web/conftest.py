@@ -63,3 +63,6 @@ def server(app):
     running = RunningServer(app).start()
     yield running
     running.stop()
+
+
+from tests.browser import browser_page, chromium  # noqa: E402,F401  (the real-browser fixtures, for every section's pages)
