@@ -39,6 +39,12 @@ class NotFound(Exception):
         super().__init__(i18n.translate("en", key, **params))
 
 
+class BadRequest(NotFound):
+    """A query parameter that cannot be used: message key and parameters, HTTP 400."""
+
+    status = 400
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()

@@ -119,3 +119,19 @@ def test_templates_use_only_known_messages():
     for template in (Path(i18n.__file__).parent / "templates").rglob("*.html"):
         used |= set(re.findall(r"_\('([a-z_]+\.[a-z_]+)'[,)]", template.read_text()))
     assert used and used <= known, used - known
+
+
+def test_changes_since_a_download_and_a_bad_since_is_a_400(client):
+    everything = client.get(f"/dati/{DATASET}/modifiche.json").json()["changes"]
+    assert [c["date"] for c in everything] == [d.isoformat() for d in reversed(DAYS)]
+    cut = everything[-1]["time"]
+    later = client.get(f"/dati/{DATASET}/modifiche.json", params={"since": cut}).json()["changes"]
+    assert all(c["time"] > cut for c in later)
+    assert client.get(f"/dati/{DATASET}/modifiche.json", params={"since": "2000-01-01T00:00:00Z"}).json()["changes"] == everything
+    bad = client.get(f"/dati/{DATASET}/modifiche.json", params={"since": "yesterday"})
+    assert bad.status_code == 400 and "yesterday" in bad.json()["message"]["it"]
+
+
+def test_pages_carry_a_content_security_policy_that_keeps_them_on_this_host(client):
+    policy = client.get("/dati").headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "object-src 'none'" in policy

@@ -24,7 +24,7 @@ from iotorino.export import (
     MEDIA_TYPES, catalogue_graph, catalogue_jsonld, catalogue_turtle, days, file_path, parse_period, periods,
     portal_texts, read_changelog, read_manifest, registry, relative_path,
 )
-from iotorino.web.pages import NotFound, Page
+from iotorino.web.pages import BadRequest, NotFound, Page
 from iotorino.web.sections import sites
 
 LICENCE = {
@@ -97,10 +97,20 @@ def dataset(request: Request) -> Page:
 
 
 def changes(request: Request) -> Page:
-    """A dataset's whole change log, newest first."""
+    """A dataset's change log, newest first; `?since=<RFC 3339 time>` keeps the changes after a download."""
     ds = _dataset(request)
     text = portal_texts().dataset(ds)
-    data = {"id": ds.name, "title": dict(text.title), "changes": read_changelog(_out(request), ds.name)}
+    entries = read_changelog(_out(request), ds.name)
+    since = request.query_params.get("since")
+    if since:
+        try:
+            moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                raise ValueError(since)
+        except ValueError:
+            raise BadRequest("dati.bad_since", value=since, accepted="2026-11-21T08:00:00Z") from None
+        entries = [e for e in entries if datetime.fromisoformat(e["time"].replace("Z", "+00:00")) > moment]
+    data = {"id": ds.name, "title": dict(text.title), "since": since, "changes": entries}
     return Page("dati/changes.html", data, "dati.changes_title", {"title": text.title[request.state.lang]})
 
 
