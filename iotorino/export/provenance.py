@@ -162,18 +162,17 @@ def summarise_change(before: pa.Table | None, after: pa.Table) -> dict:
     The key is the day's id columns (`*_id`) and the hour start when present;
     without a key, rows are compared by position.
     """
-    rows_before = before.num_rows if before is not None else 0
-    summary: dict = {"kind": "published" if before is None else "revised", "rows_before": rows_before, "rows_after": after.num_rows}
-    old = _by_key(before) if before is not None else {}
-    new = _by_key(after)
+    if before is None:  # a first publication: every row is new (no need to key them)
+        return {"kind": "published", "rows_before": 0, "rows_after": after.num_rows, "added": after.num_rows, "removed": 0, "revised": 0}
+    summary: dict = {"kind": "revised", "rows_before": before.num_rows, "rows_after": after.num_rows}
+    old, new = _by_key(before), _by_key(after)
     added = [k for k in new if k not in old]
     removed = [k for k in old if k not in new]
     revised = [k for k in new if k in old and new[k] != old[k]]
     summary.update(added=len(added), removed=len(removed), revised=len(revised))
-    if before is not None:
-        summary["columns"] = _column_changes(old, new, [c for c in after.column_names])
-        labels = sorted({_label(new.get(k) or old.get(k)) for k in added + removed + revised} - {None})
-        summary["hours"] = labels[:MAX_LISTED_HOURS]
+    summary["columns"] = _column_changes(old, new, after.column_names)
+    labels = sorted({_label(new.get(k) or old.get(k)) for k in added + removed + revised} - {None})
+    summary["hours"] = labels[:MAX_LISTED_HOURS]
     return summary
 
 

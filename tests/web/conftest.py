@@ -20,10 +20,15 @@ UNITS = tuple(f"TO-SU-{i:04d}" for i in range(1, 61))
 
 @pytest.fixture(scope="session")
 def published(tmp_path_factory):
-    """An export tree: air_quality_hourly for DAYS (60 units), with monthly and yearly files."""
+    """An export tree: air_quality_hourly for DAYS (60 units), one day revised by late data, with monthly and yearly files."""
     out = tmp_path_factory.mktemp("exports")
     for day in DAYS:
         publish_day(out, day, hourly_rows(day, UNITS))
+    late = hourly_rows(DAYS[1], UNITS)  # late data revised the second day's first hour at every unit
+    for i in range(0, len(late["pm10_mean"]), 24):
+        late["pm10_mean"][i] += 3.0
+        late["pm10_count"][i] += 2
+    publish_day(out, DAYS[1], late, trigger="airflow export_air_quality_hourly manual__late-data")
     refresh_rollups(out, DATASET)
     return out
 

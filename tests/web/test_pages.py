@@ -123,7 +123,11 @@ def test_templates_use_only_known_messages():
 
 def test_changes_since_a_download_and_a_bad_since_is_a_400(client):
     everything = client.get(f"/dati/{DATASET}/modifiche.json").json()["changes"]
-    assert [c["date"] for c in everything] == [d.isoformat() for d in reversed(DAYS)]
+    assert [c["date"] for c in everything] == [d.isoformat() for d in [DAYS[1], *reversed(DAYS)]]
+    revision = everything[0]
+    assert (revision["kind"], revision["revised"], revision["added"]) == ("revised", len(UNITS), 0)
+    assert set(revision["columns"]) == {"pm10_mean", "pm10_count"}
+    assert revision["hours"] == [f"{DAYS[1].isoformat()}T00:00:00+01:00"]
     cut = everything[-1]["time"]
     later = client.get(f"/dati/{DATASET}/modifiche.json", params={"since": cut}).json()["changes"]
     assert all(c["time"] > cut for c in later)
