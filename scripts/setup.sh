@@ -61,4 +61,4 @@ if [[ "$(cat iotorino/web/node_modules/.iotorino-lock 2>/dev/null)" != "$(sha256
 else
   say "browser libraries up to date (package-lock.json unchanged)"
 fi
-.venv/bin/python -m iotorino.web.assets
+.venv/bin/python -c 'from iotorino.web import assets; assets.main()'

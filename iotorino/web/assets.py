@@ -1,6 +1,6 @@
 """The browser libraries the pages use: pinned in package.json/package-lock.json, copied into static/vendor.
 
-`python -m iotorino.web.assets` (run by scripts/setup.sh after `npm ci`)
+`vendor()` (run by scripts/setup.sh after `npm ci`)
 copies the files below from node_modules; the app serves them at
 /static/vendor/... and refuses to start without them. No CDN.
 """
@@ -44,6 +44,8 @@ def vendor() -> list[Path]:
     return copied
 
 
-if __name__ == "__main__":
+def main() -> int:
+    """Vendor the files, one line per file on stderr."""
     for path in vendor():
         print(f"vendored {path.relative_to(HERE)}", file=sys.stderr)
+    return 0
