@@ -34,7 +34,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     missing = assets.missing()
     if missing:
         raise ConfigError("iotorino/web/static/vendor", f"browser libraries missing: {', '.join(missing)}",
-                          "run scripts/setup.sh (npm ci, then scripts/setup.sh)")
+                          "run scripts/setup.sh (npm ci in iotorino/web, then iotorino.web.assets.vendor())")
     app = FastAPI(title="IoTorino", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.templates = _templates(settings)
