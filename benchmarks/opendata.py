@@ -2,7 +2,8 @@
 
 1. Writes a year of daily partitions shaped like `air_quality_hourly` for the
    whole street fleet (500 units × 24 h = 12,000 rows a day; one synthetic day
-   per calendar day, values varying) with the exports' own writers, then runs
+   with times shifted and values redrawn per calendar day) with the exports'
+   own writers, then runs
    `refresh_rollups` in a subprocess: wall time and peak RSS. Baseline from the
    same run: reading every daily file once (`pq.read_table`) in a subprocess.
    Repeat for each street dataset with `--datasets 3` (air, noise and weather
@@ -55,12 +56,29 @@ def child(body: str) -> tuple[float, int]:
 
 
 def write_year(out: Path, dataset: str, first: date, days: int, units: tuple[str, ...]) -> float:
-    """Daily partitions (and provenance) for `days` days from `first`; returns seconds spent."""
+    """Daily partitions (and provenance) for `days` days from `first`; returns seconds spent.
+
+    One day's rows are built once; each later day shifts its times and draws new
+    values (normal noise, seeded) so that files compress like real measurements.
+    """
+    import numpy as np
+    import pyarrow as pa
+
     began = time.monotonic()
-    columns = hourly_columns()
+    base = parquet.build_table(hourly_columns(), hourly_rows(first, units))
+    rng = np.random.default_rng(1)
+    floats = [i for i, f in enumerate(base.schema) if pa.types.is_floating(f.type)]
+    times = [base.schema.get_field_index(n) for n in ("date_observed_from", "date_observed_to")]
     for i in range(days):
         day = first + timedelta(days=i)
-        table = parquet.build_table(columns, hourly_rows(day, units), {"iotorino:dataset": dataset, "iotorino:date": day.isoformat()})
+        table = base
+        for index in floats:
+            values = base.column(index).to_numpy() * rng.normal(1.0, 0.15, base.num_rows)
+            table = table.set_column(index, base.schema.field(index), pa.array(np.round(values, 2)))
+        for index in times:
+            shifted = pa.array(base.column(index).to_numpy() + np.timedelta64(i, "D"), type=base.schema.field(index).type)
+            table = table.set_column(index, base.schema.field(index), shifted)
+        table = table.replace_schema_metadata({**base.schema.metadata, b"iotorino:date": day.isoformat().encode()})
         path = parquet.write_partition(table, out, dataset, day)
         provenance.record_day(out, dataset, day, None, table, {"parquet": path, "csv": None}, "benchmark")
     return time.monotonic() - began
