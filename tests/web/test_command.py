@@ -20,13 +20,13 @@ def test_iotorino_web_serves_the_portal(published, python, cli_env):
         deadline = time.monotonic() + 60
         while True:
             try:
-                response = requests.get(f"http://127.0.0.1:{port}/dati/{DATASET}.json", timeout=5)
+                response = requests.get(f"http://127.0.0.1:{port}/dati/{DATASET}.json", timeout=60)
                 break
             except requests.ConnectionError:
                 assert process.poll() is None and time.monotonic() < deadline, process.stderr.read().decode()
                 time.sleep(0.2)
         assert response.status_code == 200 and response.json()["temporal"]["days"] == 4
-        assert "https://dati.example.it/dati/" in requests.get(f"http://127.0.0.1:{port}/dati/catalogo.ttl", timeout=5).text
+        assert "https://dati.example.it/dati/" in requests.get(f"http://127.0.0.1:{port}/dati/catalogo.ttl", timeout=60).text
         assert "server" not in response.headers
     finally:
         process.terminate()
