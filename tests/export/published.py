@@ -7,8 +7,11 @@ rows made here with known values (`hourly_rows`), so tests can recompute them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
+
+import pyarrow as pa
 
 from iotorino.core import catalogue
 from iotorino.export import dcat, parquet, provenance, registry
@@ -26,7 +29,7 @@ def hourly_columns():
     columns = [tag_column(spec, t, c) for t, c in STREET_TAGS.items()] + HOUR_COLUMNS
     for field in spec.fields.values():
         columns += stat_columns(field)
-    columns = [c if c.name != "district" else c.__class__("district", __import__("pyarrow").int8(), c.description) for c in columns]
+    columns = [replace(c, type=pa.int8()) if c.name == "district" else c for c in columns]  # as the builder does
     return columns + [COMPLETENESS]
 
 
