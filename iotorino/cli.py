@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("simulate", "publish the fleet's simulated telemetry for a period over MQTT"),
     "export": ("export", "export open-data datasets for local days (Parquet, CSV, DCAT-AP_IT)"),
     "alerts": ("alerts", "the city alert service: thresholds on street data from MQTT, alerts retained and over HTTP"),
+    "web": ("web", "serve the web application: open data, schools, city"),
+    "opendata": ("opendata", "open-data portal as static files; monthly and yearly files"),
 }
 
 

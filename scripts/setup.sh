@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-APT_PACKAGES=(mosquitto mosquitto-clients influxdb influxdb-client python3 python3-venv python3-dev gcc)
+APT_PACKAGES=(mosquitto mosquitto-clients influxdb influxdb-client python3 python3-venv python3-dev gcc chromium)
 UV_VERSION=0.13.8
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -23,6 +23,13 @@ if ((${#missing[@]})); then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 else
   say "system packages present: ${APT_PACKAGES[*]}"
+fi
+
+# The web pages' browser libraries come from the npm registry, pinned by
+# iotorino/web/package-lock.json; Debian's npm only where no npm exists yet.
+if ! command -v npm >/dev/null; then
+  say "installing nodejs and npm"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
 fi
 
 PYTHON=${PYTHON:-python3}
@@ -43,3 +50,15 @@ if [[ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
 else
   say "Python packages up to date (constraints.txt unchanged)"
 fi
+
+# Browser libraries for the web pages: npm ci against the lock file (integrity
+# checked), then the files the app serves are copied to iotorino/web/static/vendor.
+lock=iotorino/web/package-lock.json
+if [[ "$(cat iotorino/web/node_modules/.iotorino-lock 2>/dev/null)" != "$(sha256sum "$lock" | cut -c1-16)" ]]; then
+  say "installing the web pages' browser libraries (npm ci)"
+  (cd iotorino/web && npm ci --no-audit --no-fund --loglevel=error)
+  sha256sum "$lock" | cut -c1-16 >iotorino/web/node_modules/.iotorino-lock
+else
+  say "browser libraries up to date (package-lock.json unchanged)"
+fi
+.venv/bin/python -c 'from iotorino.web import assets; assets.main()'

@@ -66,6 +66,6 @@ def run(args: argparse.Namespace) -> int:
     bar = tqdm(jobs, unit="export", file=sys.stderr, disable=args.no_progress or len(jobs) == 1)
     for day, name in bar:
         bar.set_description(f"{name} {day}")
-        result = run_export(name, day, influx, out_dir)
+        result = run_export(name, day, influx, out_dir, trigger="iotorino export (command line)")
         bar.write(f"{result.dataset} {result.day} {result.rows} rows {result.path}", file=sys.stdout)
     return 0

@@ -96,7 +96,9 @@ def daily_export_dag(dataset: str, local_hour: int = 0):
             from iotorino.export.window import parse_day
 
             day = parse_day(export_day_from_context())
-            result = run_export(dataset, day, influx_settings(), settings.export_dir_from_env())
+            context = get_current_context()
+            trigger = f"airflow {context['dag'].dag_id} {context['run_id']}"
+            result = run_export(dataset, day, influx_settings(), settings.export_dir_from_env(), trigger=trigger)
             return {
                 "dataset": dataset, "date": day.isoformat(), "path": str(result.path), "rows": result.rows,
                 "summary": result.summary,

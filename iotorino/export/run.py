@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from iotorino.core.errors import ConfigError
-from iotorino.export import dcat, expected, parquet
+from iotorino.export import dcat, expected, parquet, provenance
 from iotorino.export.datasets import ExportContext, registry
 from iotorino.export.window import local_day
 from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
@@ -49,13 +49,16 @@ def run_export(
     inventory: Any | None = None,
     client: InfluxV1Client | None = None,
     chunk_hours: int = 6,
+    trigger: str = "manual",
 ) -> ExportResult:
     """Export dataset `name` for local day `day` from the store at `settings` into `out_dir`.
 
     Writes the day's Parquet partition, its CSV copy when small enough, and
     refreshes the dataset's `dcat.jsonld` and `dictionary.csv`.
     Re-running replaces the day's partition atomically. `inventory` defaults to
-    the project's inventory (reporting intervals for completeness).
+    the project's inventory (reporting intervals for completeness). `trigger`
+    (who asked: the DAG run, the command line) goes into the change log when
+    the day's content changed (see `iotorino.export.provenance`).
     """
     ds = dataset(name)
     window = local_day(day)
@@ -71,8 +74,10 @@ def run_export(
             client.close()
     meta = {"iotorino:dataset": ds.name, "iotorino:date": day.isoformat(), "iotorino:time_zone": "Europe/Rome"}
     table = parquet.build_table(built.columns, built.data, {**meta, **built.metadata})
+    before = provenance.read_day(Path(out_dir), ds.name, day)
     path = parquet.write_partition(table, Path(out_dir), ds.name, day)
     csv_path = parquet.write_csv_copy(table, Path(out_dir), ds.name, day)
+    provenance.record_day(Path(out_dir), ds.name, day, before, table, {"parquet": path, "csv": csv_path}, trigger)
     dcat.write_metadata(ds, built.columns, Path(out_dir) / ds.name)
     log.info("exported %s for %s: %d rows (%d hours) to %s", ds.name, day, table.num_rows, window.hours, path)
     summary = built.metadata.get("iotorino:summary", "")

@@ -1,0 +1,36 @@
+"""Every route of the web application, in one place.
+
+A `Route` with `twin=True` answers at `path` (HTML) and `path + ".json"` (its
+data). Order matters where patterns overlap: fixed paths before `{params}`.
+Handlers are plain functions `handler(request) -> Page | Response`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from iotorino.web.sections import city, home, opendata, schools
+
+
+@dataclass(frozen=True)
+class Route:
+    """`path` served by `handler`, named `name`; `twin`: also `path.json`."""
+
+    path: str
+    handler: Callable
+    name: str
+    twin: bool = True
+
+
+ROUTES: list[Route] = [
+    Route("/", home.index, "home"),
+    Route("/dati", opendata.index, "opendata"),
+    Route("/dati/catalogo.ttl", opendata.catalogue_ttl, "catalogue_turtle", twin=False),
+    Route("/dati/catalogo.jsonld", opendata.catalogue_json_ld, "catalogue_jsonld", twin=False),
+    Route("/dati/{dataset}", opendata.dataset, "dataset"),
+    Route("/dati/{dataset}/modifiche", opendata.changes, "changes"),
+    Route("/dati/{dataset}/{filename}", opendata.download, "download", twin=False),
+    Route("/scuole", schools.index, "schools"),
+    Route("/citta", city.index, "city"),
+]
