@@ -39,10 +39,10 @@ QOS = 1
 
 def inventory_intervals() -> IntervalOf:
     """(unit, measurement) → reporting interval from the project's inventory (None if unknown)."""
-    from iotorino.export import expected
+    from iotorino.core import inventory as fleet
 
-    inventory = expected.load_inventory()
-    lookups = {m: expected.intervals(inventory, "street", m) for m in ("air_quality", "noise")}
+    inventory = fleet.default()
+    lookups = {m: fleet.reporting_intervals(inventory, "street", m) for m in ("air_quality", "noise")}
     return lambda unit, measurement: lookups[measurement]({"unit": unit})
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable, Mapping
 
 from iotorino.core import catalogue as measurement_catalogue
-from iotorino.core import paths
+from iotorino.core import paths, sites
 from iotorino.core.catalogue import Catalogue
 from iotorino.core.fleet import (SITE_TAGS, Beacon, Inventory, InventoryError, Meter, Profile, Quantity, Room,
                                  School, Sensor, StreetUnit, school_devices)
@@ -23,8 +24,10 @@ from iotorino.core.sites import ID_PATTERN, OUTDOOR, DeviceRef
 
 __all__ = [
     "ID_PATTERN", "OUTDOOR", "SITE_TAGS", "Beacon", "DeviceRef", "Inventory", "InventoryError", "Meter", "Profile",
-    "Quantity", "Room", "School", "Sensor", "StreetUnit", "default", "load", "school_devices",
+    "Quantity", "Room", "School", "Sensor", "StreetUnit", "default", "load", "reporting_intervals", "school_devices",
 ]
+
+IntervalLookup = Callable[[Mapping[str, str]], "int | None"]
 
 
 def load(root: Path = paths.HARDWARE, catalogue: Catalogue | None = None) -> Inventory:
@@ -36,3 +39,16 @@ def load(root: Path = paths.HARDWARE, catalogue: Catalogue | None = None) -> Inv
 def default() -> Inventory:
     """The project's inventory (hardware/), loaded once per process."""
     return load()
+
+
+def reporting_intervals(inventory: Inventory | None, site: str, measurement: str) -> IntervalLookup:
+    """Series tags → the reporting interval (s) of `measurement` that the device's profile promises, for a
+    catalogue `site` (street or school); None for a device the inventory does not know."""
+    if inventory is None or site not in sites.topic_sites(profiled=True):
+        return lambda tags: None
+    table = {
+        device.label: inventory.profiles[device.profile].interval_s(measurement)
+        for device in inventory.devices()
+        if device.kind.topic_site == site
+    }
+    return lambda tags: table.get(sites.label_of(tags))

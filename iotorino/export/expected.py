@@ -9,12 +9,10 @@ than guessed).
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from iotorino.core.inventory import IntervalLookup, Inventory
+from iotorino.core.inventory import reporting_intervals as intervals
 
-from iotorino.core import sites
-from iotorino.core.inventory import Inventory
-
-IntervalLookup = Callable[[Mapping[str, str]], "int | None"]
+__all__ = ["IntervalLookup", "intervals", "load_inventory"]
 
 
 def load_inventory() -> Inventory:
@@ -22,15 +20,3 @@ def load_inventory() -> Inventory:
     from iotorino.core import inventory
 
     return inventory.default()
-
-
-def intervals(inventory: Inventory | None, site: str, measurement: str) -> IntervalLookup:
-    """Series tags → reporting interval (s) of `measurement` for a catalogue `site` (street or school)."""
-    if inventory is None or site not in sites.topic_sites(profiled=True):
-        return lambda tags: None
-    table = {
-        device.label: inventory.profiles[device.profile].interval_s(measurement)
-        for device in inventory.devices()
-        if device.kind.topic_site == site
-    }
-    return lambda tags: table.get(sites.label_of(tags))
