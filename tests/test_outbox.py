@@ -128,6 +128,7 @@ class LockedOnce(Outbox):
         return super().oldest(limit, after_id)
 
 
+@pytest.mark.integration
 def test_a_sender_that_raises_is_restarted_under_the_supervisor_and_delivers(mosquitto, tmp_path):
     from prometheus_client import CollectorRegistry
 

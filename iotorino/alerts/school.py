@@ -35,9 +35,8 @@ from typing import Mapping
 from zoneinfo import ZoneInfo
 
 from iotorino.core.alerts import Alert, episode_id
-from iotorino.core.school_calendar import SCHOOL, SchoolCalendar
+from iotorino.core.school_calendar import SCHOOL, OpeningHours, SchoolCalendar
 from iotorino.schools.registers import step_consumption
-from iotorino.schools.energy import OpeningHours
 
 HOUR_NS = 3_600 * 1_000_000_000
 MINUTE_NS = 60 * 1_000_000_000

@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the service until SIGINT or SIGTERM."""
+    from iotorino.core import extras
+
+    extras.require("alerts", "iotorino alerts")
     from iotorino.alerts.service import CityAlertService
 
     service = CityAlertService(args.mqtt_host, args.mqtt_port, http_host=args.http_host, http_port=args.http_port).start()

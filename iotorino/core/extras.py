@@ -20,8 +20,9 @@ EXTRAS: Mapping[str, tuple[str, ...]] = {
     "collector": ("influxdb_client",),
     "ble": ("bleak", "paho", "fastapi", "uvicorn"),
     "simulate": ("paho",),
-    "export": ("airflow", "pandas", "pyarrow", "tqdm"),
-    "web": ("fastapi", "uvicorn"),
+    "alerts": ("paho",),
+    "export": ("airflow", "pandas", "pyarrow", "tqdm", "rdflib"),
+    "web": ("fastapi", "uvicorn", "jinja2", "rdflib", "pandas", "pyarrow"),
 }
 
 

@@ -161,3 +161,29 @@ def load(directory: Path = CALENDARS) -> SchoolCalendar:
 def default() -> SchoolCalendar:
     """The project's calendars (data/school-calendars/), loaded once."""
     return load()
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningHours:
+    """Per weekday (0 = Monday) the local opening and closing minute of the day, or None when closed."""
+
+    days: tuple[tuple[int, int] | None, ...]
+
+    @classmethod
+    def parse(cls, spec: dict[str, list[str] | None]) -> "OpeningHours":
+        """From `{"mon": ["08:00", "16:30"], ..., "sat": null}` (missing days: closed)."""
+        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        days = []
+        for name in names:
+            span = spec.get(name)
+            if not span:
+                days.append(None)
+                continue
+            opens, closes = (int(t[:2]) * 60 + int(t[3:5]) for t in span)
+            days.append((opens, closes))
+        return cls(tuple(days))
+
+    def is_open(self, weekday: int, minute_of_day: int) -> bool:
+        """Whether the school is open at that local minute of that weekday."""
+        span = self.days[weekday]
+        return span is not None and span[0] <= minute_of_day < span[1]

@@ -29,8 +29,6 @@ class Dataset:
     theme: str  # DCAT-AP_IT data theme: ENVI, ENER, EDUC, ...
     build: Callable[[ExportContext], Built] = field(repr=False)
     keywords: tuple[str, ...] = ()
-    title_it: str = ""  # Italian title and description, published first in the DCAT metadata
-    description_it: str = ""
 
 
 def hourly(measurement: str, tag_columns: dict[str, str]) -> Callable[[ExportContext], Built]:
@@ -118,12 +116,6 @@ def _heat() -> Dataset:
         theme="ENER",
         build=energy_dataset.build_heat,
         keywords=("Torino", "scuole", "riscaldamento", "heat"),
-        title_it="IoTorino scuole: calore orario",
-        description_it=(
-            "Calore consegnato per contatore di calore della scuola (sottostazione del teleriscaldamento o uscita "
-            "della caldaia) e ora locale (Europe/Rome), calcolato dai registri cumulativi dei contatori, con le "
-            "statistiche della potenza termica."
-        ),
     )
 
 
@@ -143,13 +135,6 @@ def _school_daily() -> list[Dataset]:
             theme="ENER",
             build=school_daily.build_energy,
             keywords=("Torino", "scuole", "energia", "KPI"),
-            title_it="IoTorino scuole: indicatori energetici giornalieri",
-            description_it=(
-                "Per scuola, vettore (elettricità, calore) e giorno locale (Europe/Rome): kWh per tipo di giorno "
-                "(scuola aperta e chiusa, fine settimana, vacanza), quota fuori orario, carico di base e picco in "
-                "kW, kWh per m² e per alunno, costo e CO2e, temperatura esterna, gradi giorno e riscaldamento "
-                "acceso quando non serve. Definizioni in docs/schools.md."
-            ),
         ),
         Dataset(
             name="classroom_air_daily",
@@ -162,12 +147,6 @@ def _school_daily() -> list[Dataset]:
             theme="EDUC",
             build=school_daily.build_air,
             keywords=("Torino", "scuole", "CO2", "aria"),
-            title_it="IoTorino scuole: aria nelle aule in orario di lezione, giornaliera",
-            description_it=(
-                "Per aula e giorno locale (Europe/Rome): ore di lezione, CO2 medio, massimo e per fasce, comfort "
-                "termico nella stagione di riscaldamento e umidità, sull'orario di apertura della scuola. "
-                "Definizioni in docs/schools.md."
-            ),
         ),
     ]
 
@@ -224,14 +203,9 @@ def _school_outdoor() -> Dataset:
     return Dataset(
         name="school_outdoor_hourly",
         title="IoTorino schools: hourly outdoor station",
-        title_it="IoTorino scuole: stazione esterna, dati orari",
         description=(
             "Hourly aggregates (mean, minimum, maximum, count, completeness) per school outdoor station and "
             f"local hour (Europe/Rome). Source measurement: {spec.description}"
-        ),
-        description_it=(
-            "Aggregati orari (media, minimo, massimo, conteggio, completezza) per stazione esterna di scuola e "
-            "ora locale (Europe/Rome): temperatura, umidità relativa e CO2 all'aperto."
         ),
         theme="EDUC",
         build=hourly("outdoor_climate", {"school": "school_id"}),
@@ -242,24 +216,15 @@ def _school_outdoor() -> Dataset:
 def _air_indicators() -> list[Dataset]:
     from iotorino.export import air_quality as aq
 
-    indicative = (
-        " Indicativo, non validato: sensori a basso costo, non stazioni di riferimento."
-    )
     indicative_en = " Indicative, not validated: low-cost sensors, not reference stations."
     return [
         Dataset(
             name="air_quality_index_hourly",
             title="IoTorino street sensors: hourly European Air Quality Index",
-            title_it="IoTorino sensori stradali: indice europeo di qualità dell'aria orario",
             description=(
                 "Per street unit and local hour: each pollutant's hourly mean, valid with 75 % of the hour covered "
                 "(Directive 2008/50/EC Annex XI A), its coverage, and the European Air Quality Index (EEA, 2024 "
                 "bands): the poorest band of the valid values." + indicative_en
-            ),
-            description_it=(
-                "Per centralina stradale e ora locale: media oraria di ogni inquinante, valida con il 75 % dell'ora "
-                "coperto (Direttiva 2008/50/CE All. XI A), la sua copertura, e l'indice europeo di qualità dell'aria "
-                "(AEA, fasce 2024): la fascia peggiore tra i valori validi." + indicative
             ),
             theme="ENVI",
             build=aq.build_index_hourly,
@@ -268,16 +233,10 @@ def _air_indicators() -> list[Dataset]:
         Dataset(
             name="air_quality_daily",
             title="IoTorino street sensors: daily air-quality means by the directive's validity rules",
-            title_it="IoTorino sensori stradali: medie giornaliere di qualità dell'aria secondo le regole di validità",
             description=(
                 "Per street unit, local day and pollutant: the daily mean of the valid hours, valid with 75 % of the "
                 "day's hours and at least 18 (Directive 2008/50/EC Annex XI A); an invalid day is published as "
                 "invalid with its capture, never as a number." + indicative_en
-            ),
-            description_it=(
-                "Per centralina stradale, giorno locale e inquinante: media giornaliera delle ore valide, valida con "
-                "il 75 % delle ore del giorno e almeno 18 (Direttiva 2008/50/CE All. XI A); un giorno non valido è "
-                "pubblicato come non valido con la sua raccolta dati, mai come numero." + indicative
             ),
             theme="ENVI",
             build=aq.build_daily,
@@ -286,18 +245,11 @@ def _air_indicators() -> list[Dataset]:
         Dataset(
             name="air_quality_indicators",
             title="IoTorino street sensors: year-to-date air-quality indicators against the EU limit values",
-            title_it="IoTorino sensori stradali: indicatori di qualità dell'aria dall'inizio dell'anno rispetto ai valori limite UE",
             description=(
                 "Per street unit, local day, legal regime (Directive 2008/50/EC in force; Directive (EU) 2024/2881 "
                 "from 2030) and limit value: exceedances so far this year, the percentile that goes with the allowed "
                 "count, exceedances still allowed, a projection to the year's end, annual means with data capture."
                 + indicative_en
-            ),
-            description_it=(
-                "Per centralina stradale, giorno locale, regime normativo (Direttiva 2008/50/CE in vigore; Direttiva "
-                "(UE) 2024/2881 dal 2030) e valore limite: superamenti dall'inizio dell'anno, il percentile "
-                "corrispondente ai superamenti consentiti, superamenti ancora consentiti, proiezione a fine anno, "
-                "medie annuali con la raccolta dati." + indicative
             ),
             theme="ENVI",
             build=aq.build_indicators,
@@ -306,18 +258,11 @@ def _air_indicators() -> list[Dataset]:
         Dataset(
             name="noise_daily",
             title="IoTorino street sensors: daily noise levels L_day, L_evening, L_night, L_den",
-            title_it="IoTorino sensori stradali: livelli di rumore giornalieri L_day, L_evening, L_night, L_den",
             description=(
                 "Per street unit and local day (06:00 to 06:00 of the next day, Europe/Rome): L_day 06-20, "
                 "L_evening 20-22, L_night 22-06 and L_den with +5/+10 dB penalties (D.Lgs. 194/2005 Annex 1), "
                 "and the day 06-22 and night 22-06 L_Aeq of DPCM 14/11/1997, by energetic averaging, with the "
                 "share of each period covered; valid with 75 % coverage." + indicative_en
-            ),
-            description_it=(
-                "Per centralina stradale e giorno locale (dalle 06:00 alle 06:00 del giorno seguente, Europe/Rome): "
-                "L_day 06-20, L_evening 20-22, L_night 22-06 e L_den con penalità +5/+10 dB (D.Lgs. 194/2005 "
-                "Allegato 1), e L_Aeq diurno 06-22 e notturno 22-06 del DPCM 14/11/1997, per media energetica, con "
-                "la quota coperta di ogni periodo; validi con copertura del 75 %." + indicative
             ),
             theme="ENVI",
             build=aq.build_noise_daily,

@@ -42,6 +42,9 @@ CONTEXT = {
 
 def dataset_document(dataset, modified: str, has_csv: bool) -> dict:
     """The DCAT-AP_IT JSON-LD document of `dataset` (a `Dataset`), last modified on day `modified`."""
+    from iotorino.export.texts import default as portal_texts  # the Italian titles' owner: schemas/opendata.yaml
+
+    text = portal_texts().dataset(dataset)
     landing = f"{PORTAL}/{dataset.name}"
     distributions = [_distribution(dataset.name, "PARQUET", "Parquet (Hive partitions date=YYYY-MM-DD, zstd)", landing)]
     if has_csv:
@@ -51,8 +54,8 @@ def dataset_document(dataset, modified: str, has_csv: bool) -> dict:
         "@id": landing,
         "@type": ["dcat:Dataset", "dcatapit:Dataset"],
         "dct:identifier": f"c_l219:iotorino:{dataset.name}",
-        "dct:title": _texts(dataset.title_it, dataset.title),
-        "dct:description": _texts(dataset.description_it, dataset.description),
+        "dct:title": _texts(text.title["it"], text.title["en"]),
+        "dct:description": _texts(text.description["it"], text.description["en"]),
         "dct:modified": {"@type": "xsd:date", "@value": modified},
         "dcat:theme": {"@id": THEMES + dataset.theme},
         "dct:rightsHolder": TORINO,

@@ -34,7 +34,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from iotorino.core.school_calendar import HOLIDAY, SCHOOL, WEEKEND, SchoolCalendar
+from iotorino.core.school_calendar import HOLIDAY, SCHOOL, WEEKEND, OpeningHours, SchoolCalendar
 
 TZ = "Europe/Rome"
 SCHOOL_OPEN = "school_open"
@@ -45,32 +45,6 @@ MIN_HOURS_FOR_BASELOAD = 20
 LEVELS = ("infanzia", "primaria", "secondaria_1", "secondaria_2")
 _BENCHMARK_CLASS = {"infanzia": "primary", "primaria": "primary",
                     "secondaria_1": "secondary", "secondaria_2": "secondary"}
-
-
-@dataclass(frozen=True, slots=True)
-class OpeningHours:
-    """Per weekday (0 = Monday) the local opening and closing minute of the day, or None when closed."""
-
-    days: tuple[tuple[int, int] | None, ...]
-
-    @classmethod
-    def parse(cls, spec: dict[str, list[str] | None]) -> "OpeningHours":
-        """From `{"mon": ["08:00", "16:30"], ..., "sat": null}` (missing days: closed)."""
-        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-        days = []
-        for name in names:
-            span = spec.get(name)
-            if not span:
-                days.append(None)
-                continue
-            opens, closes = (int(t[:2]) * 60 + int(t[3:5]) for t in span)
-            days.append((opens, closes))
-        return cls(tuple(days))
-
-    def is_open(self, weekday: int, minute_of_day: int) -> bool:
-        """Whether the school is open at that local minute of that weekday."""
-        span = self.days[weekday]
-        return span is not None and span[0] <= minute_of_day < span[1]
 
 
 def local_index(index: pd.DatetimeIndex) -> pd.DatetimeIndex:

@@ -11,7 +11,7 @@ import pytest
 from iotorino.alerts.school import SchoolAlerts, SchoolFacts, facts_from_inventory
 from iotorino.core import inventory as fleet
 from iotorino.core import school_calendar
-from iotorino.schools.energy import OpeningHours
+from iotorino.core.school_calendar import OpeningHours
 from iotorino.simulate import city, models
 
 ROME = ZoneInfo("Europe/Rome")

@@ -69,6 +69,7 @@ def settings_for(mosquitto, tmp_path, evaluate_every_s=3600.0):
                          "mqtt": {"port": mosquitto.port, "spool": "status.sqlite"}}, tmp_path)
 
 
+@pytest.mark.integration
 def test_bad_messages_are_counted_and_skipped_without_their_payload_and_good_ones_still_count(
         mosquitto, beacon, tmp_path, caplog):
     running = RunningMonitor(settings_for(mosquitto, tmp_path), {beacon.id: beacon}, None, NOW).start()
@@ -113,6 +114,7 @@ class FlakyRules:
         return self.rules.evaluate(now_ns)
 
 
+@pytest.mark.integration
 def test_an_evaluation_that_raises_restarts_the_evaluator_which_goes_on(mosquitto, beacon, tmp_path, caplog):
     running = RunningMonitor(settings_for(mosquitto, tmp_path, evaluate_every_s=0.2), {beacon.id: beacon}, None, NOW)
     running.monitor.health = FlakyRules(running.monitor.health)

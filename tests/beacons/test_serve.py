@@ -3,6 +3,8 @@ that follows the broker and the restore, and exit 1 when the feed cannot serve."
 
 from __future__ import annotations
 
+import pytest
+
 import socket
 import subprocess
 
@@ -21,6 +23,7 @@ def serve(python, cli_env, tmp_path, mosquitto_port, api_port):
                             cwd=ROOT, env=cli_env, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.integration
 def test_health_endpoints_follow_the_broker_and_the_restore(python, cli_env, tmp_path, mosquitto):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -56,6 +59,7 @@ def test_health_endpoints_follow_the_broker_and_the_restore(python, cli_env, tmp
         server.communicate()
 
 
+@pytest.mark.integration
 def test_a_feed_that_cannot_listen_fails_the_process(python, cli_env, tmp_path, mosquitto):
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))

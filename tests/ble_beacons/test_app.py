@@ -73,6 +73,7 @@ def sightings_of(messages, gateway_id):
                   if topic.endswith(f"/{gateway_id}/beacon_sighting"))
 
 
+@pytest.mark.integration
 def test_a_capture_with_malformed_lines_publishes_every_window_of_the_others_and_logs_no_address(
         python, cli_env, tmp_path, mosquitto, subscriber, simulated_capture):
     clean_lines = simulated_capture.read_bytes().splitlines()
@@ -103,6 +104,7 @@ def test_a_capture_with_malformed_lines_publishes_every_window_of_the_others_and
         assert secret not in done.stderr, f"{secret!r} leaked into the log"
 
 
+@pytest.mark.integration
 def test_a_capture_with_no_readable_line_exits_3_and_names_no_address(python, cli_env, tmp_path, mosquitto):
     garbage = tmp_path / "garbage.jsonl"
     garbage.write_text("\n".join(bad for bad, _, _ in test_capture.MALFORMED) + "\n" + test_capture.TRUNCATED)

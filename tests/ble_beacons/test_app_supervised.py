@@ -4,6 +4,8 @@ keeps crashing fails the process after publishing its windows; /healthz, /readyz
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import logging
 import signal
@@ -54,6 +56,7 @@ def supervised_scan(gateway_config, tmp_path, supervisor, metrics):
     return scan, publisher
 
 
+@pytest.mark.integration
 def test_a_crashing_replay_is_restarted_counted_and_loses_no_window(gateway_config, tmp_path, subscriber, caplog):
     CrashingReplay.crash_after, CrashingReplay.crashes, CrashingReplay.delivered = 5, 1, 0
     metrics = GatewayMetrics()
@@ -69,6 +72,7 @@ def test_a_crashing_replay_is_restarted_counted_and_loses_no_window(gateway_conf
     assert captures.PHONE_MAC not in caplog.text
 
 
+@pytest.mark.integration
 def test_a_replay_that_keeps_crashing_fails_the_process_after_publishing_its_windows(
         gateway_config, tmp_path, subscriber):
     CrashingReplay.crash_after, CrashingReplay.crashes, CrashingReplay.delivered = 4, 1000, 0
@@ -101,6 +105,7 @@ def status_of(url: str) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
+@pytest.mark.integration
 def test_collect_ble_serves_health_that_follows_the_broker_link(python, cli_env, tmp_path, mosquitto):
     port = free_port()
     config = tmp_path / "gw.toml"

@@ -24,7 +24,8 @@ def test_indicator_datasets_speak_italian_first():
     assert "non validato" in description[0]["@value"] and "not validated" in description[1]["@value"]
 
 
-def test_a_dataset_without_italian_text_keeps_its_english_text():
-    document = dcat.dataset_document(registry()["weather_hourly"], "2026-11-21", has_csv=True)
-    jsonschema.validate(document, SCHEMA)
-    assert document["dct:title"]["@language"] == "en"
+def test_every_dataset_speaks_italian_first_from_the_portal_texts():
+    for name, dataset in registry().items():
+        document = dcat.dataset_document(dataset, "2026-11-21", has_csv=True)
+        jsonschema.validate(document, SCHEMA)
+        assert [t["@language"] for t in document["dct:title"]] == ["it", "en"], name

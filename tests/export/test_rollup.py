@@ -93,6 +93,7 @@ def test_a_period_over_the_csv_limit_has_parquet_only(tree, monkeypatch):
     assert not month_file(tree, "2026-01", "csv").exists()  # 144 rows
 
 
+@pytest.mark.integration
 def test_the_rollup_dag_rebuilds_through_airflow(tree, airflow_db, monkeypatch):
     from datetime import datetime
     from zoneinfo import ZoneInfo
