@@ -183,8 +183,8 @@ class Collector:
                 continue
             except Exception as exc:  # a decoder bug must not stop the stream
                 log.error(event("decoder_failed", topic=topic, error=type(exc).__name__) + "\n" + safe_traceback(exc))
-                rejected.append((topic, payload, Rejected("internal", f"decoder error: {type(exc).__name__}"),
-                                 received_ns))
+                # The dead letter keeps the error's text (it may quote the payload, which it holds anyway).
+                rejected.append((topic, payload, Rejected("internal", f"decoder error: {exc!r}"), received_ns))
                 continue
             if encoded is not None:  # else no readings: nothing to store, acknowledged with the others
                 lines, count, time_ns, device, quarantined = encoded

@@ -156,3 +156,19 @@ def test_a_thread_that_keeps_failing_fails_the_process_which_exits_non_zero(tmp_
     assert running.run_until(threading.Event()) == 1
     assert not supervisor.alive()
     assert metrics.registry.get_sample_value("iotorino_thread_restarts_total", {"thread": "spool-drainer"}) == 3
+
+
+def test_a_decoder_bug_dead_letters_the_message_and_the_stream_goes_on(collector, monkeypatch):
+    running, writer, session = collector
+    writer.release.set()
+    decode = running.pipeline.encode
+
+    def buggy(topic, payload, received_ns):
+        return 1 / 0 if payload == b"boom" else decode(topic, payload, received_ns)
+
+    monkeypatch.setattr(running.pipeline, "encode", buggy)
+    running._on_messages(1, [(8, TOPIC, b"boom"), (9, TOPIC, _payload(7.5))])
+    wait_for(lambda: sum(map(len, session.acks)) == 2, what="both acknowledged")
+    assert running.stats.rejected == {"internal": 1} and running.stats.stored_messages == 1
+    [letter] = DeadLetterStore(running.config.deadletters_path).list()
+    assert (letter.payload, letter.reason) == (b"boom", "internal") and "ZeroDivisionError" in letter.detail
