@@ -26,5 +26,6 @@ def test_demo_counts_add_up_and_export_is_written(tmp_path, cli_env):
     assert published > 1000 and rejected > 0
     assert stored + rejected == published
     assert "published = stored + rejected: yes" in out
+    assert number("values quarantined") > 0  # out-of-range faults: stored without the spiked value
     export = tmp_path / "demo" / "exports" / "air_quality_hourly" / "data" / f"date={day.isoformat()}"
     assert list(export.glob("*.parquet")) and number("export rows") > 0

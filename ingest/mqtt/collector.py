@@ -188,7 +188,8 @@ class Collector:
                 continue
             if encoded is not None:  # else no readings: nothing to store, acknowledged with the others
                 lines, count, time_ns, device, quarantined = encoded
-                rejected.extend((topic, payload, value, received_ns) for value in quarantined)  # one per field
+                if quarantined:  # field-level quarantine: one dead letter per invalid value, the rest is stored
+                    rejected.extend((topic, payload, value, received_ns) for value in quarantined)
                 accepted.append(SpooledMessage(topic, payload, lines, received_ns, time_ns, device))
                 readings += count
         self._pending.put(Received(generation, [m[0] for m in messages], accepted, rejected, readings))

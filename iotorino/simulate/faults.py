@@ -7,8 +7,9 @@ probability p, its kind drawn uniformly from `KINDS`:
   with a new timestamp. Valid data: the collector stores it (flat-line detection
   is a later, downstream check).
 - `out_of_range`: one field carries a spike outside the catalogue's
-  plausible range (above its maximum). The collector must reject the message
-  into the dead letters with reason `out_of_range`.
+  plausible range (above its maximum). The collector must store the other
+  fields and put the spiked value into the dead letters with reason
+  `out_of_range` (field-level quarantine).
 - `missing`: the device fails to send; nothing is published. The simulator
   still yields the message (empty payload) so it can be counted.
 - `malformed`: the JSON payload is cut off part-way (invalid JSON). The
@@ -26,7 +27,7 @@ OUT_OF_RANGE = "out_of_range"
 MISSING = "missing"
 MALFORMED = "malformed"
 KINDS = (STUCK, OUT_OF_RANGE, MISSING, MALFORMED)
-# Faults the collector must reject (dead letters); the others arrive as valid data or not at all.
+# Faults that end in the dead letters (one letter each); the others arrive as valid data or not at all.
 REJECTED_KINDS = (OUT_OF_RANGE, MALFORMED)
 
 

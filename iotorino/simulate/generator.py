@@ -15,7 +15,6 @@ without gaps or overlaps.
 from __future__ import annotations
 
 import heapq
-import json
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -25,7 +24,7 @@ from iotorino.core import contract
 from iotorino.core.catalogue import Catalogue, MeasurementSpec
 from iotorino.core.errors import ConfigError
 from iotorino.simulate import faults, models
-from iotorino.simulate.period import TURIN, from_ms, local, rfc3339_ms, to_ms
+from iotorino.simulate.period import TURIN, from_ms, local, to_ms
 
 STREET_MODELS = {
     "air_quality": models.StreetAirQuality,
@@ -121,7 +120,7 @@ def count_messages(inventory, catalogue: Catalogue, start: datetime, end: dateti
 
 def encode(ms: int, fields: dict[str, float]) -> bytes:
     """The native payload: `{"time": "...Z", "fields": {...}}`, compact UTF-8 JSON."""
-    return json.dumps({"time": rfc3339_ms(ms), "fields": fields}, separators=(",", ":")).encode()
+    return contract.encode(fields, ms * 1_000_000)
 
 
 def _messages(stream: Stream, spec: MeasurementSpec, seed: int, fault_rate: float, start_ms: int, end_ms: int):

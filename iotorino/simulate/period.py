@@ -64,12 +64,6 @@ def from_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
 
 
-def rfc3339_ms(ms: int) -> str:
-    """`2026-11-21T10:00:00.000Z`: the payload's time format (UTC, millisecond precision)."""
-    seconds, millis = divmod(ms, 1000)
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"
-
-
 def local(ms: int) -> datetime:
     """The Turin local time of `ms`: what the daily patterns (rush hours, lessons) follow."""
     return datetime.fromtimestamp(ms / 1000, tz=TURIN)
