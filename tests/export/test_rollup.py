@@ -106,3 +106,34 @@ def test_the_rollup_dag_rebuilds_through_airflow(tree, airflow_db, monkeypatch):
     run = dag.test(logical_date=datetime(2026, 2, 2, 4, tzinfo=ZoneInfo("Europe/Rome")))
     assert run.state == "success"
     assert month_file(tree, "2026-01").is_file() and month_file(tree, "2026").is_file()
+
+
+def test_monthly_csv_lines_are_the_daily_csv_lines_with_their_date(tree):
+    refresh_rollups(tree, DATASET)
+    daily = set()
+    for day in DAYS[:2]:
+        lines = (tree / DATASET / "csv" / f"{DATASET}_{day}.csv").read_text().splitlines()
+        daily |= {f"{day},{line}" for line in lines[1:]}
+    monthly = month_file(tree, "2026-01", "csv").read_text().splitlines()
+    assert monthly[0].startswith("date,unit_id,")
+    assert set(monthly[1:]) == daily and len(monthly) - 1 == len(daily)
+
+
+def test_csv_values_match_the_daily_formatting_for_every_type():
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from iotorino.export.parquet import _csv_value
+
+    columns = [
+        pa.array([0, 1_500, None], pa.timestamp("ms", tz="UTC")),   # a millisecond: value by value
+        pa.array([0, 3_600_000, None], pa.timestamp("ms", tz="UTC")),  # whole seconds: vectorised
+        pa.array([b"\x01\x02", None, b""], pa.binary()),
+        pa.array([dt.date(2026, 1, 30), None, dt.date(2026, 2, 1)], pa.date32()),
+        pa.array([1.5, None, 10.0]), pa.array([True, None, False]), pa.array(["a", None, "c,d"]),
+    ]
+    for column in columns:
+        expected = [_csv_value(v) if v is not None else None for v in column.to_pylist()]
+        assert [str(v) if v is not None else None for v in rollup._csv_column(column)] == [
+            str(v) if v is not None else None for v in expected]
