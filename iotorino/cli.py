@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "the main job end to end: brokers, simulated day, collector, export"),
     "simulate": ("simulate", "publish the fleet's simulated telemetry for a period over MQTT"),
     "export": ("export", "export open-data datasets for local days (Parquet, CSV, DCAT-AP_IT)"),
+    "provision": ("provision", "broker users, ACL, certificates and InfluxDB users from the inventory"),
+    "stack": ("stack", "the production stack as local processes: up --secure, down, status"),
 }
 
 

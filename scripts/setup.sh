@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-APT_PACKAGES=(mosquitto mosquitto-clients influxdb influxdb-client python3 python3-venv python3-dev gcc)
+APT_PACKAGES=(mosquitto mosquitto-clients influxdb influxdb-client python3 python3-venv python3-dev gcc docker-compose prometheus)
 UV_VERSION=0.13.8
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }

@@ -1,0 +1,188 @@
+"""`iotorino stack up --secure`: the production configuration as local processes, no containers.
+
+Provisioning's output is rendered once more for the `local` target (files in
+the provisioned directory, loopback addresses, free ports from the settings
+file) and run: Mosquitto (TLS, password and ACL files, persistence), influxd
+(authentication, retention policies, users and grants set up at start) and
+the collector replicas sharing one MQTT v5 subscription. Passwords reach the
+collectors through their environment, read from the 0600 secret files, never
+through a command line. The processes outlive the command; their ids are kept
+in `<output>/state/stack.json` for `status` and `down`, and their output in
+`<output>/state/logs/`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from iotorino.core import paths
+from iotorino.provision import influx, render
+from iotorino.provision.provision import influx_users, provision
+from iotorino.provision.secrets import SecretStore
+from iotorino.provision.settings import StackSettings
+from iotorino.services import INFLUXD_BIN, MOSQUITTO_BIN, ConfiguredServer, ServiceError, port_open
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Member:
+    """A running process of the stack: name, process id, port it answers on, its log."""
+
+    name: str
+    pid: int
+    port: int
+    log: str
+
+
+class SecureStack:
+    """The stack of one provisioned directory, run locally."""
+
+    def __init__(self, settings: StackSettings) -> None:
+        self.settings = settings
+        self.target = render.local(settings)
+        self.run_dir = settings.output / "run"
+        self.state = settings.output / "state"
+        self.record = self.state / "stack.json"
+
+    @property
+    def influx_url(self) -> str:
+        """The local InfluxDB's base URL."""
+        return self.target.influx_url
+
+    def up(self) -> list[Member]:
+        """Provision (keeping existing secrets), write the local configs, start every process and wait
+        until each is ready; raises `ServiceError` naming the process and its log otherwise."""
+        if self.running():
+            raise ServiceError(f"the stack of {self.settings.output} is already running; `iotorino stack down` first")
+        provisioned = provision(self.settings)
+        for sub in ("mosquitto", "influxdb", "logs"):
+            (self.state / sub).mkdir(parents=True, exist_ok=True)
+        os.chmod(self.state, 0o700)
+        started: list[tuple[str, ConfiguredServer]] = []
+        try:
+            mosquitto_conf = render.write(self.run_dir / "mosquitto.conf",
+                                          render.mosquitto_conf(self.settings, self.target))
+            self._start("mosquitto", [MOSQUITTO_BIN, "-c", str(mosquitto_conf)], self.settings.broker_port,
+                                 lambda: port_open(self.settings.broker_port), started)
+            influx_conf = render.write(self.run_dir / "influxdb.conf", render.influxdb_conf(self.settings, self.target))
+            self._start("influxd", [INFLUXD_BIN, "-config", str(influx_conf)], self.settings.influx_port,
+                        self._influx_ready, started)
+            admin, users = influx_users(self.settings.output)
+            influx.set_up(self.influx_url, self.settings, admin, users)
+            secrets = provisioned.secrets
+            for replica in range(self.settings.collectors):
+                self._start_collector(replica, secrets, started)
+        except BaseException:
+            for _, server in reversed(started):
+                server.stop()
+            raise
+        members = [Member(name, server.pid, server.port, str(self.state / "logs" / f"{name}.log"))
+                   for name, server in started]
+        self.record.write_text(json.dumps([m.__dict__ for m in members], indent=1))
+        return members
+
+    def _start(self, name: str, argv: list[str], port: int, ready, started: list, env=None) -> ConfiguredServer:
+        if port_open(port):
+            # Otherwise the readiness check could pass on someone else's server.
+            raise ServiceError(f"{name}: port {port} is already in use; choose another in the stack settings")
+        server = ConfiguredServer(name, argv, self.state / "logs" / f"{name}.log", port, ready, env=env)
+        server.start()
+        started.append((name, server))
+        return server
+
+    def _influx_ready(self) -> bool:
+        try:
+            return requests.get(f"{self.influx_url}/ping", timeout=0.5).status_code == 204
+        except requests.RequestException:
+            return False
+
+    def _start_collector(self, replica: int, secrets: SecretStore, started: list) -> None:
+        config = render.write(self.run_dir / f"collector-{replica + 1}.toml",
+                              render.collector_toml(self.settings, self.target, replica))
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(paths.ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        env[render.MQTT_PASSWORD_ENV] = secrets.service("mqtt-collector")
+        env[render.INFLUX_PASSWORD_ENV] = secrets.service("influx-collector")
+        port = self.settings.metrics_ports[replica]
+        self._start(f"collector-{replica + 1}", [sys.executable, "-m", "iotorino", "collect", "mqtt", "--config",
+                                                 str(config)], port, lambda: _ready(port), started, env)
+
+    def members(self) -> list[Member]:
+        """The processes recorded by the last `up` (empty when none)."""
+        if not self.record.exists():
+            return []
+        return [Member(**m) for m in json.loads(self.record.read_text())]
+
+    def running(self) -> bool:
+        """Whether any recorded process of this stack is still alive."""
+        return any(_ours(m, self.settings.output) for m in self.members())
+
+    def status(self) -> list[dict]:
+        """One row per process: name, pid, alive, and ready (its port answers; /readyz for collectors)."""
+        rows = []
+        for member in self.members():
+            alive = _ours(member, self.settings.output)
+            ready = alive and (_ready(member.port) if member.name.startswith("collector") else port_open(member.port))
+            rows.append({"name": member.name, "pid": member.pid, "port": member.port, "alive": alive, "ready": ready})
+        return rows
+
+    def reload_broker(self) -> bool:
+        """SIGHUP to the broker: it rereads the password and ACL files (after a rotation)."""
+        for member in self.members():
+            if member.name == "mosquitto" and _ours(member, self.settings.output):
+                os.kill(member.pid, signal.SIGHUP)
+                return True
+        return False
+
+    def down(self, timeout_s: float = 20.0) -> None:
+        """Stop every recorded process that is still ours, collectors first, broker and store last."""
+        for member in reversed(self.members()):
+            if not _ours(member, self.settings.output):
+                continue
+            os.killpg(member.pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout_s
+            while _alive(member.pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _alive(member.pid):
+                os.killpg(member.pid, signal.SIGKILL)
+        self.record.unlink(missing_ok=True)
+
+
+def _ready(port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/readyz", timeout=0.5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _ours(member: Member, output: Path) -> bool:
+    """The recorded pid is alive and still runs a config of this stack (not a reused pid)."""
+    if not _alive(member.pid):
+        return False
+    try:
+        cmdline = Path(f"/proc/{member.pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+    return str(output) in cmdline
