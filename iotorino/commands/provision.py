@@ -10,6 +10,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `iotorino provision`."""
     parser.add_argument("--settings", type=Path, default=None, help="stack settings (default deploy/stack.toml)")
     parser.add_argument("--output", type=Path, default=None, help="provisioned directory (default: the settings')")
+    parser.add_argument("--secrets-dir", type=Path, default=None,
+                        help="where the secrets are (default <output>/secrets; /run/secrets in a container)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     actions.add_parser("files", help="generate the configuration, secrets and certificates (the default)")
     rotate = actions.add_parser("rotate", help="a new password for one device or gateway, the others unchanged")
@@ -31,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"new password for {args.user} written to {stack_settings.output / 'secrets' / 'devices.csv'}"
               + ("; broker reloaded" if reloaded else "; reload the broker (SIGHUP) to apply it"))
     elif args.action == "influx":
-        admin, users = influx_users(stack_settings.output)
+        admin, users = influx_users(args.secrets_dir or stack_settings.output / "secrets")
         influx.set_up(args.url, stack_settings, admin, users)
         print(f"InfluxDB at {args.url}: database {stack_settings.database}, users {', '.join(users)}")
     else:

@@ -5,6 +5,7 @@ Layout of the output directory (the compose file mounts it as /etc/iotorino):
     mosquitto/mosquitto.conf  passwords (hashes)  acl
     influxdb/influxdb.conf
     collector-1.toml, collector-2.toml, ...
+    prometheus/prometheus.yml  rules.yml
     tls/ca.pem  server.pem  server.key  [clients/<user>.pem .key]   ca.key stays in secrets/
     secrets/   devices.csv, mqtt-<service>, influx-<user>, ca.key   (0600 in a 0700 directory)
     principals.json   every user and its topics, no secrets (kept by backups)
@@ -53,15 +54,29 @@ def provision(settings: StackSettings, inventory: fleet.Inventory | None = None)
     render.write(out / "mosquitto" / "acl", acl_file(principals))
     for user in (INFLUX_ADMIN, *(name for name, _ in INFLUX_USERS)):
         store.service(f"influx-{user}")
+    _airflow_secrets(settings, store)
     _certificates(settings, principals, store)
     target = render.COMPOSE
     render.write(out / "mosquitto" / "mosquitto.conf", render.mosquitto_conf(settings, target))
     render.write(out / "influxdb" / "influxdb.conf", render.influxdb_conf(settings, target))
     for replica in range(settings.collectors):
         render.write(out / f"collector-{replica + 1}.toml", render.collector_toml(settings, target, replica))
+    render.write(out / "prometheus" / "prometheus.yml", render.prometheus_yml(settings, target))
+    render.write(out / "prometheus" / "rules.yml", render.prometheus_rules(settings))
     render.write(out / "principals.json", json.dumps([asdict(p) for p in principals], indent=1))
     log.info("provisioned %d principals into %s (secrets in %s, mode 0600)", len(principals), out, store.directory)
     return Provisioned(settings, tuple(principals), store)
+
+
+def _airflow_secrets(settings: StackSettings, store: SecretStore) -> None:
+    """Airflow's metadata database URL, its API token key and its InfluxDB connections (compose stack)."""
+    postgres = store.service("postgres-password")
+    store.derived("airflow-database-url", f"postgresql+psycopg2://airflow:{postgres}@postgres:5432/airflow")
+    store.service("airflow-jwt-secret")
+    influx = f"influxdb:{settings.influx_port}/{settings.database}"
+    store.derived("airflow-conn-iotorino-influx", f"http://exports:{store.service('influx-exports')}@{influx}")
+    store.derived("airflow-conn-iotorino-influx-writer",
+                  f"http://downsampler:{store.service('influx-downsampler')}@{influx}")
 
 
 def _certificates(settings: StackSettings, principals: list[Principal], store: SecretStore) -> None:
@@ -100,8 +115,8 @@ def rotate(settings: StackSettings, user: str) -> None:
     log.info("new password for %s in %s", user, store.file("devices.csv"))
 
 
-def influx_users(provisioned_dir: Path) -> tuple[tuple[str, str], dict[str, tuple[str, str]]]:
-    """(admin name, password) and {user: (password, privilege)} from the provisioned secrets."""
-    store = SecretStore(provisioned_dir / "secrets")
+def influx_users(secrets_dir: Path) -> tuple[tuple[str, str], dict[str, tuple[str, str]]]:
+    """(admin name, password) and {user: (password, privilege)} from the secrets in `secrets_dir`."""
+    store = SecretStore(secrets_dir)
     admin = (INFLUX_ADMIN, store.service(f"influx-{INFLUX_ADMIN}"))
     return admin, {user: (store.service(f"influx-{user}"), privilege) for user, privilege in INFLUX_USERS}

@@ -57,6 +57,12 @@ class SecretStore:
             write_private(path, new_password())
         return path.read_text().strip()
 
+    def derived(self, name: str, value: str) -> None:
+        """A secret made of others (a URL with a password in it), rewritten when they change."""
+        path = self.directory / name
+        if not path.exists() or path.read_text() != value:
+            write_private(path, value)
+
     def file(self, name: str) -> Path:
         """Path of the file holding secret `name` (for *_file keys and Docker secrets)."""
         return self.directory / name

@@ -48,6 +48,7 @@ class StackSettings:
     metrics_ports: tuple[int, ...] = (9464, 9465)
     monitor_api_port: int = 8765
     monitor_metrics_port: int = 9466
+    prometheus_port: int = 9090
 
     @property
     def client_certificates(self) -> bool:
@@ -69,7 +70,7 @@ def from_dict(data: dict, *, output: Path | None = None) -> StackSettings:
     known = {"stack": {"output"}, "broker": {"port", "certificate_port", "hosts"},
              "influxdb": {"port", "database", "retention_policies"}, "gateways": {"ids"},
              "monitor": {"id", "api_port", "metrics_port"},
-             "collectors": {"replicas", "share_group", "metrics_ports"}}
+             "collectors": {"replicas", "share_group", "metrics_ports"}, "prometheus": {"port"}}
     for table, values in data.items():
         if table not in known:
             raise ConfigError(table, "unknown table", ", ".join(known))
@@ -104,6 +105,7 @@ def from_dict(data: dict, *, output: Path | None = None) -> StackSettings:
                                                                                   [9464, 9465])),
         monitor_api_port=_port(get("monitor", "api_port", 8765), "monitor.api_port"),
         monitor_metrics_port=_port(get("monitor", "metrics_port", 9466), "monitor.metrics_port"),
+        prometheus_port=_port(get("prometheus", "port", 9090), "prometheus.port"),
     )
     if not 1 <= settings.collectors <= len(settings.metrics_ports):
         raise ConfigError("collectors.replicas", f"{settings.collectors} replicas",

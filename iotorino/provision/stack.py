@@ -4,7 +4,8 @@ Provisioning's output is rendered once more for the `local` target (files in
 the provisioned directory, loopback addresses, free ports from the settings
 file) and run: Mosquitto (TLS, password and ACL files, persistence), influxd
 (authentication, retention policies, users and grants set up at start) and
-the collector replicas sharing one MQTT v5 subscription. Passwords reach the
+the collector replicas sharing one MQTT v5 subscription, and Prometheus (when
+installed) scraping them with the alert rules. Passwords reach the
 collectors through their environment, read from the 0600 secret files, never
 through a command line. The processes outlive the command; their ids are kept
 in `<output>/state/stack.json` for `status` and `down`, and their output in
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import time
@@ -32,6 +34,7 @@ from iotorino.provision.settings import StackSettings
 from iotorino.services import INFLUXD_BIN, MOSQUITTO_BIN, ConfiguredServer, ServiceError, port_open
 
 log = logging.getLogger(__name__)
+PROMETHEUS_BIN = shutil.which("prometheus")
 
 
 @dataclass(frozen=True)
@@ -77,11 +80,13 @@ class SecureStack:
             influx_conf = render.write(self.run_dir / "influxdb.conf", render.influxdb_conf(self.settings, self.target))
             self._start("influxd", [INFLUXD_BIN, "-config", str(influx_conf)], self.settings.influx_port,
                         self._influx_ready, started)
-            admin, users = influx_users(self.settings.output)
+            admin, users = influx_users(self.settings.output / "secrets")
             influx.set_up(self.influx_url, self.settings, admin, users)
             secrets = provisioned.secrets
             for replica in range(self.settings.collectors):
                 self._start_collector(replica, secrets, started)
+            if PROMETHEUS_BIN:
+                self._start_prometheus(started)
         except BaseException:
             for _, server in reversed(started):
                 server.stop()
@@ -117,6 +122,16 @@ class SecureStack:
         self._start(f"collector-{replica + 1}", [sys.executable, "-m", "iotorino", "collect", "mqtt", "--config",
                                                  str(config)], port, lambda: _ready(port), started, env)
 
+    def _start_prometheus(self, started: list) -> None:
+        config = render.write(self.run_dir / "prometheus" / "prometheus.yml",
+                              render.prometheus_yml(self.settings, self.target))
+        render.write(self.run_dir / "prometheus" / "rules.yml", render.prometheus_rules(self.settings))
+        port = self.settings.prometheus_port
+        self._start("prometheus", [PROMETHEUS_BIN, f"--config.file={config}",
+                                   f"--storage.tsdb.path={self.state / 'prometheus'}",
+                                   f"--web.listen-address=127.0.0.1:{port}"],
+                    port, lambda: _ready(port, "/-/ready"), started)
+
     def members(self) -> list[Member]:
         """The processes recorded by the last `up` (empty when none)."""
         if not self.record.exists():
@@ -132,7 +147,9 @@ class SecureStack:
         rows = []
         for member in self.members():
             alive = _ours(member, self.settings.output)
-            ready = alive and (_ready(member.port) if member.name.startswith("collector") else port_open(member.port))
+            probe = {"prometheus": "/-/ready"}.get(member.name, "/readyz")
+            ready = alive and (_ready(member.port, probe) if member.name.startswith(("collector", "prometheus"))
+                               else port_open(member.port))
             rows.append({"name": member.name, "pid": member.pid, "port": member.port, "alive": alive, "ready": ready})
         return rows
 
@@ -158,9 +175,9 @@ class SecureStack:
         self.record.unlink(missing_ok=True)
 
 
-def _ready(port: int) -> bool:
+def _ready(port: int, path: str = "/readyz") -> bool:
     try:
-        return requests.get(f"http://127.0.0.1:{port}/readyz", timeout=0.5).status_code == 200
+        return requests.get(f"http://127.0.0.1:{port}{path}", timeout=0.5).status_code == 200
     except requests.RequestException:
         return False
 

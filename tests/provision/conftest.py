@@ -16,7 +16,7 @@ GATEWAY = "GW-PORTA-NUOVA"
 
 def settings_file(directory: Path) -> Path:
     """A stack settings file with free loopback ports, output in `directory`/stack."""
-    ports = [free_port() for _ in range(6)]
+    ports = [free_port() for _ in range(7)]
     path = directory / "stack.toml"
     path.write_text(f"""
 [stack]
@@ -31,6 +31,8 @@ retention_policies = [{{name = "raw", duration = "400d", default = true}}, {{nam
 ids = ["{GATEWAY}"]
 [monitor]
 api_port = {ports[5]}
+[prometheus]
+port = {ports[6]}
 [collectors]
 replicas = 2
 metrics_ports = [{ports[3]}, {ports[4]}]
@@ -45,7 +47,7 @@ def provisioned(tmp_path_factory):
     return provision(stack_settings.load(settings_file(directory)))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def secure_stack(tmp_path_factory):
     """`iotorino stack up --secure`'s building block: broker, influxd and two collectors, all secured."""
     directory = tmp_path_factory.mktemp("stack")
