@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "export open-data datasets for local days (Parquet, CSV, DCAT-AP_IT)"),
     "provision": ("provision", "broker users, ACL, certificates and InfluxDB users from the inventory"),
     "stack": ("stack", "the production stack as local processes: up --secure, down, status"),
+    "backup": ("backup", "back up InfluxDB, dead letters, spools, monitor state, manifests and config"),
+    "restore": ("restore", "restore a backup into the stopped stack's empty servers"),
 }
 
 

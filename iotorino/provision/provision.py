@@ -87,6 +87,7 @@ def _certificates(settings: StackSettings, principals: list[Principal], store: S
     else:
         authority = pki.Authority.create()
         authority.write(tls / "ca.pem", ca_key)
+        (tls / "server.pem").unlink(missing_ok=True)  # signed by a CA whose key is gone
     if not (tls / "server.pem").exists():
         certificate, key = authority.issue("mosquitto", server_names=settings.broker_hosts)
         pki.write_pem(tls / "server.pem", certificate)

@@ -39,6 +39,7 @@ class StackSettings:
     certificate_port: int = 0  # 0: no client-certificate listener
     broker_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "mosquitto")
     influx_port: int = 8086
+    influx_rpc_port: int = 8088  # backup and restore (`influxd backup -portable`), loopback only
     database: str = "iotorino"
     retention_policies: tuple[RetentionPolicy, ...] = (RetentionPolicy("autogen", "INF", True),)
     gateways: tuple[str, ...] = ()
@@ -68,7 +69,7 @@ def load(file: Path = DEFAULT_FILE, *, output: Path | None = None) -> StackSetti
 def from_dict(data: dict, *, output: Path | None = None) -> StackSettings:
     """Settings from the parsed TOML tables; every key is checked and named in errors."""
     known = {"stack": {"output"}, "broker": {"port", "certificate_port", "hosts"},
-             "influxdb": {"port", "database", "retention_policies"}, "gateways": {"ids"},
+             "influxdb": {"port", "rpc_port", "database", "retention_policies"}, "gateways": {"ids"},
              "monitor": {"id", "api_port", "metrics_port"},
              "collectors": {"replicas", "share_group", "metrics_ports"}, "prometheus": {"port"}}
     for table, values in data.items():
@@ -95,6 +96,7 @@ def from_dict(data: dict, *, output: Path | None = None) -> StackSettings:
         certificate_port=_port(get("broker", "certificate_port", 0), "broker.certificate_port", zero=True),
         broker_hosts=tuple(get("broker", "hosts", ["127.0.0.1", "localhost", "mosquitto"])),
         influx_port=_port(get("influxdb", "port", 8086), "influxdb.port"),
+        influx_rpc_port=_port(get("influxdb", "rpc_port", 8088), "influxdb.rpc_port"),
         database=_ident(get("influxdb", "database", "iotorino"), "influxdb.database"),
         retention_policies=policies,
         gateways=tuple(_ident(g, "gateways.ids") for g in get("gateways", "ids", [])),

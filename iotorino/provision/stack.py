@@ -14,6 +14,7 @@ in `<output>/state/stack.json` for `status` and `down`, and their output in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -77,9 +78,7 @@ class SecureStack:
                                           render.mosquitto_conf(self.settings, self.target))
             self._start("mosquitto", [MOSQUITTO_BIN, "-c", str(mosquitto_conf)], self.settings.broker_port,
                                  lambda: port_open(self.settings.broker_port), started)
-            influx_conf = render.write(self.run_dir / "influxdb.conf", render.influxdb_conf(self.settings, self.target))
-            self._start("influxd", [INFLUXD_BIN, "-config", str(influx_conf)], self.settings.influx_port,
-                        self._influx_ready, started)
+            self._start_influx(started)
             admin, users = influx_users(self.settings.output / "secrets")
             influx.set_up(self.influx_url, self.settings, admin, users)
             secrets = provisioned.secrets
@@ -95,6 +94,22 @@ class SecureStack:
                    for name, server in started]
         self.record.write_text(json.dumps([m.__dict__ for m in members], indent=1))
         return members
+
+    @contextlib.contextmanager
+    def influx_only(self):
+        """influxd alone with the stack's local config, stopped on leaving (for restores)."""
+        started: list = []
+        (self.state / "logs").mkdir(parents=True, exist_ok=True)
+        try:
+            yield self._start_influx(started)
+        finally:
+            for _, server in started:
+                server.stop()
+
+    def _start_influx(self, started: list) -> ConfiguredServer:
+        config = render.write(self.run_dir / "influxdb.conf", render.influxdb_conf(self.settings, self.target))
+        return self._start("influxd", [INFLUXD_BIN, "-config", str(config)], self.settings.influx_port,
+                           self._influx_ready, started)
 
     def _start(self, name: str, argv: list[str], port: int, ready, started: list, env=None) -> ConfiguredServer:
         if port_open(port):

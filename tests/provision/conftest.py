@@ -16,7 +16,8 @@ GATEWAY = "GW-PORTA-NUOVA"
 
 def settings_file(directory: Path) -> Path:
     """A stack settings file with free loopback ports, output in `directory`/stack."""
-    ports = [free_port() for _ in range(7)]
+    ports = [free_port() for _ in range(8)]
+    directory.mkdir(parents=True, exist_ok=True)
     path = directory / "stack.toml"
     path.write_text(f"""
 [stack]
@@ -26,6 +27,7 @@ port = {ports[0]}
 certificate_port = {ports[1]}
 [influxdb]
 port = {ports[2]}
+rpc_port = {ports[7]}
 retention_policies = [{{name = "raw", duration = "400d", default = true}}, {{name = "hourly", duration = "INF"}}]
 [gateways]
 ids = ["{GATEWAY}"]
