@@ -50,6 +50,8 @@ class StackSettings:
     monitor_api_port: int = 8765
     monitor_metrics_port: int = 9466
     prometheus_port: int = 9090
+    airflow: bool = False  # the process stack also runs Airflow's scheduler and dag-processor
+    airflow_health_port: int = 8974
 
     @property
     def client_certificates(self) -> bool:
@@ -71,7 +73,8 @@ def from_dict(data: dict, *, output: Path | None = None) -> StackSettings:
     known = {"stack": {"output"}, "broker": {"port", "certificate_port", "hosts"},
              "influxdb": {"port", "rpc_port", "database", "retention_policies"}, "gateways": {"ids"},
              "monitor": {"id", "api_port", "metrics_port"},
-             "collectors": {"replicas", "share_group", "metrics_ports"}, "prometheus": {"port"}}
+             "collectors": {"replicas", "share_group", "metrics_ports"}, "prometheus": {"port"},
+             "airflow": {"enabled", "health_port"}}
     for table, values in data.items():
         if table not in known:
             raise ConfigError(table, "unknown table", ", ".join(known))
@@ -108,6 +111,8 @@ def from_dict(data: dict, *, output: Path | None = None) -> StackSettings:
         monitor_api_port=_port(get("monitor", "api_port", 8765), "monitor.api_port"),
         monitor_metrics_port=_port(get("monitor", "metrics_port", 9466), "monitor.metrics_port"),
         prometheus_port=_port(get("prometheus", "port", 9090), "prometheus.port"),
+        airflow=_bool(get("airflow", "enabled", False), "airflow.enabled"),
+        airflow_health_port=_port(get("airflow", "health_port", 8974), "airflow.health_port"),
     )
     if not 1 <= settings.collectors <= len(settings.metrics_ports):
         raise ConfigError("collectors.replicas", f"{settings.collectors} replicas",
@@ -118,6 +123,12 @@ def from_dict(data: dict, *, output: Path | None = None) -> StackSettings:
 def _port(value, key: str, zero: bool = False) -> int:
     if not isinstance(value, int) or not (0 if zero else 1) <= value <= 65535:
         raise ConfigError(key, f"not a TCP port: {value!r}", "an integer 1-65535" + (", or 0 for none" if zero else ""))
+    return value
+
+
+def _bool(value, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(key, f"not a boolean: {value!r}", "true or false")
     return value
 
 

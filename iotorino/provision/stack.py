@@ -4,8 +4,9 @@ Provisioning's output is rendered once more for the `local` target (files in
 the provisioned directory, loopback addresses, free ports from the settings
 file) and run: Mosquitto (TLS, password and ACL files, persistence), influxd
 (authentication, retention policies, users and grants set up at start) and
-the collector replicas sharing one MQTT v5 subscription, and Prometheus (when
-installed) scraping them with the alert rules. Passwords reach the
+the collector replicas sharing one MQTT v5 subscription, Prometheus (when
+installed) scraping them with the alert rules, and with `[airflow] enabled`
+Airflow's scheduler and dag-processor (LocalExecutor, SQLite metadata). Passwords reach the
 collectors through their environment, read from the 0600 secret files, never
 through a command line. The processes outlive the command; their ids are kept
 in `<output>/state/stack.json` for `status` and `down`, and their output in
@@ -20,6 +21,7 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -86,6 +88,8 @@ class SecureStack:
                 self._start_collector(replica, secrets, started)
             if PROMETHEUS_BIN:
                 self._start_prometheus(started)
+            if self.settings.airflow:
+                self._start_airflow(secrets, started)
         except BaseException:
             for _, server in reversed(started):
                 server.stop()
@@ -112,7 +116,7 @@ class SecureStack:
                            self._influx_ready, started)
 
     def _start(self, name: str, argv: list[str], port: int, ready, started: list, env=None) -> ConfiguredServer:
-        if port_open(port):
+        if port and port_open(port):
             # Otherwise the readiness check could pass on someone else's server.
             raise ServiceError(f"{name}: port {port} is already in use; choose another in the stack settings")
         server = ConfiguredServer(name, argv, self.state / "logs" / f"{name}.log", port, ready, env=env)
@@ -147,6 +151,31 @@ class SecureStack:
                                    f"--web.listen-address=127.0.0.1:{port}"],
                     port, lambda: _ready(port, "/-/ready"), started)
 
+    def _start_airflow(self, secrets: SecretStore, started: list) -> None:
+        """Airflow's scheduler (LocalExecutor) and dag-processor on a SQLite metadata database, with the
+        `iotorino_influx` connections (reader for exports, writer for the downsampler) from the secrets."""
+        home = self.state / "airflow"
+        home.mkdir(parents=True, exist_ok=True)
+        influx = f"127.0.0.1:{self.settings.influx_port}/{self.settings.database}"
+        env = dict(os.environ, AIRFLOW_HOME=str(home), AIRFLOW__CORE__DAGS_FOLDER=str(paths.DAGS),
+                   AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+                   AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
+                   AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="True",
+                   AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST="127.0.0.1",
+                   AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT=str(self.settings.airflow_health_port),
+                   AIRFLOW_CONN_IOTORINO_INFLUX=f"http://exports:{secrets.service('influx-exports')}@{influx}",
+                   AIRFLOW_CONN_IOTORINO_INFLUX_WRITER=(
+                       f"http://downsampler:{secrets.service('influx-downsampler')}@{influx}"),
+                   PYTHONPATH=str(paths.ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                   PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+        airflow = str(Path(sys.executable).parent / "airflow")
+        with open(self.state / "logs" / "airflow-migrate.log", "wb") as log_file:
+            if subprocess.run([airflow, "db", "migrate"], env=env, stdout=log_file, stderr=subprocess.STDOUT).returncode:
+                raise ServiceError(f"airflow db migrate failed (log: {log_file.name})")
+        port = self.settings.airflow_health_port
+        self._start("airflow-scheduler", [airflow, "scheduler"], port, lambda: _ready(port, "/health"), started, env)
+        self._start("airflow-dag-processor", [airflow, "dag-processor"], 0, lambda: True, started, env)
+
     def members(self) -> list[Member]:
         """The processes recorded by the last `up` (empty when none)."""
         if not self.record.exists():
@@ -162,9 +191,13 @@ class SecureStack:
         rows = []
         for member in self.members():
             alive = _ours(member, self.settings.output)
-            probe = {"prometheus": "/-/ready"}.get(member.name, "/readyz")
-            ready = alive and (_ready(member.port, probe) if member.name.startswith(("collector", "prometheus"))
-                               else port_open(member.port))
+            probe = {"prometheus": "/-/ready", "airflow-scheduler": "/health"}.get(member.name, "/readyz")
+            if not member.port:
+                ready = alive
+            elif member.name.startswith(("collector", "prometheus", "airflow")):
+                ready = alive and _ready(member.port, probe)
+            else:
+                ready = alive and port_open(member.port)
             rows.append({"name": member.name, "pid": member.pid, "port": member.port, "alive": alive, "ready": ready})
         return rows
 
@@ -210,11 +243,13 @@ def _alive(pid: int) -> bool:
 
 
 def _ours(member: Member, output: Path) -> bool:
-    """The recorded pid is alive and still runs a config of this stack (not a reused pid)."""
+    """The recorded pid is alive and still runs a config of this stack (not a reused pid): its command
+    line or (Airflow's, through AIRFLOW_HOME) its environment names the stack's directory."""
     if not _alive(member.pid):
         return False
     try:
-        cmdline = Path(f"/proc/{member.pid}/cmdline").read_bytes().decode(errors="replace")
+        proc = Path(f"/proc/{member.pid}")
+        found = (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes()
     except OSError:
         return False
-    return str(output) in cmdline
+    return str(output).encode() in found

@@ -14,9 +14,9 @@ from iotorino.services import free_port
 GATEWAY = "GW-PORTA-NUOVA"
 
 
-def settings_file(directory: Path) -> Path:
-    """A stack settings file with free loopback ports, output in `directory`/stack."""
-    ports = [free_port() for _ in range(8)]
+def settings_file(directory: Path, airflow: bool = False) -> Path:
+    """A stack settings file with free loopback ports, output in `directory`/stack; Airflow only if asked."""
+    ports = [free_port() for _ in range(9)]
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "stack.toml"
     path.write_text(f"""
@@ -35,6 +35,9 @@ ids = ["{GATEWAY}"]
 api_port = {ports[5]}
 [prometheus]
 port = {ports[6]}
+[airflow]
+enabled = {str(airflow).lower()}
+health_port = {ports[8]}
 [collectors]
 replicas = 2
 metrics_ports = [{ports[3]}, {ports[4]}]

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -32,16 +33,29 @@ def _received(port: int) -> float:
     return float(found.group(1)) if found else 0.0
 
 
+def _processes_naming(directory: Path) -> list[str]:
+    """Pids whose command line or environment (AIRFLOW_HOME) names `directory`."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if str(directory).encode() in (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes():
+                found.append(proc.name)
+        except OSError:
+            pass
+    return found
+
+
 def test_stack_command_up_status_down(python, cli_env, tmp_path):
-    config = settings_file(tmp_path)
+    config = settings_file(tmp_path, airflow=True)
     settings = stack_settings.load(config)
     refused = _iotorino(python, cli_env, "stack", "up", "--settings", str(config))
     assert refused.returncode == 2 and "--secure" in refused.stdout
     up = _iotorino(python, cli_env, "stack", "up", "--secure", "--settings", str(config))
     try:
         assert up.returncode == 0, up.stderr
-        assert {line.split(":")[0] for line in up.stdout.splitlines()} >= {"mosquitto", "influxd", "collector-1",
-                                                                           "collector-2"}
+        assert {line.split(":")[0] for line in up.stdout.splitlines()} == {
+            "mosquitto", "influxd", "collector-1", "collector-2", "prometheus", "airflow-scheduler",
+            "airflow-dag-processor"}
         status = _iotorino(python, cli_env, "stack", "status", "--settings", str(config))
         assert status.returncode == 0, status.stdout
         assert all(row["alive"] and row["ready"] for row in json.loads(status.stdout))
@@ -72,5 +86,6 @@ def test_stack_command_up_status_down(python, cli_env, tmp_path):
     assert down.returncode == 0, down.stderr
     after = _iotorino(python, cli_env, "stack", "status", "--settings", str(config))
     assert after.returncode == 1 and json.loads(after.stdout) == []
+    assert _processes_naming(settings.output) == [], "a process outlived stack down"
     values = [p.read_text().strip() for p in (settings.output / "secrets").iterdir() if p.name != "devices.csv"]
     assert not any(value in up.stdout + up.stderr + status.stdout for value in values)
