@@ -242,3 +242,15 @@ def test_no_secret_in_logs_metrics_command_lines_or_configs(secure_stack, secret
     # The password file holds hashes only.
     hashes = (output / "mosquitto" / "passwords").read_text()
     assert not any(value in hashes for value in values)
+
+
+def test_influx_errors_never_show_passwords(secure_stack):
+    """A failed set-up names the statement, with every password masked."""
+    from iotorino.provision import influx
+
+    wrong_admin, new_password = "wrong-admin-password-81f2", "new-password-never-shown-77c1"
+    with pytest.raises(influx.InfluxSetupError) as error:
+        influx.set_up(secure_stack.influx_url, secure_stack.settings, ("admin", wrong_admin),
+                      {"collector": (new_password, "WRITE")})
+    assert "CREATE USER admin WITH PASSWORD ***" in str(error.value)
+    assert wrong_admin not in str(error.value) and new_password not in str(error.value)
