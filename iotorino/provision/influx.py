@@ -53,7 +53,7 @@ class Admin:
 
 def set_up(url: str, settings: StackSettings, admin: tuple[str, str], users: dict[str, tuple[str, str]]) -> None:
     """Create (or bring up to date) the admin, the database, its retention policies and `users`
-    (name -> (password, "READ" | "WRITE") on the database)."""
+    (name -> (password, "READ" | "WRITE" | "ALL") on the database)."""
     name, secret = admin
     client = Admin(url, name, secret)
     try:

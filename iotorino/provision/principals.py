@@ -27,9 +27,10 @@ NATIVE = contract.PREFIX + "#"
 STATUS_TOPIC = "iotorino/beacons/{beacon}/status"
 ALERTS = "iotorino/alerts/#"
 
-# InfluxDB users by role: (user, "WRITE" | "READ"); admin is created separately and used only to provision.
+# InfluxDB users and their privilege on the database: WRITE, READ, or ALL (both; the downsampler reads
+# raw readings and writes hourly aggregates). The admin is created separately and used only to provision.
 INFLUX_USERS: tuple[tuple[str, str], ...] = (
-    ("collector", "WRITE"), ("downsampler", "WRITE"),
+    ("collector", "WRITE"), ("downsampler", "ALL"),
     ("exports", "READ"), ("web", "READ"), ("monitor", "READ"),
 )
 INFLUX_ADMIN = "admin"
