@@ -254,3 +254,27 @@ def test_influx_errors_never_show_passwords(secure_stack):
                       {"collector": (new_password, "WRITE")})
     assert "CREATE USER admin WITH PASSWORD ***" in str(error.value)
     assert wrong_admin not in str(error.value) and new_password not in str(error.value)
+
+
+def test_rotating_one_device_leaves_the_others_connected(secure_stack, ca, secrets, python, cli_env, tmp_path):
+    """`iotorino provision rotate` on the running stack: the broker reloads, the old password stops working,
+    every other device keeps its own."""
+    import subprocess
+
+    from tests.provision.conftest import GATEWAY as OTHER
+
+    rotated = sorted(FLEET.street_units)[10]
+    port = secure_stack.settings.broker_port
+    old = secrets.devices([rotated])[rotated]
+    assert connects(port, ca, rotated, old)
+    config = tmp_path / "stack.toml"
+    config.write_text(f'[stack]\noutput = "{secure_stack.settings.output}"\n')
+    done = subprocess.run([python, "-m", "iotorino", "provision", "--settings", str(config), "rotate", rotated],
+                          env=cli_env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "broker reloaded" in done.stdout
+    new = secrets.devices([rotated])[rotated]
+    assert new != old and new not in done.stdout + done.stderr
+    _until(lambda: not connects(port, ca, rotated, old), "the old password still works")
+    assert connects(port, ca, rotated, new)
+    assert connects(port, ca, OTHER, secrets.devices([OTHER])[OTHER])
