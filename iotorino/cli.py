@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alerts": ("alerts", "the city alert service: thresholds on street data from MQTT, alerts retained and over HTTP"),
     "web": ("web", "serve the web application: open data, schools, city"),
     "opendata": ("opendata", "open-data portal as static files; monthly and yearly files"),
+    "provision": ("provision", "broker users, ACL, certificates and InfluxDB users from the inventory"),
+    "stack": ("stack", "the production stack as local processes: up --secure, down, status"),
+    "backup": ("backup", "back up InfluxDB, dead letters, spools, monitor state, manifests and config"),
+    "restore": ("restore", "restore a backup into the stopped stack's empty servers"),
 }
 
 

@@ -42,6 +42,7 @@ class _Process:
     name: str
     argv: list[str]
     log_path: Path
+    env: dict[str, str] | None = field(default=None, repr=False)  # None: ours; else the whole environment
     proc: subprocess.Popen | None = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -50,7 +51,7 @@ class _Process:
         log = open(self.log_path, "ab")
         try:
             self.proc = subprocess.Popen(
-                self.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                self.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=self.env
             )
         finally:
             log.close()
@@ -113,6 +114,31 @@ class _Server:
         raise NotImplementedError
 
 
+class ConfiguredServer(_Server):
+    """A server run from a command line and config written elsewhere (e.g. by `iotorino provision`),
+    ready once `ready()` returns True; its output goes to `log_path`."""
+
+    def __init__(self, name: str, argv: list[str], log_path: Path, port: int, ready,
+                 *, env: dict[str, str] | None = None, startup_timeout_s: float = 60.0) -> None:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        self._process = _Process(name, argv, Path(log_path), env)
+        self.port = port
+        self._ready_check = ready
+        self.startup_timeout_s = startup_timeout_s
+
+    def _ready(self) -> bool:
+        return self._ready_check()
+
+
+def port_open(port: int) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:`port`."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 class Mosquitto(_Server):
     """A mosquitto broker on 127.0.0.1:`port`, persistence in `state_dir`."""
 
@@ -161,11 +187,7 @@ class Mosquitto(_Server):
         self._process = _Process("mosquitto", [MOSQUITTO_BIN, "-c", str(conf)], self.state_dir / "mosquitto.log")
 
     def _ready(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
+        return port_open(self.port)
 
 
 class Influxd(_Server):

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-APT_PACKAGES=(mosquitto mosquitto-clients influxdb influxdb-client python3 python3-venv python3-dev gcc chromium)
+APT_PACKAGES=(mosquitto mosquitto-clients influxdb influxdb-client python3 python3-venv python3-dev gcc chromium docker-compose prometheus)
 UV_VERSION=0.13.8
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -45,7 +45,7 @@ stamp=.venv/.iotorino-installed
 wanted="$(sha256sum constraints.txt pyproject.toml | sha256sum | cut -c1-16)"
 if [[ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
   say "installing pinned Python packages from constraints.txt (uv)"
-  .venv/bin/uv pip install -q -p .venv/bin/python -c constraints.txt -e '.[all,test]'
+  .venv/bin/uv pip install -q -p .venv/bin/python -c constraints.txt -e '.[all,production,test]'
   echo "$wanted" >"$stamp"
 else
   say "Python packages up to date (constraints.txt unchanged)"

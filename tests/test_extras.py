@@ -37,7 +37,7 @@ def test_each_extra_lists_the_modules_of_its_distributions(extra: str) -> None:
 
 def test_all_is_every_component_and_the_core_is_light() -> None:
     assert OPTIONAL["all"] == [f"iotorino[{','.join(['collector', 'ble', 'simulate', 'alerts', 'export', 'web'])}]"]
-    assert set(extras.EXTRAS) == {"collector", "ble", "simulate", "alerts", "export", "web"}
+    assert set(extras.EXTRAS) == {"collector", "ble", "simulate", "alerts", "export", "web", "production"}
     heavy = names([r for extra in extras.EXTRAS for r in OPTIONAL[extra]])
     assert names(PYPROJECT["project"]["dependencies"]) & heavy == set()
 

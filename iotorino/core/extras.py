@@ -23,6 +23,7 @@ EXTRAS: Mapping[str, tuple[str, ...]] = {
     "alerts": ("paho",),
     "export": ("airflow", "pandas", "pyarrow", "tqdm", "rdflib"),
     "web": ("fastapi", "uvicorn", "jinja2", "rdflib", "pandas", "pyarrow"),
+    "production": ("cryptography", "psycopg2"),
 }
 
 

@@ -24,10 +24,14 @@ DAILY_AT_LOCAL_MIDNIGHT = CronDataIntervalTimetable("0 0 * * *", timezone="Europ
 
 
 INFLUX_CONN_ID = "iotorino_influx"
+# Tasks that write (the downsampler) use this one where it exists: a secured InfluxDB gives the
+# exports a read-only user (see `iotorino provision`).
+INFLUX_WRITER_CONN_ID = "iotorino_influx_writer"
 
 
-def influx_settings():
-    """InfluxDB settings from the Airflow connection `iotorino_influx`, else from the environment."""
+def influx_settings(conn_id: str = INFLUX_CONN_ID):
+    """InfluxDB settings from the Airflow connection `conn_id` (falling back to `iotorino_influx`),
+    else from the environment."""
     from dataclasses import replace
 
     from airflow.sdk import Connection
@@ -37,9 +41,9 @@ def influx_settings():
 
     from_env = settings.influx_from_env()
     try:
-        conn = Connection.get(INFLUX_CONN_ID)
+        conn = Connection.get(conn_id)
     except AirflowNotFoundException:
-        return from_env
+        return influx_settings() if conn_id != INFLUX_CONN_ID else from_env
     scheme = "https" if conn.conn_type == "https" else "http"
     return replace(
         from_env,

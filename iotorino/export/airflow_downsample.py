@@ -3,7 +3,8 @@
 A cron data-interval timetable every hour (Europe/Rome): the run at 12:00 covers
 11:00-12:00. `catchup=False`: a missed hour is re-done by a manual run with
 `start`/`end` params (ISO 8601 instants) or `iotorino export influx_hourly --date D`.
-Settings: the Airflow connection `iotorino_influx`, else the environment, when the task runs.
+Settings: the Airflow connection `iotorino_influx_writer` (a user allowed to write), else
+`iotorino_influx`, else the environment, when the task runs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from iotorino.export.airflow_dags import START_DATE, influx_settings
+from iotorino.export.airflow_dags import INFLUX_WRITER_CONN_ID, START_DATE, influx_settings
 
 HOURLY = CronDataIntervalTimetable("0 * * * *", timezone="Europe/Rome")
 
@@ -50,7 +51,7 @@ def downsample_hourly():
             raise ConfigError("start/end", str(exc), "ISO 8601 instants with offset, e.g. 2026-11-21T10:00:00+01:00") from None
         if start.tzinfo is None or end.tzinfo is None:
             raise ConfigError("start/end", "an instant without offset", "ISO 8601 with offset, e.g. 2026-11-21T10:00:00+01:00")
-        return run(influx_settings(), to_ns(start), to_ns(end))
+        return run(influx_settings(INFLUX_WRITER_CONN_ID), to_ns(start), to_ns(end))
 
     downsample()
 

@@ -1,0 +1,201 @@
+"""The alert rules under `promtool test rules`, and Prometheus itself scraping the running collectors."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+
+import pytest
+import requests
+
+
+PROMTOOL = shutil.which("promtool")
+pytestmark = pytest.mark.skipif(PROMTOOL is None, reason="Debian's prometheus package (scripts/setup.sh) is missing")
+
+# Series one sample a minute from t=0; `time()` at an evaluation is its offset in seconds.
+RULE_TESTS = """
+rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'up{job="collector", instance="c1:9464"}'
+        values: '1 1 0 0 0 0 0 0 0 0'
+      - series: 'up{job="collector", instance="c2:9465"}'
+        values: '1 1 1 1 1 1 0 0 0 0'
+      - series: 'iotorino_mqtt_connected{instance="c2:9465"}'
+        values: '1 0 0 0 0 0 0 0 0 0'
+      - series: 'iotorino_store_healthy{instance="c2:9465"}'
+        values: '1 1 1 1 1 1 1 1 1 1'
+    alert_rule_test:
+      - eval_time: 1m
+        alertname: IotorinoCollectorDown
+        exp_alerts: []
+      - eval_time: 5m
+        alertname: IotorinoCollectorDown
+        exp_alerts:
+          - exp_labels: {severity: warning, job: collector, instance: "c1:9464"}
+            exp_annotations:
+              summary: "Collector c1:9464 non risponde / is not answering"
+              runbook: "README.md#runbook-a-collector-is-down"
+      - eval_time: 5m
+        alertname: IotorinoAllCollectorsDown
+        exp_alerts: []
+      - eval_time: 8m
+        alertname: IotorinoAllCollectorsDown
+        exp_alerts:
+          - exp_labels: {severity: critical}
+            exp_annotations:
+              summary: "Nessun collector attivo: il broker accumula i messaggi / no collector is running"
+              runbook: "README.md#runbook-a-collector-is-down"
+      - eval_time: 4m
+        alertname: IotorinoCollectorNotReady
+        exp_alerts: []
+      - eval_time: 7m
+        alertname: IotorinoCollectorNotReady
+        exp_alerts:
+          - exp_labels: {severity: warning, instance: "c2:9465"}
+            exp_annotations:
+              summary: "Collector c2:9465 senza broker o senza InfluxDB / without broker or store"
+              runbook: "README.md#runbook-the-store-is-down"
+
+  - interval: 1m
+    input_series:
+      - series: 'iotorino_spool_full{instance="c1:9464"}'
+        values: '0 0 1 1 1'
+      - series: 'iotorino_spool_messages{instance="c1:9464"}'
+        values: '0+100x40'
+      - series: 'iotorino_spool_messages{instance="c2:9465"}'
+        values: '5000x40'
+      - series: 'iotorino_messages_rejected_total{instance="c1:9464", reason="unknown_device"}'
+        values: '0+5x60'
+      - series: 'iotorino_messages_rejected_total{instance="c1:9464", reason="oversized"}'
+        values: '0+1x60'
+    alert_rule_test:
+      - eval_time: 2m
+        alertname: IotorinoSpoolFull
+        exp_alerts: []
+      - eval_time: 4m
+        alertname: IotorinoSpoolFull
+        exp_alerts:
+          - exp_labels: {severity: critical, instance: "c1:9464"}
+            exp_annotations:
+              summary: "Spool pieno: il collector non conferma più i messaggi / spool full, acknowledgements stopped"
+              runbook: "README.md#runbook-the-store-is-down"
+      # Growing past 1000 at 10m; alerting 15 minutes later. c2 is large but steady.
+      - eval_time: 20m
+        alertname: IotorinoSpoolFilling
+        exp_alerts: []
+      - eval_time: 30m
+        alertname: IotorinoSpoolFilling
+        exp_alerts:
+          - exp_labels: {severity: warning, instance: "c1:9464"}
+            exp_annotations:
+              summary: "Spool in crescita: 3000 messaggi in attesa di InfluxDB / spool growing"
+              runbook: "README.md#runbook-the-store-is-down"
+      # 5 a minute: 150 in 30 minutes; 1 a minute stays under 50.
+      - eval_time: 40m
+        alertname: IotorinoDeadLettersGrowing
+        exp_alerts:
+          - exp_labels: {severity: warning, reason: unknown_device}
+            exp_annotations:
+              summary: "Messaggi scartati (unknown_device): `iotorino deadletters list` / dead letters growing"
+              runbook: "README.md#runbook-dead-letters"
+
+  - interval: 1m
+    input_series:
+      # Heartbeats stop at 5m (value: collector time in seconds of the last one).
+      - series: 'iotorino_device_last_seen_timestamp_seconds{instance="c1:9464", device="GW-PORTA-NUOVA"}'
+        values: '0 60 120 180 240 300 300 300 300 300 300 300 300 300 300 300 300 300 300 300 300 300 300 300 300 300 300 300 300 300'
+      # A street unit silent all along is not a gateway.
+      - series: 'iotorino_device_last_seen_timestamp_seconds{instance="c1:9464", device="TO-SU-0001"}'
+        values: '0x30'
+      # TO-BC-0001 last heard at 0 by the gateway; TO-BC-0002 heard all along (by the other replica);
+      # the monitor's own status readings (gateway tag HEALTH) are not sightings.
+      - series: 'iotorino_device_last_seen_timestamp_seconds{instance="c1:9464", device="TO-BC-0001/GW-PORTA-NUOVA"}'
+        values: '0x30'
+      - series: 'iotorino_device_last_seen_timestamp_seconds{instance="c1:9464", device="TO-BC-0002/GW-PORTA-NUOVA"}'
+        values: '0x30'
+      - series: 'iotorino_device_last_seen_timestamp_seconds{instance="c2:9465", device="TO-BC-0002/GW-PORTA-NUOVA"}'
+        values: '0+60x30'
+      - series: 'iotorino_device_last_seen_timestamp_seconds{instance="c1:9464", device="TO-BC-0003/HEALTH"}'
+        values: '0x30'
+    alert_rule_test:
+      - eval_time: 7m
+        alertname: IotorinoGatewaySilent
+        exp_alerts: []
+      - eval_time: 9m
+        alertname: IotorinoGatewaySilent
+        exp_alerts:
+          - exp_labels: {severity: warning, device: GW-PORTA-NUOVA}
+            exp_annotations:
+              summary: "Gateway GW-PORTA-NUOVA silenzioso da 4m 0s / gateway silent"
+              runbook: "README.md#runbook-a-gateway-is-down"
+      - eval_time: 18m
+        alertname: IotorinoBeaconsMissing
+        exp_alerts: []
+      - eval_time: 25m
+        alertname: IotorinoBeaconsMissing
+        exp_alerts:
+          - exp_labels: {severity: warning}
+            exp_annotations:
+              summary: "1 beacon non visti da 15 minuti / beacons unseen for 15 minutes"
+              runbook: "README.md#runbook-a-gateway-is-down"
+"""
+
+
+@pytest.fixture
+def rules_dir(provisioned, tmp_path):
+    shutil.copy(provisioned.output / "prometheus" / "rules.yml", tmp_path / "rules.yml")
+    (tmp_path / "tests.yml").write_text(RULE_TESTS)
+    return tmp_path
+
+
+def test_rules_and_config_are_valid(provisioned):
+    result = subprocess.run([PROMTOOL, "check", "config", str(provisioned.output / "prometheus" / "prometheus.yml")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 8 rules found" in result.stdout
+
+
+def test_alert_rules_fire_when_they_should(rules_dir):
+    result = subprocess.run([PROMTOOL, "test", "rules", "tests.yml"], cwd=rules_dir, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_a_rule_test_that_expects_the_wrong_thing_fails(rules_dir):
+    """The harness can fail: a healthy collector expected to be down."""
+    (rules_dir / "tests.yml").write_text(RULE_TESTS.replace("values: '1 1 0 0 0 0 0 0 0 0'",
+                                                            "values: '1 1 1 1 1 1 1 1 1 1'"))
+    result = subprocess.run([PROMTOOL, "test", "rules", "tests.yml"], cwd=rules_dir, capture_output=True, text=True)
+    assert result.returncode != 0
+
+
+def _poll(fetch, done, timeout_s: float = 60.0):
+    """`fetch()` until `done(result)`; the last result."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = fetch()
+        if done(result):
+            return result
+        assert time.monotonic() < deadline, result
+        time.sleep(1)
+
+
+@pytest.mark.integration
+def test_prometheus_scrapes_the_running_collectors(secure_stack):
+    assert any(m.name == "prometheus" for m in secure_stack.members())
+    api = f"http://127.0.0.1:{secure_stack.settings.prometheus_port}/api/v1"
+    result = _poll(lambda: requests.get(f"{api}/query", params={"query": "iotorino_mqtt_connected"}, timeout=5).json(),
+                   lambda r: len(r["data"]["result"]) == secure_stack.settings.collectors)
+    connected = {r["metric"]["instance"]: r["value"][1] for r in result["data"]["result"]}
+    assert connected == {f"127.0.0.1:{p}": "1" for p in secure_stack.settings.metrics_ports}
+    # Every rule evaluated without error against the real series (health "unknown" until the first run).
+    groups = _poll(lambda: requests.get(f"{api}/rules", timeout=5).json()["data"]["groups"],
+                   lambda gs: all(rule["health"] != "unknown" for g in gs for rule in g["rules"]))
+    assert {g["name"] for g in groups} == {"iotorino-collectors", "iotorino-ble"}
+    assert {rule["health"] for g in groups for rule in g["rules"]} == {"ok"}
+    firing = requests.get(f"{api}/alerts", timeout=5).json()["data"]["alerts"]
+    assert [a["labels"]["alertname"] for a in firing if a["labels"]["alertname"].startswith("IotorinoCollector")] == []
