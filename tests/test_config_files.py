@@ -42,8 +42,10 @@ SAMPLES = [
 # Tables without fixed keys: the monitor's [gateways.<id>] places.
 FREE_TABLES = {"gateways"}
 def config_files() -> list[Path]:
-    """The committed sample files and every TOML config under deploy/."""
-    return [path for path, *_ in SAMPLES] + sorted((paths.ROOT / "deploy").glob("*.toml"))
+    """The committed sample files and every component config under deploy/ (stack.toml is the production
+    stack's settings, checked by iotorino.provision.settings in tests/provision)."""
+    return [path for path, *_ in SAMPLES] + sorted(p for p in (paths.ROOT / "deploy").glob("*.toml")
+                                                   if p.name != "stack.toml")
 
 
 def documented_fields(cls: type) -> set[str]:
