@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from types import SimpleNamespace
 
 import pytest
 
+from iotorino.core.inventory import Inventory
 from iotorino.export import read_changelog, read_manifest, run_export
 from tests.export.helpers import air_quality_readings, utc
 
 pytestmark = pytest.mark.integration
 
-EMPTY_INVENTORY = SimpleNamespace(profiles={}, street_units={}, schools={})
+EMPTY_INVENTORY = Inventory({}, {}, {}, {})
 DATASET = "air_quality_hourly"
 
 
