@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import signal
 import threading
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `iotorino alerts`."""
-    which = parser.add_subparsers(dest="scope", required=True, metavar="{city}")
-    city = which.add_parser("city", help="evaluate the street units' thresholds from MQTT; alerts retained on MQTT, "
-                                         "listed over HTTP")
-    city.add_argument("--mqtt-host", default="127.0.0.1")
-    city.add_argument("--mqtt-port", type=int, default=1883)
-    city.add_argument("--http-host", default="127.0.0.1", help="address of GET /alerts (default loopback)")
-    city.add_argument("--http-port", type=int, default=8096)
+    which = parser.add_subparsers(dest="scope", required=True, metavar="{city,school}")
+    helps = {"city": "evaluate the street units' thresholds from MQTT; alerts retained on MQTT, listed over HTTP",
+             "school": "evaluate the schools' classroom air, energy and heating from MQTT; alerts retained on MQTT, "
+                       "listed over HTTP"}
+    for scope, port in (("city", 8096), ("school", 8097)):
+        sub = which.add_parser(scope, help=helps[scope])
+        sub.add_argument("--mqtt-host", default="127.0.0.1")
+        sub.add_argument("--mqtt-port", type=int, default=1883)
+        sub.add_argument("--config", type=Path, help="a TOML file whose [mqtt] table gives TLS and credentials "
+                                                     "(password_env or password_file), as for every MQTT client")
+        sub.add_argument("--http-host", default="127.0.0.1", help="address of GET /alerts (default loopback)")
+        sub.add_argument("--http-port", type=int, default=port)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,11 +29,17 @@ def run(args: argparse.Namespace) -> int:
     from iotorino.core import extras
 
     extras.require("alerts", "iotorino alerts")
-    from iotorino.alerts.service import CityAlertService
+    from iotorino.alerts.service import CityAlertService, SchoolAlertService
 
-    service = CityAlertService(args.mqtt_host, args.mqtt_port, http_host=args.http_host, http_port=args.http_port).start()
-    print(f"city alerts: MQTT {args.mqtt_host}:{args.mqtt_port}, http://{args.http_host}:{service.http_port}/alerts",
-          flush=True)
+    host, port, configure = args.mqtt_host, args.mqtt_port, None
+    if args.config is not None:
+        from iotorino.core import config
+
+        mqtt = config.mqtt_client(config.read_toml(args.config))
+        host, port, configure = mqtt.host, mqtt.port, mqtt.configure_paho
+    kind = CityAlertService if args.scope == "city" else SchoolAlertService
+    service = kind(host, port, http_host=args.http_host, http_port=args.http_port, configure=configure).start()
+    print(f"{args.scope} alerts: MQTT {host}:{port}, http://{args.http_host}:{service.http_port}/alerts", flush=True)
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())

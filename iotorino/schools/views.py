@@ -12,7 +12,7 @@ the inventory's schools.
   (1 = uses least per pupil for electricity, per m² for heat).
 - **School page** (head teacher, caretaker): per fuel the year's totals, the change
   against the same 365 days a year before and the last 4 weeks against the 4 weeks
-  before, daily and weekly series, the baseload series, the day-type breakdown,
+  before (each only when both periods have few gaps: 300 of 365 days, 24 of 28), daily and weekly series, the baseload series, the day-type breakdown,
   the heating model and the days heating ran when it should not have; classrooms'
   air over the last 4 weeks.
 - **Pupil view**: this week against last week in kWh, and what that is in things
@@ -76,14 +76,20 @@ def year_summary(daily: pd.DataFrame, school, fuel: str, today: date) -> dict:
         "co2e_kg": _sum(year, "co2e_kg"),
         "kwh_per_m2": kwh / school.floor_area_m2 if kwh is not None else None,
         "kwh_per_pupil": kwh / school.pupils if kwh is not None else None,
-        "change_year": _change(kwh, _sum(before, "kwh")),
-        "change_4_weeks": _change(_sum(weeks, "kwh"), _sum(weeks_before, "kwh")),
+        # A change only between periods with few gaps (300 of 365 days, 24 of 28): anything less would mislead.
+        "change_year": _change(kwh, _sum(before, "kwh")) if _days(year) >= 300 and _days(before) >= 300 else None,
+        "change_4_weeks": (_change(_sum(weeks, "kwh"), _sum(weeks_before, "kwh"))
+                           if _days(weeks) >= 24 and _days(weeks_before) >= 24 else None),
         "out_of_hours_share": _out_of_hours(year),
         "baseload_kw": _mean(year, "baseload_kw") if fuel == "electricity" else None,
         "peak_kw": _mean(year[year["day_type"] == "school"], "peak_kw"),
     }
     summary.update(_exemplar(summary, school, fuel))
     return summary
+
+
+def _days(frame: pd.DataFrame) -> int:
+    return int(frame["kwh"].notna().sum())
 
 
 def _out_of_hours(frame: pd.DataFrame) -> float | None:

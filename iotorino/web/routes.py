@@ -32,5 +32,7 @@ ROUTES: list[Route] = [
     Route("/dati/{dataset}/modifiche", opendata.changes, "changes"),
     Route("/dati/{dataset}/{filename}", opendata.download, "download", twin=False),
     Route("/scuole", schools.index, "schools"),
+    Route("/scuole/{school}", schools.school, "school"),
+    Route("/scuole/{school}/alunni", schools.pupils, "school_pupils"),
     Route("/citta", city.index, "city"),
 ]

@@ -6,6 +6,7 @@ import json
 import threading
 import urllib.request
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -69,7 +70,7 @@ def test_an_injected_episode_fires_once_retained_and_over_http(mosquitto):
         # One episode per kind, each published twice: opened, then ended.
         assert {(a[0].kind, a[0].start_ns, a[-1].end_ns, len(a)) for a in by_id.values()} == {
             ("no2_hourly_limit", hour(1), hour(4), 2), ("no2_alert_threshold", hour(1), hour(4), 2)}
-        assert service.rejected == {"bad_json": 1}
+        assert service.rejected == {"undecodable": 1}  # the native contract's reason
 
         late = Listener(mosquitto.port)  # a subscriber arriving later sees the retained ended episode
         try:
@@ -109,3 +110,32 @@ def test_the_command_serves_until_terminated(mosquitto, cli_env, python):
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+
+
+def test_the_school_service_fires_ventilate_once_retained_and_over_http(mosquitto):
+    """A classroom above 1,500 ppm for 30 minutes in teaching hours, through MQTT, once per episode."""
+    from iotorino.alerts.service import SchoolAlertService
+
+    rome = ZoneInfo("Europe/Rome")
+    start = datetime(2026, 3, 3, 9, 0, tzinfo=rome)  # a Tuesday in term, TO-SC-01 open 07:45-16:30
+    listener = Listener(mosquitto.port)
+    service = SchoolAlertService("127.0.0.1", mosquitto.port, tick_s=3600).start()
+    try:
+        assert service.subscribed.wait(10)
+        with MqttSender("127.0.0.1", mosquitto.port) as sender:
+            for i, ppm in enumerate([1200, 1600, 1700, 1800, 1900, 2000, 2100, 2200, 1300]):
+                t = int((start + timedelta(minutes=5 * i)).timestamp()) * 1_000_000_000
+                body = {"time": format_ns(t), "fields": {"co2": ppm, "temperature": 21.0, "relative_humidity": 45.0}}
+                sender.send("iotorino/v1/school/TO-SC-01/R01/indoor_climate", json.dumps(body).encode())
+        topic = "iotorino/alerts/school/TO-SC-01/R01/co2_ventilate"
+        wait_for(lambda: sum(1 for t, *_ in listener.messages if t == topic) >= 2, what="opened and ended")
+        updates = [contract.from_json(p) for t, p, _ in listener.messages if t == topic]
+        assert [u.active for u in updates] == [True, False]  # opened once, ended once
+        assert updates[0].id == updates[-1].id and updates[0].start_ns == int((start + timedelta(minutes=5)).timestamp()) * 10**9
+        with urllib.request.urlopen(f"http://127.0.0.1:{service.http_port}/alerts", timeout=10) as answer:
+            listed = json.loads(answer.read())["alerts"]
+        assert [(a["kind"], a["site"]) for a in listed] == [("co2_ventilate", "TO-SC-01/R01")]
+        assert "finestre" in listed[0]["action_it"]
+    finally:
+        service.stop()
+        listener.close()

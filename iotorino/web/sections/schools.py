@@ -1,20 +1,107 @@
-"""`/scuole`: the schools of "IoT per le Scuole" from the inventory; their energy and air dashboards come later (issue 10)."""
+"""`/scuole`: the school dashboards. The city's overview of every school, each school's page for its head
+teacher and caretaker, and a pupils' page with this week's energy and each classroom's air now.
+
+Every number comes from `iotorino.schools.views` over the published daily KPIs (`school_data`), so the
+JSON twin of a page holds exactly what it shows; a classroom's CO₂ "now" is the last value of the last
+30 minutes in the store, when the app has one.
+"""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from starlette.requests import Request
 
-from iotorino.web.pages import Page
+from iotorino.schools import views
+from iotorino.web.pages import NotFound, Page
 from iotorino.web.sections import sites
+from iotorino.web.sections.school_data import SchoolData
+
+WEEKS_SHOWN = 8
+
+
+def _data(request: Request) -> SchoolData:
+    state = request.app.state
+    if not hasattr(state, "school_data"):
+        state.school_data = SchoolData(state.settings.exports_dir)
+    return state.school_data
+
+
+def _school(request: Request):
+    school_id = request.path_params["school"]
+    school = request.app.state.settings.inventory().schools.get(school_id)
+    if school is None:
+        raise NotFound("scuole.unknown_school", school=school_id)
+    return school
 
 
 def index(request: Request) -> Page:
-    """Every monitored school with its level, pupils, floor area, rooms and meters, and a map."""
-    schools = sites.schools(request.app.state.settings.inventory())
-    data = {
-        "schools": schools,
-        "totals": {"schools": len(schools), "rooms": sum(s["rooms"] for s in schools), "meters": sum(s["meters"] for s in schools),
-                   "pupils": sum(s["pupils"] for s in schools)},
-        "map": sites.geojson(schools, label="name"),
-    }
-    return Page("scuole/index.html", data, "scuole.title")
+    """The city overview: every school's year, its rank among schools of its level, and a map."""
+    inventory = request.app.state.settings.inventory()
+    data = _data(request)
+    today = data.last_day()
+    places = sites.schools(inventory)
+    overview = (views.overview(data.energy(), list(inventory.schools.values()), today)
+                if today else {"today": None, "schools": []})
+    # Flagged: the school of each level (of two or more with data) that uses most electricity per pupil.
+    worst = [r for r in overview["schools"]
+             if r["electricity"]["rank"] and r["electricity"]["rank_of"] >= 2
+             and r["electricity"]["rank"] == r["electricity"]["rank_of"]]
+    return Page("scuole/index.html", {
+        "today": overview["today"],
+        "schools": overview["schools"],
+        "worst": [r["school_id"] for r in worst],
+        "totals": {"schools": len(places), "rooms": sum(s["rooms"] for s in places),
+                   "meters": sum(s["meters"] for s in places), "pupils": sum(s["pupils"] for s in places)},
+        "map": sites.geojson(places, label="name"),
+    }, "scuole.title")
+
+
+def school(request: Request) -> Page:
+    """One school: per fuel the year, the last weeks day by day, baseload, day types, heating, classrooms."""
+    school = _school(request)
+    data = _data(request)
+    today = data.last_day() or date.today()
+    first = today - timedelta(weeks=WEEKS_SHOWN) + timedelta(days=1)
+    energy = data.energy()
+    fuels = {}
+    for fuel in views.FUELS:
+        has = len(energy) and ((energy["school_id"] == school.id) & (energy["fuel"] == fuel)).any()
+        fuels[fuel] = {"summary": views.year_summary(energy, school, fuel, today) if has else None,
+                       "series": views.series(energy, school.id, fuel, first, today) if has else None}
+    heat = views.heating_model(energy, school.id, today - timedelta(days=364), today) if len(energy) else None
+    air = data.air()
+    rooms = views.classrooms(air, school, today - timedelta(days=27), today) if len(air) else []
+    return Page("scuole/school.html", {
+        "school": {"id": school.id, "name": school.name, "level": school.level, "pupils": school.pupils,
+                   "floor_area_m2": school.floor_area_m2, "heating_system": school.heating_system},
+        "today": today.isoformat(), "first": first.isoformat(), "fuels": fuels, "heating": heat, "classrooms": rooms,
+    }, "scuole.school_title", {"name": school.name})
+
+
+def pupils(request: Request) -> Page:
+    """The pupils' page: this week against last week, what it means, and each classroom's air now."""
+    school = _school(request)
+    data = _data(request)
+    today = data.last_day() or date.today()
+    energy = data.energy()
+    week = views.pupil_week(energy, school.id, today) if len(energy) else None
+    now = _co2_now(request, school)
+    rooms = [{"room_id": r.id, "name": r.name, "co2_ppm": now.get(r.id), "light": views.traffic_light(now.get(r.id))}
+             for r in school.rooms]
+    return Page("scuole/alunni.html", {"school": {"id": school.id, "name": school.name}, "week": week,
+                                        "rooms": rooms}, "scuole.pupils_title", {"name": school.name})
+
+
+def _co2_now(request: Request, school) -> dict[str, float]:
+    """Each room's last CO₂ value of the last 30 minutes, from the store; empty without a store."""
+    store = request.app.state.settings.store
+    if store is None:
+        return {}
+    school_id = school.id.replace("'", "")
+    try:
+        series = store.query('SELECT last("co2") FROM "indoor_climate" WHERE "school" = '
+                             f"'{school_id}' AND time > now() - 30m GROUP BY \"room\"")
+    except Exception:  # noqa: BLE001 - a store that is down leaves the lights grey, never an error page
+        return {}
+    return {s["tags"]["room"]: float(s["values"][0][1]) for s in series if s.get("values") and s["values"][0][1] is not None}
