@@ -76,9 +76,7 @@ def build(ctx: ExportContext) -> Built:
 
     power = {
         (r.tags.get("school", ""), r.tags.get("meter", ""), r.time_ns): r.values
-        for r in query.hourly_stats(
-            ctx.client, MEASUREMENT, [POWER], tags, window.start_ns, window.end_ns, chunk_hours=ctx.chunk_hours
-        )
+        for r in ctx.hourly_stats(MEASUREMENT, [POWER], tags)
     }
     keys = {(s, m, h) for (s, m), reg in meters.items() for h in reg.hours} | set(power)
     interval_s = expected.intervals(ctx.inventory, spec.site, MEASUREMENT)

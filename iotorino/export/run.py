@@ -9,7 +9,8 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Sequence
 
 from iotorino.core.errors import ConfigError
 from iotorino.export import dcat, expected, parquet
@@ -57,21 +58,50 @@ def run_export(
     Re-running replaces the day's partition atomically. `inventory` defaults to
     the project's inventory (reporting intervals for completeness).
     """
-    ds = dataset(name)
+    (result,) = run_day([name], day, settings, out_dir, inventory=inventory, client=client, chunk_hours=chunk_hours)
+    return result
+
+
+def run_day(
+    names: Sequence[str],
+    day: date,
+    settings: InfluxV1Settings,
+    out_dir: Path | str,
+    *,
+    inventory: Any | None = None,
+    client: InfluxV1Client | None = None,
+    chunk_hours: int = 6,
+    threads: int = 2,
+) -> list[ExportResult]:
+    """Export the datasets `names` for local day `day`, sharing one read of each measurement's hourly statistics.
+
+    Datasets are built in `threads` threads (the store answers one while the next
+    is parsed); results come back in the order of `names`. Each dataset's files are
+    written exactly as `run_export` writes them.
+    """
+    chosen = [dataset(name) for name in names]
     window = local_day(day)
     own_client = client is None
     client = client or InfluxV1Client(settings)
     try:
         ctx = ExportContext(client, window, inventory if inventory is not None else expected.load_inventory(), chunk_hours)
-        built = ds.build(ctx)
+        if threads > 1 and len(chosen) > 1:
+            with ThreadPoolExecutor(threads) as pool:
+                return list(pool.map(lambda ds: _export(ds, ctx, Path(out_dir)), chosen))
+        return [_export(ds, ctx, Path(out_dir)) for ds in chosen]
     finally:
         if own_client:
             client.close()
+
+
+def _export(ds, ctx: ExportContext, out_dir: Path) -> ExportResult:
+    day, window = ctx.window.day, ctx.window
+    built = ds.build(ctx)
     meta = {"iotorino:dataset": ds.name, "iotorino:date": day.isoformat(), "iotorino:time_zone": "Europe/Rome"}
     table = parquet.build_table(built.columns, built.data, {**meta, **built.metadata})
-    path = parquet.write_partition(table, Path(out_dir), ds.name, day)
-    csv_path = parquet.write_csv_copy(table, Path(out_dir), ds.name, day)
-    dcat.write_metadata(ds, built.columns, Path(out_dir) / ds.name)
+    path = parquet.write_partition(table, out_dir, ds.name, day)
+    csv_path = parquet.write_csv_copy(table, out_dir, ds.name, day)
+    dcat.write_metadata(ds, built.columns, out_dir / ds.name)
     log.info("exported %s for %s: %d rows (%d hours) to %s", ds.name, day, table.num_rows, window.hours, path)
     summary = built.metadata.get("iotorino:summary", "")
     if summary:

@@ -77,6 +77,20 @@ class InfluxV1Client:
             raise PermanentError(f"InfluxQL error for {influxql!r}: {first['error']}")
         return first.get("series", [])
 
+    def query_csv(self, influxql: str, *, database: str | None = None, epoch: str = "ns") -> bytes:
+        """Run one InfluxQL statement and return its answer as CSV (`Accept: application/csv`).
+
+        Columns: name, tags (the GROUP BY tags as `k=v,...`), time, then the selected columns;
+        about half the bytes of JSON and parsed in C by pyarrow. Empty when nothing matched.
+        """
+        params = {"q": influxql, "db": database or self.settings.database, "epoch": epoch}
+        response = self._request("POST", "/query", params=params, headers={"Accept": "application/csv"})
+        if response.status_code != 200:
+            _raise_for(response, _error_text(response), "query")
+        if response.content.startswith(b"error\n"):
+            raise PermanentError(f"InfluxQL error for {influxql!r}: {response.content[6:500].decode(errors='replace')}")
+        return response.content
+
     def create_database(self) -> None:
         """CREATE DATABASE (a no-op when it exists)."""
         name = self.settings.database.replace('"', '\\"')
