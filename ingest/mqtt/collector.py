@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 # Batches made durable at once. With one, a backlog drains at the pace of one write after another; with
 # two, InfluxDB works on one batch while the next is formed and sent (acknowledgements keep arrival order).
 WRITERS = 2
+# While another write is in flight, how often a forming batch looks whether that write is done (seconds).
+GROUP_WAIT_S = 0.001
 
 __all__ = ["Collector", "Received", "Stats", "make_session", "device_label"]
 
@@ -189,7 +191,16 @@ class Collector:
                 return
 
     def _take_batch(self) -> list[Received] | None:
-        """The next batch: what arrives until it holds `max_readings` or `max_delay_s` passed; None if nothing."""
+        """The next batch, by group commit; None if nothing arrived within 0.1 s.
+
+        A batch is cut as soon as the store is idle: when no other batch is being
+        made durable, what has arrived goes out at once (one message at light load:
+        no waiting for company). Only while another write is in flight does the batch
+        keep gathering, until that write is done, `max_readings` is reached or
+        `max_delay_s` has passed since its first message. So batches grow with the
+        load by themselves: a backlog gives full batches, 200 msg/s gives a few
+        messages per write, and latency is about one write, not `max_delay_s`.
+        """
         try:
             first = self._pending.get(timeout=0.1)
         except queue.Empty:
@@ -198,9 +209,14 @@ class Collector:
         deadline = time.monotonic() + self.config.batch.max_delay_s
         while count < self.config.batch.max_readings:
             try:
-                more = self._pending.get(timeout=max(0.0, deadline - time.monotonic()))
+                more = self._pending.get_nowait()
             except queue.Empty:
-                break
+                if not self._writing or time.monotonic() >= deadline:
+                    break
+                try:
+                    more = self._pending.get(timeout=GROUP_WAIT_S)
+                except queue.Empty:
+                    continue
             batch.append(more)
             count += more.readings
         return batch

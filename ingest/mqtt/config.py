@@ -45,9 +45,11 @@ class MqttSettings:
 
 @dataclass(frozen=True)
 class BatchSettings:
-    """How readings are grouped into writes."""
+    """How readings are grouped into writes (group commit: see `Collector._take_batch`)."""
 
     max_readings: int = 5000
+    # The longest a batch keeps gathering while another write is in flight (seconds); an idle store
+    # gets every message at once.
     max_delay_s: float = 0.2
 
 
