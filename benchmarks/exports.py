@@ -76,11 +76,12 @@ def copy_day(client: InfluxV1Client, day: date, offsets_days: list[int]) -> int:
         for offset in offsets_days:
             shift = offset * DAY_NS
             body_out = "\n".join(f"{head} {t - shift}" for head, t in lines).encode()
-            for i in range(0, len(body_out), 8_000_000):  # whole lines per request
-                j = body_out.find(b"\n", i + 8_000_000)
-                chunk = body_out[i: len(body_out) if j < 0 else j]
-                if chunk.strip():
-                    client.write_lines(chunk.strip(b"\n"))
+            at = 0
+            while at < len(body_out):  # about 8 MB of whole lines per request
+                cut = body_out.find(b"\n", at + 8_000_000)
+                cut = len(body_out) if cut < 0 else cut
+                client.write_lines(body_out[at:cut])
+                at = cut + 1
             written += len(lines)
     return written
 
@@ -102,6 +103,8 @@ def run(day: date, repeat: int, seed: int, backfill_days: int, store_url: str | 
                 loaded = f"loaded {messages:,} messages -> {readings:,} readings in {time.monotonic() - began:.0f} s"
             print(f"  exports: {loaded}", flush=True)
             env = dict(os.environ, PYTHONPATH=str(ROOT), IOTORINO_INFLUX_URL=url, IOTORINO_INFLUX_DB=database)
+            # As installed in production: modules compiled once, not at every start (the first run writes them).
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
             floors, walls, peaks = [], [], []
             for i in range(repeat):
                 floor, size = read_floor(client, day)

@@ -106,8 +106,9 @@ def build(ctx: ExportContext) -> Built:
 
         if all(spec.fields[f].type == "float" for f in fields):
             # The day's count, min and max follow exactly from the hourly ones the hourly datasets read anyway.
+            keyed = [(f, f"{f}_count", f"{f}_min", f"{f}_max") for f in fields]
             for row in ctx.hourly_stats(spec.name, fields, list(spec.tags)):
-                _add_stats(state(row), fields, row.values)
+                _add_hour(state(row), keyed, row.values)
         else:
             for lo, hi in query.chunks(window.start_ns, window.end_ns, ctx.chunk_hours):
                 for row in query.select(ctx.client, spec.name, query.stats_select(fields, DAY_STATS), tags, lo, hi):
@@ -126,6 +127,24 @@ def build(ctx: ExportContext) -> Built:
             if all(d.last_seen_ns for d in devices.values() if d.measurement == spec.name):
                 break
     return _table(devices, catalogue, window)
+
+
+def _add_hour(d: DeviceDay, keyed: list[tuple[str, str, str, str]], values: dict) -> None:
+    """`_add_stats` for one hour of float statistics (keys resolved once by the caller)."""
+    counts, lows, highs = d.counts, d.lows, d.highs
+    for f, count_key, min_key, max_key in keyed:
+        count = values[count_key]
+        if not count:
+            continue
+        counts[f] = counts.get(f, 0) + count
+        low, high = values[min_key], values[max_key]
+        if f in lows:
+            if low < lows[f]:
+                lows[f] = low
+            if high > highs[f]:
+                highs[f] = high
+        else:
+            lows[f], highs[f] = low, high
 
 
 def _add_stats(d: DeviceDay, fields: list[str], values: dict) -> None:

@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from iotorino.core.store.influx_v1 import InfluxV1Client
+from iotorino.core.store.influx_v1 import InfluxV1Client, parse_tags
 from iotorino.export.query import STATS, Row, chunks
 from iotorino.export.window import HOUR_NS
 
@@ -84,7 +84,9 @@ def reduce_hours(table: pa.Table, fields: Sequence[str], start_ns: int) -> list[
     key = groups * (int(hours.max()) + 1) + hours
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     lengths = np.diff(np.r_[starts, len(key)])
-    stats: dict[str, tuple] = {}
+    keys: list[str] = []
+    columns: list[np.ndarray] = []  # object arrays: Python ints, floats and None
+    any_value = np.zeros(len(starts), dtype=bool)
     for f in fields:
         values, present = _floats(table[f])
         count = np.add.reduceat(present.astype(np.int64), starts)
@@ -93,20 +95,19 @@ def reduce_hours(table: pa.Table, fields: Sequence[str], start_ns: int) -> list[
         total = sequential_sums(np.where(present, values, 0.0), starts, lengths)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / count + 0.0
-        stats[f] = (mean.tolist(), low.tolist(), high.tolist(), count.tolist())
-    row_groups, row_hours = groups[starts].tolist(), hours[starts].tolist()
-    rows = []
-    for i, (g, h) in enumerate(zip(row_groups, row_hours)):
-        values: dict[str, float | int | None] = {}
-        seen = False
-        for f in fields:
-            mean, low, high, count = (column[i] for column in stats[f])
-            seen = seen or count > 0
-            for stat, value in zip(STATS, (mean, low, high, count)):
-                values[f"{f}_{stat}"] = value if stat == "count" or count else None
-        if seen:
-            rows.append(Row(start_ns + h * HOUR_NS, names[g], values))
-    return rows
+        empty = count == 0
+        any_value |= ~empty
+        for stat, column in zip(STATS, (mean, low, high, count)):
+            keys.append(f"{f}_{stat}")
+            if stat == "count":
+                columns.append(column.astype(object))
+            else:  # None where the hour has no value of the field, as the server answers
+                columns.append(np.where(empty, None, column.astype(object)))
+    kept = np.flatnonzero(any_value)
+    row_groups, row_hours = groups[starts[kept]].tolist(), hours[starts[kept]].tolist()
+    by_row = zip(*(column[kept].tolist() for column in columns))
+    return [Row(start_ns + h * HOUR_NS, names[g], dict(zip(keys, values)))
+            for g, h, values in zip(row_groups, row_hours, by_row)]
 
 
 def _numpy(array: pa.Array | pa.ChunkedArray, dtype) -> np.ndarray:
@@ -146,26 +147,3 @@ def sequential_sums(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray)
     out = np.empty_like(acc)
     out[order] = acc
     return out
-
-
-def parse_tags(text: str) -> dict[str, str]:
-    """InfluxDB's `k=v,k=v` tag key (backslash escapes `\\,` `\\=` `\\ `) as a dict; '' -> {}."""
-    tags: dict[str, str] = {}
-    key, part, escaped = None, [], False
-    for ch in text:
-        if escaped:
-            part.append(ch)
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == "=" and key is None:
-            key, part = "".join(part), []
-        elif ch == ",":
-            if key is not None:
-                tags[key] = "".join(part)
-            key, part = None, []
-        else:
-            part.append(ch)
-    if key is not None:
-        tags[key] = "".join(part)
-    return tags

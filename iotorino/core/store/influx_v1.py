@@ -136,3 +136,26 @@ def _error_text(response: requests.Response) -> str:
         return str(response.json().get("error", response.text))[:500]
     except ValueError:
         return response.text[:500]
+
+
+def parse_tags(text: str) -> dict[str, str]:
+    """The `tags` cell of a CSV answer (InfluxDB's `k=v,k=v` series key with backslash escapes) as a dict; '' -> {}."""
+    tags: dict[str, str] = {}
+    key, part, escaped = None, [], False
+    for ch in text:
+        if escaped:
+            part.append(ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "=" and key is None:
+            key, part = "".join(part), []
+        elif ch == ",":
+            if key is not None:
+                tags[key] = "".join(part)
+            key, part = None, []
+        else:
+            part.append(ch)
+    if key is not None:
+        tags[key] = "".join(part)
+    return tags
