@@ -85,8 +85,8 @@ class TimedClient:
         self.seconds = {"battery history": 0.0, "sightings": 0.0, "newest and heartbeats": 0.0}
 
     def _timed(self, method, influxql: str, **kwargs):
-        kind = ("battery history" if "battery_mv" in influxql else "sightings" if "GROUP BY \"beacon\", \"gateway\"" in influxql
-                else "newest and heartbeats")
+        kind = ("sightings" if 'GROUP BY "beacon", "gateway"' in influxql else
+                "battery history" if "time(1h)" in influxql else "newest and heartbeats")
         started = time.perf_counter()
         try:
             return method(influxql, **kwargs)

@@ -45,8 +45,6 @@ log = logging.getLogger(__name__)
 # Batches made durable at once. With one, a backlog drains at the pace of one write after another; with
 # two, InfluxDB works on one batch while the next is formed and sent (acknowledgements keep arrival order).
 WRITERS = 2
-# While another write is in flight, how often a forming batch looks whether that write is done (seconds).
-GROUP_WAIT_S = 0.001
 
 __all__ = ["Collector", "Received", "Stats", "make_session", "device_label"]
 
@@ -100,6 +98,7 @@ class Collector:
         self._stop = threading.Event()  # the writer queue is flushed: other threads end
         self._last_activity = time.monotonic()
         self._writing: set[int] = set()  # sequence numbers of the batches being made durable
+        self._write_done = threading.Event()  # set whenever a write ends (group commit waits on it)
         self._take_lock = threading.Lock()  # one writer at a time forms a batch, so batches follow arrival order
         self._next_batch = 0  # sequence number of the next batch formed
         self._ack_lock = threading.Lock()
@@ -187,6 +186,7 @@ class Collector:
             finally:
                 self._acknowledge_in_order(sequence, batch if durable else None)
                 self._writing.discard(sequence)
+                self._write_done.set()
             if not durable and self._stopping.is_set():
                 return
 
@@ -207,16 +207,19 @@ class Collector:
             return None
         batch, count = [first], first.readings
         deadline = time.monotonic() + self.config.batch.max_delay_s
+        waited = False
         while count < self.config.batch.max_readings:
             try:
                 more = self._pending.get_nowait()
             except queue.Empty:
-                if not self._writing or time.monotonic() >= deadline:
+                if waited or not self._writing:
                     break
-                try:
-                    more = self._pending.get(timeout=GROUP_WAIT_S)
-                except queue.Empty:
-                    continue
+                # Cleared before looking, so a write that ends in between still wakes us.
+                self._write_done.clear()
+                if self._writing:
+                    self._write_done.wait(max(0.0, deadline - time.monotonic()))
+                waited = True  # then take what came meanwhile, and go
+                continue
             batch.append(more)
             count += more.readings
         return batch
