@@ -36,7 +36,8 @@ def hourly_rows(
     `interval_s` gives a tag group's reporting interval (for completeness).
     Rows outside `window` are dropped (a chunk never spans further, but be safe).
     """
-    kept = [r for r in rows if window.start_ns <= r.time_ns < window.end_ns]
+    start_ns, end_ns = window.start_ns, window.end_ns  # properties: computed once, not per row
+    kept = [r for r in rows if start_ns <= r.time_ns < end_ns]
     kept.sort(key=lambda r: (tuple(r.tags.get(t, "") for t in tag_columns), r.time_ns))
     columns: dict[str, list] = {c: [] for c in tag_columns.values()}
     columns.update(date_observed_from=[], date_observed_to=[], local_time_from=[])
