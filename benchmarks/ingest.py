@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import subprocess
 import tempfile
 import sys
@@ -185,6 +186,7 @@ def drain(messages: int, runs: int) -> list[Figure]:
     finally:
         broker.stop()
         influxd.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     b = median(bare)
     what = f"{messages:,} queued messages, median of {runs}"
     return [
@@ -250,6 +252,7 @@ def latency(rates: list[float], seconds: float) -> list[Figure]:
     finally:
         broker.stop()
         influxd.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     return figures
 
 
@@ -286,6 +289,7 @@ def soak(rate: float, seconds: float) -> list[Figure]:
     finally:
         broker.stop()
         influxd.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     kept = samples[len(samples) // 10:]
     t = np.array([s[0] for s in kept]) / 3600
     rss = np.array([s[1] for s in kept])

@@ -7,6 +7,7 @@ mosquitto (QoS 1, generator included).
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from datetime import timedelta
@@ -28,7 +29,8 @@ def run(hours: float, repeat: int) -> list[Figure]:
     end = START + timedelta(hours=hours)
     per_day = count_messages(fleet, cat, START, START + timedelta(days=1), 1)
     generated, published = [], []
-    broker = Mosquitto(Path(tempfile.mkdtemp(prefix="iotorino-bench-"))).start()
+    workdir = Path(tempfile.mkdtemp(prefix="iotorino-bench-"))
+    broker = Mosquitto(workdir).start()
     try:
         for _ in range(repeat):
             t0 = time.monotonic()
@@ -41,6 +43,7 @@ def run(hours: float, repeat: int) -> list[Figure]:
                 published.append(summary.published / (time.monotonic() - t0))
     finally:
         broker.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     gen, pub = median(generated), median(published)
     return [
         Figure("simulator: publish rate", pub, "msg/s", gen, "generate only", None, False,
