@@ -17,6 +17,7 @@ import pytest
 
 from iotorino.core.reading import Reading
 from iotorino.export import registry
+from iotorino.export.run import run_day
 from iotorino.testing.city import load_city
 from tests.export.helpers import ns, utc
 
@@ -54,8 +55,6 @@ def published(root: Path) -> dict[str, bytes]:
 
 
 def test_every_dataset_is_byte_identical_to_the_stored_output(influx, tmp_path):
-    from iotorino.export.run import run_day
-
     assert load_slice(influx) > 1000
     run_day(list(registry()), DAY, influx.settings, tmp_path, client=influx)
     got, want = published(tmp_path), published(GOLDEN)
