@@ -61,12 +61,13 @@ class Subscription:
 
 @dataclass(frozen=True)
 class BatchSettings:
-    """How readings are grouped into writes."""
+    """How readings are grouped into writes (group commit: see `Collector._take_batch`)."""
 
     max_readings: int = setting(5000, check=positive(100_000))
     """Most readings per write to InfluxDB."""
     max_delay_s: float = setting(0.2, check=positive())
-    """Seconds a reading may wait for its batch to fill."""
+    """The longest a batch keeps gathering while another write is in flight (seconds); an idle store gets
+    every message at once."""
 
 
 @dataclass(frozen=True)

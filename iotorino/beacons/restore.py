@@ -21,21 +21,27 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from dataclasses import dataclass
 from typing import Iterator, Mapping
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from iotorino.beacons.health import BATTERY_HISTORY_H, PRECEDENCE, S, STATUS_CODES, BeaconStatus, Thresholds
 from iotorino.core import catalogue
 from iotorino.core.beacon_messages import HEARTBEAT, SIGHTING
 from iotorino.core.errors import Rejected
 from iotorino.core.reading import Reading
-from iotorino.core.store.influx_v1 import InfluxV1Client
+from iotorino.core.store.influx_v1 import InfluxV1Client, parse_tags
 from iotorino.core.times import parse_time
 HOUR_NS = 3600 * S
 # Hours of battery history per query (bounded answers).
 BATTERY_CHUNK_H = 24 * 7
+# Where the newest sighting is looked for first (an InfluxQL duration).
+NEWEST_FIRST_LOOK = "1d"
 
 
 def parse_status(payload: bytes) -> BeaconStatus:
@@ -111,10 +117,10 @@ def lookback_s(beacons: Mapping, thresholds: Thresholds) -> float:
 
 def stored_evidence(client: InfluxV1Client, beacons: Mapping, thresholds: Thresholds) -> StoredEvidence:
     """Read the evidence of the `lookback_s` before the newest stored sighting; empty if there is none."""
-    newest = [t for _, t, _ in _rows(client, f'SELECT last("sightings") FROM "{SIGHTING}"')]
-    if not newest:
+    newest = _newest_sighting(client)
+    if newest is None:
         return StoredEvidence([], [])
-    end = newest[0] + 1
+    end = newest + 1
     start = end - round(lookback_s(beacons, thresholds) * S)
     battery, skipped = [], 0
     battery_field = catalogue.default().measurement(SIGHTING).fields["battery_mv"]
@@ -130,12 +136,57 @@ def stored_evidence(client: InfluxV1Client, beacons: Mapping, thresholds: Thresh
             except Rejected:
                 skipped += 1
         chunk_start = chunk_end
-    fields = ", ".join(f'"{name}"' for name in catalogue.default().measurement(SIGHTING).fields)
-    readings, bad = _valid_readings(SIGHTING, ("beacon", "gateway"), _rows(
-        client, f'SELECT {fields} FROM "{SIGHTING}" WHERE {_between(start, end)} GROUP BY "beacon", "gateway"'))
+    readings, bad = _valid(_sightings(client, start, end))
     heartbeats, bad_heartbeats = _latest_heartbeats(client)
     return StoredEvidence(battery, sorted(readings + heartbeats, key=lambda r: r.time_ns),
                           skipped + bad + bad_heartbeats)
+
+
+def _valid(readings: list[Reading]) -> tuple[list[Reading], int]:
+    """The readings with their tags and valid fields (the catalogue's check), and how many were not."""
+    kept, skipped = [], 0
+    spec = catalogue.default()
+    for reading in readings:
+        try:
+            for key, value in reading.tags.items():
+                _tag(reading.tags, key)
+            kept.append(spec.validate(reading))
+        except Rejected:
+            skipped += 1
+    return kept, skipped
+
+
+def _newest_sighting(client: InfluxV1Client) -> int | None:
+    """Time of the newest stored sighting: looked for in the last day first (an unbounded `last()` reads every
+    point the store holds), then in all time."""
+    for bound in (f" WHERE time > now() - {NEWEST_FIRST_LOOK}", ""):
+        newest = [t for _, t, _ in _rows(client, f'SELECT last("sightings") FROM "{SIGHTING}"{bound}')]
+        if newest:
+            return newest[0]
+    return None
+
+
+def _sightings(client: InfluxV1Client, start_ns: int, end_ns: int) -> list[Reading]:
+    """Every sighting reading in [start, end), read as CSV (a full fleet's hour is 600,000 rows: JSON would
+    take several times as long to parse); fields keep the catalogue's types, absent ones are left out."""
+    spec = catalogue.default().measurement(SIGHTING)
+    names = list(spec.fields)
+    fields = ", ".join(f'"{name}"' for name in names)
+    body = client.query_csv(f'SELECT {fields} FROM "{SIGHTING}" WHERE {_between(start_ns, end_ns)}'
+                            ' GROUP BY "beacon", "gateway"')
+    if not body.strip():
+        return []
+    kinds = {"integer": pa.int64(), "float": pa.float64(), "boolean": pa.bool_()}
+    types = {"tags": pa.string(), "time": pa.int64(), **{n: kinds.get(spec.fields[n].type, pa.string()) for n in names}}
+    table = pacsv.read_csv(io.BytesIO(body), convert_options=pacsv.ConvertOptions(
+        column_types=types, strings_can_be_null=False, include_columns=["tags", "time", *names],
+        include_missing_columns=True))
+    series = {text: parse_tags(text) for text in set(table["tags"].to_pylist())}
+    tag_sets = {text: {"beacon": tags.get("beacon", ""), "gateway": tags.get("gateway", "")}
+                for text, tags in series.items()}
+    columns = [table[n].to_pylist() for n in names]
+    return [Reading(SIGHTING, tag_sets[text], {n: v for n, v in zip(names, values) if v is not None}, t)
+            for text, t, *values in zip(table["tags"].to_pylist(), table["time"].to_pylist(), *columns)]
 
 
 def _latest_heartbeats(client: InfluxV1Client) -> tuple[list[Reading], int]:

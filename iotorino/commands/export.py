@@ -4,6 +4,11 @@ DATASET is a dataset id (see `iotorino export --list`) or `all`. Days are local
 (Europe/Rome) and inclusive; each day's partition is replaced atomically.
 Store and output default to the `IOTORINO_INFLUX_*` / `IOTORINO_EXPORT_DIR`
 environment (see iotorino/export/settings.py), overridable here.
+
+A day's datasets share one read of each measurement. A range of days is a
+backfill: `--jobs N` exports N days at once (processes), and a journal in
+`OUT/.backfill/` records every finished day, so `--resume` after an interruption
+(Ctrl-C, kill, reboot) starts where it stopped instead of from the first day.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--influx-url", help="InfluxDB v1 HTTP API (default: $IOTORINO_INFLUX_URL or http://127.0.0.1:8086)")
     parser.add_argument("--database", help="InfluxDB database (default: $IOTORINO_INFLUX_DB or iotorino)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--jobs", type=int, default=1, help="days exported at once in a backfill (processes; default 1)")
+    parser.add_argument("--resume", action="store_true",
+                        help="skip the days the backfill journal records as done for these datasets")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from iotorino.core.errors import ConfigError
-    from iotorino.export import registry, run_export, settings
+    from iotorino.export import backfill, registry, settings
     from iotorino.export.window import parse_day
 
     names = list(registry())
@@ -62,10 +70,19 @@ def run(args: argparse.Namespace) -> int:
         influx = replace(influx, url=args.influx_url or influx.url, database=args.database or influx.database)
     out_dir = args.out or settings.export_dir_from_env()
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    jobs = [(day, name) for day in days for name in chosen]
-    bar = tqdm(jobs, unit="export", file=sys.stderr, disable=args.no_progress or len(jobs) == 1)
-    for day, name in bar:
-        bar.set_description(f"{name} {day}")
-        result = run_export(name, day, influx, out_dir, trigger="iotorino export (command line)")
-        bar.write(f"{result.dataset} {result.day} {result.rows} rows {result.path}", file=sys.stdout)
+    if args.jobs < 1:
+        raise ConfigError("--jobs", f"{args.jobs} is not a number of processes", "1 or more")
+    journal = backfill.Journal(Path(out_dir), chosen)
+    done = journal.done() if args.resume else set()
+    todo = [day for day in days if day not in done]
+    bar = tqdm(total=len(days), initial=len(days) - len(todo), unit="day", file=sys.stderr,
+               disable=args.no_progress or len(days) == 1)
+    for day, results in backfill.export_days(chosen, todo, influx, out_dir, args.jobs,
+                                             trigger="iotorino export (command line)"):
+        journal.record(day)
+        for result in results:
+            bar.write(f"{result.dataset} {result.day} {result.rows} rows {result.path}", file=sys.stdout)
+        bar.set_description(str(day))
+        bar.update(1)
+    bar.close()
     return 0

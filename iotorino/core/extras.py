@@ -18,7 +18,7 @@ from iotorino.core.errors import PermanentError
 # Extra -> the top-level modules it installs (their distributions are in pyproject.toml's extra).
 EXTRAS: Mapping[str, tuple[str, ...]] = {
     "collector": ("influxdb_client",),
-    "ble": ("bleak", "paho", "fastapi", "uvicorn"),
+    "ble": ("bleak", "paho", "fastapi", "uvicorn", "pyarrow"),
     "simulate": ("paho",),
     "alerts": ("paho",),
     "export": ("airflow", "pandas", "pyarrow", "tqdm", "rdflib"),

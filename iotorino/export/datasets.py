@@ -12,7 +12,7 @@ from typing import Callable
 import pyarrow as pa
 
 from iotorino.core import catalogue as catalogue_mod
-from iotorino.export import aggregate, expected, query
+from iotorino.export import aggregate, expected
 from iotorino.export.columns import COMPLETENESS, HOUR_COLUMNS, Column, stat_columns, tag_column
 from iotorino.export.model import Built, ExportContext
 
@@ -40,10 +40,7 @@ def hourly(measurement: str, tag_columns: dict[str, str]) -> Callable[[ExportCon
     def build(ctx: ExportContext) -> Built:
         spec = catalogue_mod.default().measurement(measurement)
         fields = [f for f, s in spec.fields.items() if s.kind == "gauge"]
-        rows = query.hourly_stats(
-            ctx.client, measurement, fields, list(tag_columns), ctx.window.start_ns, ctx.window.end_ns,
-            chunk_hours=ctx.chunk_hours,
-        )
+        rows = ctx.hourly_stats(measurement, fields, list(tag_columns))
         intervals = expected.intervals(ctx.inventory, spec.site, measurement)
         data = aggregate.hourly_rows(rows, ctx.window, fields, tag_columns, intervals)
         columns = [tag_column(spec, t, c) for t, c in tag_columns.items()] + HOUR_COLUMNS

@@ -119,10 +119,7 @@ def builder(kind: MeterKind):
         meters = register_series(ctx, kind)
         power = {
             (r.tags.get("school", ""), r.tags.get("meter", ""), r.time_ns): r.values
-            for r in query.hourly_stats(
-                ctx.client, kind.measurement, [power_field], tags, window.start_ns, window.end_ns,
-                chunk_hours=ctx.chunk_hours,
-            )
+            for r in ctx.hourly_stats(kind.measurement, [power_field], tags)
         }
         keys = {(s, m, h) for (s, m), reg in meters.items() for h in reg.hours} | set(power)
         interval_s = expected.intervals(ctx.inventory, spec.site, kind.measurement)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -23,6 +23,7 @@ from iotorino.export.columns import Column
 PART_NAME = "part-0.parquet"
 # Datasets up to this many rows per day also get a CSV copy.
 CSV_MAX_ROWS = 250_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def build_table(columns: Sequence[Column], data: Mapping[str, list], extra_metadata: Mapping[str, str] = {}) -> pa.Table:
@@ -74,12 +75,33 @@ def write_csv_copy(table: pa.Table, out_dir: Path, dataset: str, day: date) -> P
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(table.column_names)
-            for row in table.to_pylist():
-                writer.writerow(_csv_value(row[name]) for name in table.column_names)
+            writer.writerows(zip(*(_csv_column(column) for column in table.columns)))
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def _csv_column(column: pa.ChunkedArray) -> list:
+    """One column's CSV cells, column at a time: what `_csv_value` gives each of its values, row by row.
+
+    Timestamps are formatted once per distinct instant (hourly datasets repeat the
+    same few dozen); None is written by the csv module as an empty cell.
+    """
+    if pa.types.is_timestamp(column.type):
+        millis = column.cast(pa.int64()).to_pylist()
+        if column.type.unit != "ms" or column.type.tz != "UTC":
+            return [_csv_value(v) for v in column.to_pylist()]
+        seen: dict[int, str] = {}
+        return [None if ms is None else seen.get(ms) or seen.setdefault(ms, _utc_iso(ms)) for ms in millis]
+    values = column.to_pylist()
+    if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+        return [None if v is None else v.hex() for v in values]
+    return values
+
+
+def _utc_iso(ms: int) -> str:
+    return (_EPOCH + timedelta(milliseconds=ms)).isoformat()
 
 
 def _csv_value(value: object) -> object:

@@ -104,11 +104,23 @@ def build(ctx: ExportContext) -> Built:
                 devices[key] = DeviceDay(spec.name, key[1])
             return devices[key]
 
-        columns = query.stats_select(fields, DAY_STATS) + f', sum("{QUARANTINED}") AS "{QUARANTINED}"'
+        if all(spec.fields[f].type == "float" for f in fields):
+            # The day's count, min and max follow exactly from the hourly ones the hourly datasets read anyway.
+            keyed = [(f, f"{f}_count", f"{f}_min", f"{f}_max") for f in fields]
+            for row in ctx.hourly_stats(spec.name, fields, list(spec.tags)):
+                _add_hour(state(row), keyed, row.values)
+        else:
+            for lo, hi in query.chunks(window.start_ns, window.end_ns, ctx.chunk_hours):
+                for row in query.select(ctx.client, spec.name, query.stats_select(fields, DAY_STATS), tags, lo, hi):
+                    _add_stats(state(row), fields, row.values)
+        # Values set aside by the collector's field-level quarantine, counted on the stored messages.
+        quarantined = f'sum("{QUARANTINED}") AS "{QUARANTINED}"'
         for lo, hi in query.chunks(window.start_ns, window.end_ns, ctx.chunk_hours):
-            for row in query.select(ctx.client, spec.name, columns, tags, lo, hi):
-                _add_stats(state(row), fields, row.values)
+            for row in query.select(ctx.client, spec.name, quarantined, tags, lo, hi):
+                state(row).quarantined += int(row.values.get(QUARANTINED) or 0)
         for low_high, fields_ in _range_groups(devices, spec).items():
+            if not _may_be_outside(devices, spec, low_high, fields_):
+                continue
             for row in query.count_outside(ctx.client, spec.name, low_high, fields_, tags, window.start_ns, window.end_ns, ctx.chunk_hours):
                 d = state(row)
                 d.out_of_range += sum(int(v or 0) for f, v in row.values.items() if _range_of(d, spec, f.split("__")[0]) == low_high)
@@ -122,8 +134,25 @@ def build(ctx: ExportContext) -> Built:
     return _table(devices, catalogue, window)
 
 
+def _add_hour(d: DeviceDay, keyed: list[tuple[str, str, str, str]], values: dict) -> None:
+    """`_add_stats` for one hour of float statistics (keys resolved once by the caller)."""
+    counts, lows, highs = d.counts, d.lows, d.highs
+    for f, count_key, min_key, max_key in keyed:
+        count = values[count_key]
+        if not count:
+            continue
+        counts[f] = counts.get(f, 0) + count
+        low, high = values[min_key], values[max_key]
+        if f in lows:
+            if low < lows[f]:
+                lows[f] = low
+            if high > highs[f]:
+                highs[f] = high
+        else:
+            lows[f], highs[f] = low, high
+
+
 def _add_stats(d: DeviceDay, fields: list[str], values: dict) -> None:
-    d.quarantined += int(values.get(QUARANTINED) or 0)
     for f in fields:
         count = int(values.get(f"{f}_count") or 0)
         if not count:
@@ -139,6 +168,21 @@ def _range_of(d: DeviceDay, spec, f: str) -> tuple[float, float]:
     if f in d.ranges:
         return d.ranges[f]
     return (spec.fields[f].low, spec.fields[f].high)
+
+
+def _may_be_outside(devices: dict, spec, low_high: tuple[float, float], fields: dict) -> bool:
+    """Whether any device whose range of a field is `low_high` had that field's day minimum or maximum outside it.
+
+    When none had, every value lies inside and counting them in the store would find 0.
+    """
+    low, high = low_high
+    for d in devices.values():
+        if d.measurement != spec.name:
+            continue
+        for f in fields:
+            if f in d.lows and _range_of(d, spec, f) == low_high and (d.lows[f] < low or d.highs[f] > high):
+                return True
+    return False
 
 
 def _range_groups(devices: dict, spec) -> dict[tuple[float, float], dict[str, tuple[float, float]]]:

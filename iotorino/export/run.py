@@ -9,7 +9,8 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Sequence
 
 from iotorino.core.errors import ConfigError
 from iotorino.export import dcat, expected, parquet, provenance
@@ -60,7 +61,30 @@ def run_export(
     (who asked: the DAG run, the command line) goes into the change log when
     the day's content changed (see `iotorino.export.provenance`).
     """
-    ds = dataset(name)
+    (result,) = run_day([name], day, settings, out_dir, inventory=inventory, client=client, chunk_hours=chunk_hours,
+                        trigger=trigger)
+    return result
+
+
+def run_day(
+    names: Sequence[str],
+    day: date,
+    settings: InfluxV1Settings,
+    out_dir: Path | str,
+    *,
+    inventory: Any | None = None,
+    client: InfluxV1Client | None = None,
+    chunk_hours: int = 6,
+    threads: int = 2,
+    trigger: str = "manual",
+) -> list[ExportResult]:
+    """Export the datasets `names` for local day `day`, sharing one read of each measurement's hourly statistics.
+
+    Datasets are built in `threads` threads (the store answers one while the next
+    is parsed); results come back in the order of `names`. Each dataset's files are
+    written exactly as `run_export` writes them.
+    """
+    chosen = [dataset(name) for name in names]
     window = local_day(day)
     own_client = client is None
     client = client or InfluxV1Client(settings)
@@ -68,17 +92,25 @@ def run_export(
         ctx = ExportContext(
             client, window, inventory if inventory is not None else expected.load_inventory(), chunk_hours, Path(out_dir)
         )
-        built = ds.build(ctx)
+        if threads > 1 and len(chosen) > 1:
+            with ThreadPoolExecutor(threads) as pool:
+                return list(pool.map(lambda ds: _export(ds, ctx, Path(out_dir), trigger), chosen))
+        return [_export(ds, ctx, Path(out_dir), trigger) for ds in chosen]
     finally:
         if own_client:
             client.close()
+
+
+def _export(ds, ctx: ExportContext, out_dir: Path, trigger: str) -> ExportResult:
+    day, window = ctx.window.day, ctx.window
+    built = ds.build(ctx)
     meta = {"iotorino:dataset": ds.name, "iotorino:date": day.isoformat(), "iotorino:time_zone": "Europe/Rome"}
     table = parquet.build_table(built.columns, built.data, {**meta, **built.metadata})
-    before = provenance.read_day(Path(out_dir), ds.name, day)
-    path = parquet.write_partition(table, Path(out_dir), ds.name, day)
-    csv_path = parquet.write_csv_copy(table, Path(out_dir), ds.name, day)
-    provenance.record_day(Path(out_dir), ds.name, day, before, table, {"parquet": path, "csv": csv_path}, trigger)
-    dcat.write_metadata(ds, built.columns, Path(out_dir) / ds.name)
+    before = provenance.read_day(out_dir, ds.name, day)
+    path = parquet.write_partition(table, out_dir, ds.name, day)
+    csv_path = parquet.write_csv_copy(table, out_dir, ds.name, day)
+    provenance.record_day(out_dir, ds.name, day, before, table, {"parquet": path, "csv": csv_path}, trigger)
+    dcat.write_metadata(ds, built.columns, out_dir / ds.name)
     log.info("exported %s for %s: %d rows (%d hours) to %s", ds.name, day, table.num_rows, window.hours, path)
     summary = built.metadata.get("iotorino:summary", "")
     if summary:

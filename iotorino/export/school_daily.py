@@ -14,7 +14,6 @@ import pyarrow as pa
 
 from iotorino.core import school_calendar
 from iotorino.core.errors import ConfigError
-from iotorino.export import query
 from iotorino.export.columns import Column
 from iotorino.export.energy_dataset import ELECTRICITY, HEAT, MeterKind, register_series
 from iotorino.export.model import Built, ExportContext
@@ -52,8 +51,7 @@ def _opening(school) -> energy.OpeningHours:
 
 def _outdoor_means(ctx: ExportContext) -> dict[str, dict[int, float]]:
     """Per school, the hourly mean outdoor temperature of its station (hour start ns -> °C)."""
-    rows = query.hourly_stats(ctx.client, "outdoor_climate", ["temperature"], ["school"],
-                              ctx.window.start_ns, ctx.window.end_ns, chunk_hours=ctx.chunk_hours)
+    rows = ctx.hourly_stats("outdoor_climate", ["temperature"], ["school"])
     means: dict[str, dict[int, float]] = {}
     for row in rows:
         value = row.values.get("temperature_mean")
@@ -192,9 +190,7 @@ def build_air(ctx: ExportContext) -> Built:
     calendar, index, day = school_calendar.default(), _hourly_index(ctx), ctx.window.day
     hours = ctx.window.hour_starts_ns()
     means: dict[tuple[str, str], dict[int, dict]] = {}
-    for row in query.hourly_stats(ctx.client, "indoor_climate", ["co2", "temperature", "relative_humidity"],
-                                  ["school", "room"], ctx.window.start_ns, ctx.window.end_ns,
-                                  chunk_hours=ctx.chunk_hours):
+    for row in ctx.hourly_stats("indoor_climate", ["co2", "temperature", "relative_humidity"], ["school", "room"]):
         means.setdefault((row.tags.get("school", ""), row.tags.get("room", "")), {})[row.time_ns] = row.values
     season = heating.in_heating_season(day)
     data: dict[str, list] = {c.name: [] for c in AIR_COLUMNS}

@@ -49,3 +49,27 @@ def test_list_names_every_dataset(python, cli_env):
     done = export(python, cli_env, "--list")
     assert done.returncode == 0
     assert "air_quality_hourly" in done.stdout.split() and "data_quality_daily" in done.stdout.split()
+
+
+@pytest.mark.integration
+def test_backfill_in_parallel_resumes_after_an_interruption(python, cli_env, influx, tmp_path):
+    for day in (20, 21, 22):
+        influx.write(air_quality_readings("TO-SU-0001", "2", utc(2026, 11, day, 9), 60))
+    store = ["--influx-url", influx.settings.url, "--database", influx.settings.database, "--out", str(tmp_path)]
+    first = export(python, cli_env, "air_quality_hourly", "--from", "2026-11-20", "--to", "2026-11-21", "--jobs", "2", *store)
+    assert first.returncode == 0, first.stderr
+    # The backfill of three days is interrupted after its first two; --resume does the third only.
+    (tmp_path / "air_quality_hourly" / "data" / "date=2026-11-20" / "part-0.parquet").unlink()
+    again = export(python, cli_env, "air_quality_hourly", "--from", "2026-11-20", "--to", "2026-11-22", "--resume",
+                   "--jobs", "2", *store)
+    assert again.returncode == 0, again.stderr
+    assert [line.split()[:2] for line in again.stdout.splitlines()] == [["air_quality_hourly", "2026-11-22"]]
+    assert not (tmp_path / "air_quality_hourly" / "data" / "date=2026-11-20").joinpath("part-0.parquet").exists()
+    assert pq.read_table(tmp_path / "air_quality_hourly" / "data" / "date=2026-11-22").num_rows == 1
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1"])
+def test_jobs_must_be_positive(python, cli_env, jobs):
+    done = export(python, cli_env, "air_quality_hourly", "--date", "2026-11-21", "--jobs", jobs)
+    assert done.returncode == 2
+    assert f"{jobs} is not a number of processes" in done.stderr

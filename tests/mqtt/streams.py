@@ -13,7 +13,6 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,11 +20,10 @@ from typing import Iterable, Iterator
 
 import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from iotorino.core import inventory
 from iotorino.core.store.influx_v1 import InfluxV1Client
+from iotorino.testing.mqtt import prepare_session  # noqa: F401  (the tests import it from here)
 
 Point = tuple[str, tuple, tuple, int]
 AIR_FIELDS = ("pm1", "pm25", "pm10", "no2", "o3")
@@ -70,23 +68,6 @@ def stored_points(influx: InfluxV1Client, measurement: str = "air_quality") -> s
     stored = set(found)
     assert len(stored) == len(found), "InfluxDB returned the same point twice"
     return stored
-
-
-def prepare_session(port: int, client_id: str, topic: str = "iotorino/v1/#") -> None:
-    """Create the collector's persistent session, so the broker queues messages before it first runs."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    properties = Properties(PacketTypes.CONNECT)
-    properties.SessionExpiryInterval = 3600
-    subscribed = threading.Event()
-    client.on_subscribe = lambda *args: subscribed.set()
-    client.connect("127.0.0.1", port, clean_start=False, properties=properties)
-    client.loop_start()
-    try:
-        client.subscribe(topic, 1)
-        assert subscribed.wait(10), "broker did not confirm the subscription"
-    finally:
-        client.disconnect()
-        client.loop_stop()
 
 
 def publish(port: int, stream: Iterable[tuple[str, bytes, Point]], pace_s: float = 0.0) -> None:

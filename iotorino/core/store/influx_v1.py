@@ -77,6 +77,20 @@ class InfluxV1Client:
             raise PermanentError(f"InfluxQL error for {influxql!r}: {first['error']}")
         return first.get("series", [])
 
+    def query_csv(self, influxql: str, *, database: str | None = None, epoch: str = "ns") -> bytes:
+        """Run one InfluxQL statement and return its answer as CSV (`Accept: application/csv`).
+
+        Columns: name, tags (the GROUP BY tags as `k=v,...`), time, then the selected columns;
+        about half the bytes of JSON and parsed in C by pyarrow. Empty when nothing matched.
+        """
+        params = {"q": influxql, "db": database or self.settings.database, "epoch": epoch}
+        response = self._request("POST", "/query", params=params, headers={"Accept": "application/csv"})
+        if response.status_code != 200:
+            _raise_for(response, _error_text(response), "query")
+        if response.content.startswith(b"error\n"):
+            raise PermanentError(f"InfluxQL error for {influxql!r}: {response.content[6:500].decode(errors='replace')}")
+        return response.content
+
     def create_database(self) -> None:
         """CREATE DATABASE (a no-op when it exists)."""
         name = self.settings.database.replace('"', '\\"')
@@ -122,3 +136,26 @@ def _error_text(response: requests.Response) -> str:
         return str(response.json().get("error", response.text))[:500]
     except ValueError:
         return response.text[:500]
+
+
+def parse_tags(text: str) -> dict[str, str]:
+    """The `tags` cell of a CSV answer (InfluxDB's `k=v,k=v` series key with backslash escapes) as a dict; '' -> {}."""
+    tags: dict[str, str] = {}
+    key, part, escaped = None, [], False
+    for ch in text:
+        if escaped:
+            part.append(ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "=" and key is None:
+            key, part = "".join(part), []
+        elif ch == ",":
+            if key is not None:
+                tags[key] = "".join(part)
+            key, part = None, []
+        else:
+            part.append(ch)
+    if key is not None:
+        tags[key] = "".join(part)
+    return tags
