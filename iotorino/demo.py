@@ -175,7 +175,13 @@ class Demo:
             raise IotorinoError(f"the export DAG ran but wrote no Parquet file under {export_dir}")
         import pyarrow.parquet as pq
 
-        return {"path": files[0], "rows": pq.ParquetFile(files[0]).metadata.num_rows}
+        say(f"exporting the school KPIs of {day} for the dashboards (school_energy_daily, classroom_air_daily)")
+        from iotorino.core.store.influx_v1 import InfluxV1Settings
+        from iotorino.export.run import run_day
+
+        run_day(["school_energy_daily", "classroom_air_daily"], day, InfluxV1Settings(url=influx_url, database=DATABASE),
+                export_dir, trigger="iotorino demo")
+        return {"path": files[0], "rows": pq.ParquetFile(files[0]).metadata.num_rows, "dir": export_dir}
 
     def _print_summary(self, day, summary, stored, rejected, export, influxd) -> None:
         quarantined = -rejected.pop(QUARANTINED_LETTERS, 0)
@@ -201,6 +207,11 @@ class Demo:
               curl -sG {influxd.url}/query --data-urlencode db={DATABASE} \\
                 --data-urlencode 'q=SELECT count(pm25) FROM air_quality GROUP BY district'
             Dead letters: {self.state / 'deadletters.sqlite'}
+
+            Dashboards and open data: the web application over this day's exports
+              .venv/bin/iotorino web --exports {export['dir']}
+              then open http://127.0.0.1:8080/scuole (schools), /dati (open data), /citta (city);
+              English at http://127.0.0.1:8080/en/scuole
             """))
 
 

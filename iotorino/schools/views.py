@@ -62,6 +62,9 @@ def _change(now: float | None, before: float | None) -> float | None:
 
 def year_summary(daily: pd.DataFrame, school, fuel: str, today: date) -> dict:
     """One school's and fuel's last 365 days (to `today` included) against the 365 before, and 4 weeks vs 4."""
+    if "school_id" not in daily:  # nothing published yet
+        daily = pd.DataFrame(columns=["school_id", "fuel", "local_date", "day_type", "kwh", "kwh_school_open",
+                                      "cost_eur", "co2e_kg", "baseload_kw", "peak_kw"])
     rows = daily[(daily["school_id"] == school.id) & (daily["fuel"] == fuel)]
     year = _window(rows, today - timedelta(days=364), today)
     before = _window(rows, today - timedelta(days=729), today - timedelta(days=365))

@@ -41,8 +41,9 @@ def index(request: Request) -> Page:
     data = _data(request)
     today = data.last_day()
     places = sites.schools(inventory)
-    overview = (views.overview(data.energy(), list(inventory.schools.values()), today)
-                if today else {"today": None, "schools": []})
+    overview = views.overview(data.energy(), list(inventory.schools.values()), today or date.today())
+    if today is None:
+        overview["today"] = None
     # Flagged: the school of each level (of two or more with data) that uses most electricity per pupil.
     worst = [r for r in overview["schools"]
              if r["electricity"]["rank"] and r["electricity"]["rank_of"] >= 2
