@@ -4,7 +4,7 @@
     .venv/bin/python -m benchmarks latency drain        # a subset
     .venv/bin/python -m benchmarks soak --soak-s 1800   # the 30-minute soak
 
-Names: exports, drain, latency, soak, restore, simulate. Each prints its
+Names: exports, drain, latency, soak, restore, simulate, schools. Each prints its
 progress, then the table gives every figure with its baseline measured in the
 same run, the ratio, the target and whether it is met, under a header naming
 the machine and the date. Run on a quiet machine: other load skews everything
@@ -20,7 +20,7 @@ from datetime import date
 
 from benchmarks.report import Figure, now, table
 
-NAMES = ("exports", "drain", "latency", "soak", "restore", "simulate")
+NAMES = ("exports", "drain", "latency", "soak", "restore", "simulate", "schools")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "simulate":
             from benchmarks import simulate
             figures += simulate.run(2.0, args.repeat)
+        elif name == "schools":
+            from benchmarks import schools
+            figures += schools.run(args.repeat)
     print()
     print(table(figures, started))
     return 0

@@ -39,8 +39,10 @@ FUELS = ("electricity", "heat")
 
 
 def _window(frame: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
-    """Rows with `local_date` in [first, last]."""
-    dates = pd.to_datetime(frame["local_date"]).dt.date
+    """Rows with `local_date` in [first, last] (dates, or datetimes read from Parquet)."""
+    dates = frame["local_date"]
+    if pd.api.types.is_datetime64_any_dtype(dates):
+        dates = dates.dt.date
     return frame[(dates >= first) & (dates <= last)]
 
 
@@ -123,9 +125,12 @@ def _exemplar(summary: dict, school, fuel: str) -> dict:
 def overview(daily: pd.DataFrame, schools: list, today: date, active_alerts: dict[str, int] | None = None) -> dict:
     """The city overview: one row per school with its KPIs and its rank among schools of its level."""
     active_alerts = active_alerts or {}
+    # One pass to split the frame by school and fuel; each summary then filters a few hundred rows.
+    groups = dict(iter(daily.groupby(["school_id", "fuel"]))) if "school_id" in daily and len(daily) else {}
+    empty = daily.iloc[0:0] if "school_id" in daily else daily
     rows = []
     for school in sorted(schools, key=lambda s: s.id):
-        fuels = {fuel: year_summary(daily, school, fuel, today) for fuel in FUELS}
+        fuels = {fuel: year_summary(groups.get((school.id, fuel), empty), school, fuel, today) for fuel in FUELS}
         rows.append({
             "school_id": school.id, "name": school.name, "level": school.level, "district": school.district,
             "pupils": school.pupils, "floor_area_m2": school.floor_area_m2, "lon": school.lon, "lat": school.lat,

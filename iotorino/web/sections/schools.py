@@ -41,9 +41,7 @@ def index(request: Request) -> Page:
     data = _data(request)
     today = data.last_day()
     places = sites.schools(inventory)
-    overview = views.overview(data.energy(), list(inventory.schools.values()), today or date.today())
-    if today is None:
-        overview["today"] = None
+    overview = _overview(request, data, inventory, today)
     # Flagged: the school of each level (of two or more with data) that uses most electricity per pupil.
     worst = [r for r in overview["schools"]
              if r["electricity"]["rank"] and r["electricity"]["rank_of"] >= 2
@@ -56,6 +54,20 @@ def index(request: Request) -> Page:
                    "meters": sum(s["meters"] for s in places), "pupils": sum(s["pupils"] for s in places)},
         "map": sites.geojson(places, label="name"),
     }, "scuole.title")
+
+
+def _overview(request: Request, data: SchoolData, inventory, today: date | None) -> dict:
+    """The overview's figures, computed again only when a published partition changed (the frame is new)."""
+    frame = data.energy()
+    state = request.app.state
+    cached = getattr(state, "school_overview", None)
+    if cached is not None and cached[0] is frame and cached[1] == today:
+        return cached[2]
+    overview = views.overview(frame, list(inventory.schools.values()), today or date.today())
+    if today is None:
+        overview["today"] = None
+    state.school_overview = (frame, today, overview)
+    return overview
 
 
 def school(request: Request) -> Page:
