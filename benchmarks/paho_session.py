@@ -46,8 +46,9 @@ class PahoSession:
     def _message(self, client, userdata, message) -> None:
         self.on_messages(self.generation, [(message.mid if message.qos else 0, message.topic, message.payload)])
 
-    def start(self) -> None:
-        """Connect with a persistent session and run paho's network loop in its thread."""
+    def start(self, supervisor=None) -> None:
+        """Connect with a persistent session and run paho's network loop in its own thread (paho supervises it;
+        `supervisor` is accepted for the collector's session interface)."""
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.settings.session_expiry_s
         properties.ReceiveMaximum = self.settings.receive_maximum
