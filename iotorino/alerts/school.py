@@ -96,7 +96,7 @@ def facts_from_inventory(inventory) -> dict[str, SchoolFacts]:
                     mains[measurement] = meter.id
         for room in school.rooms:
             intervals[room.id] = inventory.profiles[room.profile].interval_s("indoor_climate")
-        hours = OpeningHours.parse({d: list(s) if s else None for d, s in school.opening_hours.items()})
+        hours = OpeningHours.parse(school.opening_hours)
         out[school.id] = SchoolFacts(school.id, school.level, school.floor_area_m2, hours,
                                      mains.get("energy"), mains.get("heat"), intervals)
     return out

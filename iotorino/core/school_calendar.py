@@ -170,8 +170,9 @@ class OpeningHours:
     days: tuple[tuple[int, int] | None, ...]
 
     @classmethod
-    def parse(cls, spec: dict[str, list[str] | None]) -> "OpeningHours":
-        """From `{"mon": ["08:00", "16:30"], ..., "sat": null}` (missing days: closed)."""
+    def parse(cls, spec) -> "OpeningHours":
+        """From `{"mon": ["08:00", "16:30"], ..., "sat": null}` or the inventory's `School.opening_hours`
+        (pairs as tuples); missing days are closed."""
         names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
         days = []
         for name in names:
@@ -182,6 +183,11 @@ class OpeningHours:
             opens, closes = (int(t[:2]) * 60 + int(t[3:5]) for t in span)
             days.append((opens, closes))
         return cls(tuple(days))
+
+    def opens_at(self, weekday: int) -> int | None:
+        """The local minute the school opens on `weekday` (0 = Monday), None when closed."""
+        span = self.days[weekday]
+        return None if span is None else span[0]
 
     def is_open(self, weekday: int, minute_of_day: int) -> bool:
         """Whether the school is open at that local minute of that weekday."""

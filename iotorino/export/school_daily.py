@@ -46,7 +46,7 @@ def _main_meter(inventory, school, measurement: str) -> str | None:
 
 
 def _opening(school) -> energy.OpeningHours:
-    return energy.OpeningHours.parse({day: list(span) if span else None for day, span in school.opening_hours.items()})
+    return energy.OpeningHours.parse(school.opening_hours)
 
 
 def _outdoor_means(ctx: ExportContext) -> dict[str, dict[int, float]]:
@@ -150,8 +150,7 @@ def _energy_row(school, fuel, kind: MeterKind, day: date, school_day, kwh: pd.Se
 
 
 def _heating_finding(school, kwh: pd.Series, daily_c: float, school_day, day: date) -> str | None:
-    opening = school.opening_hours.get(("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()])
-    opens = int(opening[0][:2]) * 60 + int(opening[0][3:5]) if opening and school_day.kind == "school" else None
+    opens = _opening(school).opens_at(day.weekday()) if school_day.kind == "school" else None
     findings = heating.heating_findings(
         kwh, pd.Series([daily_c], index=[day]), {day: school_day.kind}, {day: opens},
         on_threshold_kwh=HEATING_ON_KWH_PER_M2 * school.floor_area_m2, warm_day_c=WARM_DAY_C,
