@@ -226,6 +226,8 @@ def schools(rng: random.Random) -> list[dict]:
             else:
                 kind, person = secondary_names.pop()
                 name = f"{kind} {person}"
+                # The name says the grade: licei and istituti tecnici are secondaria di II grado.
+                level = "secondaria_2" if kind.startswith(("Liceo", "Istituto tecnico")) else "secondaria_1"
                 drawn = rng.randint(300, 1200)
             lon, lat = point_in(rng, district)
             # The shared generator's draws stay in their original order (area, rooms, meters).
