@@ -29,6 +29,7 @@ from iotorino.core.times import format_ns, parse_ns
 TOPIC_PREFIX = "iotorino/alerts"
 SCOPES = ("city", "school")
 TEXT_FIELDS = ("message_it", "message_en", "action_it", "action_en")
+MAX_PAYLOAD = 16_384  # bytes: an alert is a few hundred; anything larger is not one
 FIELDS = ("id", "kind", "site", "start", "end", "rating", *TEXT_FIELDS)
 
 
@@ -79,6 +80,35 @@ def topic(scope: str, alert: Alert) -> str:
     if scope not in SCOPES:
         raise Rejected("unknown_scope", "alert scope is not known", field="scope", value=scope, accepted=", ".join(SCOPES))
     return f"{TOPIC_PREFIX}/{scope}/{alert.site}/{alert.kind}"
+
+
+def parse_topic(name: str) -> tuple[str, str, str]:
+    """(scope, site, kind) of `iotorino/alerts/{scope}/{site}/{kind}` (a school site holds a slash:
+    `TO-SC-01/R01`); `Rejected` naming the topic otherwise."""
+    parts = name.split("/")
+    if name.count("/") < 4 or "/".join(parts[:2]) != TOPIC_PREFIX or parts[2] not in SCOPES or not all(parts[3:]):
+        raise Rejected("unknown_topic", "not an alert topic", field="topic", value=name,
+                       accepted=f"{TOPIC_PREFIX}/{{{'|'.join(SCOPES)}}}/{{site}}/{{kind}}")
+    return parts[2], "/".join(parts[3:-1]), parts[-1]
+
+
+def from_message(name: str, payload: bytes) -> tuple[str, Alert]:
+    """(scope, alert) of a message on an alert topic: the payload by `from_json`, and its site, kind and id
+    agreeing with the topic; `Rejected` naming the field, value and what is accepted otherwise."""
+    scope, site, kind = parse_topic(name)
+    if len(payload) > MAX_PAYLOAD:
+        raise Rejected("too_large", "alert payload too large", field="payload", value=f"{len(payload)} bytes",
+                       accepted=f"at most {MAX_PAYLOAD} bytes")
+    alert = from_json(payload)
+    for key, expected in (("site", site), ("kind", kind)):
+        if getattr(alert, key) != expected:
+            raise Rejected("topic_mismatch", f"alert {key} differs from its topic's", field=key,
+                           value=getattr(alert, key), accepted=expected)
+    expected_id = episode_id(scope, kind, site, alert.start_ns)
+    if alert.id != expected_id:
+        raise Rejected("bad_alert", "id does not name the episode (scope/kind/site/start)", field="id",
+                       value=alert.id, accepted=expected_id)
+    return scope, alert
 
 
 def from_json(payload: bytes | str) -> Alert:

@@ -8,6 +8,7 @@ English, never a stack trace.
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -22,7 +23,8 @@ from starlette.staticfiles import StaticFiles
 
 from iotorino.core.errors import ConfigError
 from iotorino.web import assets, i18n, pages
-from iotorino.web.routes import ROUTES
+from iotorino.web.alertboard import AlertBoard, AlertFeed
+from iotorino.web.routes import PANELS, ROUTES
 from iotorino.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -35,15 +37,17 @@ def create_app(settings: WebSettings) -> FastAPI:
     if missing:
         raise ConfigError("iotorino/web/static/vendor", f"browser libraries missing: {', '.join(missing)}",
                           "run scripts/setup.sh (npm ci in iotorino/web, then iotorino.web.assets.vendor())")
-    app = FastAPI(title="IoTorino", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="IoTorino", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.state.settings = settings
+    app.state.alert_board = AlertBoard(settings.alert_board) if settings.mqtt is not None else None
     app.state.templates = _templates(settings)
     app.state.template_helpers = _helpers
     for route in ROUTES:
-        endpoint = _endpoint(route.handler, as_json=False)
+        panels = PANELS.get(route.name, ())
+        endpoint = _endpoint(route.handler, as_json=False, panels=panels)
         if route.twin:
             twin = "/index.json" if route.path == "/" else route.path + ".json"
-            app.router.routes.append(StarletteRoute(twin, _endpoint(route.handler, as_json=True), methods=["GET", "HEAD"], name=route.name + "_json"))
+            app.router.routes.append(StarletteRoute(twin, _endpoint(route.handler, as_json=True, panels=panels), methods=["GET", "HEAD"], name=route.name + "_json"))
         app.router.routes.append(StarletteRoute(route.path, endpoint, methods=["GET", "HEAD"], name=route.name))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(pages.NotFound, _not_found)
@@ -54,11 +58,34 @@ def create_app(settings: WebSettings) -> FastAPI:
     return app
 
 
-def _endpoint(handler, as_json: bool):
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    """Start the alert board's MQTT feed with the server (when `[mqtt]` is configured); stop it after."""
+    from prometheus_client import CollectorRegistry
+
+    from iotorino.core.supervisor import Supervisor
+
+    board, mqtt = app.state.alert_board, app.state.settings.mqtt
+    feed = supervisor = None
+    if board is not None:
+        supervisor = Supervisor("web", registry=CollectorRegistry())
+        feed = AlertFeed(board, mqtt).start(supervisor)
+    app.state.supervisor = supervisor
+    try:
+        yield
+    finally:
+        if feed is not None:
+            supervisor.stop()
+            feed.stop()
+
+
+def _endpoint(handler, as_json: bool, panels=()):
     async def endpoint(request: Request) -> Response:
         result = await run_in_threadpool(handler, request)
         if isinstance(result, Response):
             return result
+        for panel in panels:  # what other sections add to this page (routes.PANELS)
+            panel(request, result)
         return pages.render(request, result, as_json)
 
     endpoint.__name__ = getattr(handler, "__name__", "endpoint")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from iotorino.web.sections import city, home, opendata, schools
+from iotorino.web.sections import alerts, city, home, opendata, schools
 
 
 @dataclass(frozen=True)
@@ -35,4 +35,14 @@ ROUTES: list[Route] = [
     Route("/scuole/{school}", schools.school, "school"),
     Route("/scuole/{school}/alunni", schools.pupils, "school_pupils"),
     Route("/citta", city.index, "city"),
+    Route("/allerte", alerts.index, "alerts"),
 ]
+
+# Panels one section adds to another's pages: route name -> functions `panel(request, page)` that put their
+# data in `page.data` (so the JSON twin has it too); the page's template includes the panel's template.
+PANELS: dict[str, tuple[Callable, ...]] = {
+    "schools": (alerts.schools_panel,),
+    "school": (alerts.school_panel,),
+    "school_pupils": (alerts.pupils_panel,),
+    "city": (alerts.city_panel,),
+}

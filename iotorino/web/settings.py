@@ -5,6 +5,12 @@
 - `store`        an InfluxDB reader client for live pages, or None (`IOTORINO_INFLUX_*`)
 - `inventory`    a function returning the fleet inventory (schools, street units)
 - `template_dirs` folders searched before the app's own templates (to override a page)
+- `mqtt`         the broker of the live alert board (the shared `[mqtt]` section), or None: no board
+- `alert_board`  what the board keeps (`[alert_board]`)
+
+`load(path)` reads the web settings file (`iotorino web --config FILE`,
+commented sample: iotorino/web/sample.toml): its `[mqtt]` and
+`[alert_board]` tables; the rest still comes from the environment.
 """
 
 from __future__ import annotations
@@ -14,8 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from iotorino.core import config
 from iotorino.core import inventory as inventory_mod
+from iotorino.core.config import MqttClient
 from iotorino.core.errors import ConfigError
+from iotorino.web.alertboard import AlertBoardSettings
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 
@@ -29,6 +38,8 @@ class WebSettings:
     store: Any | None = None
     inventory: Callable[[], Any] = field(default=inventory_mod.default, repr=False)
     template_dirs: tuple[Path, ...] = ()
+    mqtt: MqttClient | None = None
+    alert_board: AlertBoardSettings = AlertBoardSettings()
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -49,3 +60,18 @@ def from_env(env: Mapping[str, str] | None = None, *, with_store: bool = True) -
         base_url=env.get("IOTORINO_PUBLIC_URL") or DEFAULT_BASE_URL,
         store=store,
     )
+
+
+TABLES = ("mqtt", "alert_board")
+
+
+def load(path: Path, env: Mapping[str, str] | None = None, *, with_store: bool = True) -> WebSettings:
+    """Settings from the environment (`from_env`) and the web settings file at `path`: `[mqtt]` (the
+    shared MQTT client section: TLS, user, `password_env` or `password_file`) and `[alert_board]`."""
+    from dataclasses import replace
+
+    raw = config.read_toml(path)
+    config.known_keys("", raw, TABLES)
+    mqtt = config.mqtt_client(raw) if "mqtt" in raw else None
+    board = config.section(AlertBoardSettings, config.table(raw, "alert_board"), "alert_board")
+    return replace(from_env(env, with_store=with_store), mqtt=mqtt, alert_board=board)

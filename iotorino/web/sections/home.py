@@ -6,7 +6,7 @@ from starlette.requests import Request
 
 from iotorino.web.pages import Page
 
-SECTIONS = ("dati", "scuole", "citta")
+SECTIONS = ("dati", "scuole", "citta", "allerte")
 
 
 def index(request: Request) -> Page:
