@@ -11,8 +11,14 @@ published with QoS 1, retained, on `iotorino/alerts/{scope}/{site}/{kind}`
 episodes when no later reading comes. The MQTT client takes the shared
 `[mqtt]` settings (TLS, user, password from a file or the environment).
 
-HTTP (loopback by default): `GET /alerts` lists every episode seen since start,
-newest first (`?active=1`: only those going on); `GET /healthz`.
+HTTP (loopback by default), one port: `GET /alerts` lists every episode seen
+since start, newest first (`?active=1`: only those going on); `/metrics`
+(readings evaluated, alerts published by kind and state, episodes going on,
+messages rejected by reason, thread restarts), `/healthz` (alive) and
+`/readyz` (ready while connected to the broker and subscribed), served by
+`iotorino.core.health`. Every thread runs under `iotorino.core.supervisor`:
+paho's network loop (reconnecting by itself, 1 s to 30 s), the ticker and
+the HTTP server.
 
 A message it cannot read is counted by reason and logged once per reason; the
 collector, which receives the same message, keeps it in its dead letters for
@@ -26,16 +32,20 @@ import logging
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter as CounterOf
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Mapping
+from http.server import ThreadingHTTPServer
+from typing import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from iotorino.alerts.city import SCOPE, CityAlerts, IntervalOf
 from iotorino.core import alerts as contract
 from iotorino.core.contract import TopicAddress, decode, topic_filter
 from iotorino.core.contract import parse as parse_topic
-from iotorino.core.errors import Rejected, TransientError
+from iotorino.core import health
+from iotorino.core.errors import Rejected
+from iotorino.core.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 TOPICS = ("iotorino/v1/street/+/air_quality", "iotorino/v1/street/+/noise")
@@ -100,58 +110,86 @@ def school_scope(evaluator) -> Scope:
     return Scope("school", topics, ("school",), measurements, feed, evaluator.advance)
 
 
+class AlertMetrics:
+    """The service's Prometheus series (one registry per service, served at `/metrics`)."""
+
+    def __init__(self, scope: str) -> None:
+        self.registry = CollectorRegistry()
+        self.evaluated = Counter("iotorino_alert_readings_evaluated", "Readings fed to the alert evaluator",
+                                 ["scope"], registry=self.registry).labels(scope=scope)
+        self.published = Counter("iotorino_alerts_published", "Alert updates published retained on MQTT",
+                                 ["scope", "kind", "state"], registry=self.registry)
+        self.active = Gauge("iotorino_alert_episodes_active", "Episodes going on now", ["scope"],
+                            registry=self.registry).labels(scope=scope)
+        self.rejected = Counter("iotorino_alert_messages_rejected", "Messages the alert service could not read",
+                                ["scope", "reason"], registry=self.registry)
+
+
 class AlertService:
-    """A running alert service of one `Scope`: `start()`, `stop()`; `alerts()` lists what it has published."""
+    """A running alert service of one `Scope`: `start()`, `stop()`; `alerts()` lists what it has published.
+
+    Its threads run under `iotorino.core.supervisor` (`<scope>-alerts-mqtt`: paho's network loop, which
+    reconnects by itself; `<scope>-alerts-ticker`; `health-http`), and one HTTP server answers `GET /alerts`,
+    `/metrics`, `/healthz` and `/readyz` (`iotorino.core.health`): ready while connected to the broker and
+    subscribed.
+    """
 
     def __init__(self, scope: Scope, mqtt_host: str, mqtt_port: int, *, http_host: str = "127.0.0.1",
                  http_port: int = 0, clock: Callable[[], int] = time.time_ns, tick_s: float = 30.0,
-                 client_id: str | None = None, configure: Callable | None = None) -> None:
+                 client_id: str | None = None, configure: Callable | None = None, keepalive_s: int = 30,
+                 supervisor: Supervisor | None = None) -> None:
         """`configure` applies the shared [mqtt] settings (TLS, credentials) to the paho client before it connects."""
         import paho.mqtt.client as mqtt
 
         self.scope = scope
         self.clock, self.tick_s = clock, tick_s
-        self.mqtt_host, self.mqtt_port = mqtt_host, mqtt_port
+        self.mqtt_host, self.mqtt_port, self.keepalive_s = mqtt_host, mqtt_port, keepalive_s
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
                                   client_id=client_id or f"iotorino-{scope.name}-alerts-{uuid.uuid4().hex[:8]}")
         if configure is not None:
             configure(self.client)
+        self.client.reconnect_delay_set(1, 30)
         self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
-        self.rejected: Counter[str] = Counter()
+        self.metrics = AlertMetrics(scope.name)
+        self.supervisor = supervisor or Supervisor(f"{scope.name}-alerts", registry=self.metrics.registry)
+        self.rejected: CounterOf[str] = CounterOf()
         self.messages = 0
         self.subscribed = threading.Event()
         self._alerts: dict[str, contract.Alert] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._http = ThreadingHTTPServer((http_host, http_port), _handler(self))
+        self._http_address = (http_host, http_port)
+        self._http: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
+        self._broker = f"{scope.name}-alerts-broker"
 
     @property
     def http_port(self) -> int:
         """The HTTP port actually bound (useful with port 0)."""
-        return self._http.server_address[1]
+        return self._http.server_address[1] if self._http is not None else self._http_address[1]
 
     def start(self) -> "AlertService":
-        """Connect, subscribe, and start the HTTP server and the ticker."""
-        try:
-            self.client.connect(self.mqtt_host, self.mqtt_port, keepalive=30)
-        except OSError as exc:
-            raise TransientError(f"cannot connect to the MQTT broker at {self.mqtt_host}:{self.mqtt_port}: {exc}") from exc
-        self.client.loop_start()
-        for target in (self._http.serve_forever, self._tick):
-            thread = threading.Thread(target=target, daemon=True, name=f"{self.scope.name}-alerts-{target.__name__}")
-            thread.start()
-            self._threads.append(thread)
+        """Serve HTTP, connect in the background (reconnecting by itself) and start the ticker, all supervised."""
+        self.supervisor.set_ready(self._broker, False, f"connecting to the broker at {self.mqtt_host}:{self.mqtt_port}")
+        self._http = health.serve(self.metrics.registry, self.supervisor, *self._http_address,
+                                  routes={"/alerts": self._list})
+        self.client.connect_async(self.mqtt_host, self.mqtt_port, keepalive=self.keepalive_s)
+        self._threads = [self.supervisor.spawn(f"{self.scope.name}-alerts-mqtt", self._network_loop),
+                         self.supervisor.spawn(f"{self.scope.name}-alerts-ticker", self._tick)]
         return self
 
     def stop(self) -> None:
-        """Stop ticking, serving and the MQTT loop."""
+        """Stop ticking, the MQTT loop and serving."""
         self._stop.set()
-        self._http.shutdown()
-        self._http.server_close()
-        self.client.loop_stop()
+        self.supervisor.stop()
         self.client.disconnect()
+        for thread in self._threads:
+            thread.join(10)
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
 
     def alerts(self, active_only: bool = False) -> list[dict]:
         """Every episode seen since start (newest first), as the contract's JSON objects."""
@@ -159,12 +197,31 @@ class AlertService:
             chosen = [a for a in self._alerts.values() if a.active or not active_only]
         return [a.to_dict() for a in sorted(chosen, key=lambda a: a.start_ns, reverse=True)]
 
+    def _list(self, query: str) -> tuple[int, bytes, str]:
+        """`GET /alerts` (`?active=1`: only the episodes going on)."""
+        active = "active=1" in query.split("&")
+        body = json.dumps({"alerts": self.alerts(active_only=active)}, ensure_ascii=False).encode()
+        return 200, body, "application/json; charset=utf-8"
+
+    def _network_loop(self) -> None:
+        while not self._stop.is_set():
+            self.client.loop_forever(retry_first_connection=True)
+            self._stop.wait(1.0)  # returned without `stop`: never spin
+
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             log.error("MQTT broker refused the connection: %s", reason_code)
             return
         client.subscribe([(t, QOS) for t in self.scope.topics])
+        self.supervisor.set_ready(self._broker, True)
         self.subscribed.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self.subscribed.clear()
+        if not self._stop.is_set():
+            self.supervisor.set_ready(self._broker, False, f"broker {self.mqtt_host}:{self.mqtt_port} unreachable "
+                                                           "(reconnecting); nothing is evaluated meanwhile")
+            log.warning("%s alerts: broker link down (%s); reconnecting", self.scope.name, reason_code)
 
     def _on_message(self, client, userdata, message) -> None:
         try:
@@ -174,8 +231,10 @@ class AlertService:
             if not self.rejected[exc.reason]:  # reason and field only: never the payload
                 log.warning("%s alerts: message skipped: %s (field %s)", self.scope.name, exc.reason, exc.field)
             self.rejected[exc.reason] += 1
+            self.metrics.rejected.labels(scope=self.scope.name, reason=exc.reason).inc()
             return
         self.messages += 1
+        self.metrics.evaluated.inc()
         with self._lock:
             updates = self.scope.feed(address, when, fields)
         self._publish(updates)
@@ -190,8 +249,12 @@ class AlertService:
         for alert in updates:
             with self._lock:
                 self._alerts[alert.id] = alert
+                active = sum(1 for a in self._alerts.values() if a.active)
             self.client.publish(contract.topic(self.scope.name, alert), alert.to_json(), qos=QOS, retain=True)
-            log.info("alert %s %s", alert.id, "opened" if alert.active else "ended")
+            state = "opened" if alert.active else "ended"
+            self.metrics.published.labels(scope=self.scope.name, kind=alert.kind, state=state).inc()
+            self.metrics.active.set(active)
+            log.info("alert %s %s", alert.id, state)
 
 
 class CityAlertService(AlertService):
@@ -214,29 +277,3 @@ class SchoolAlertService(AlertService):
         self.evaluator = evaluator or SchoolAlerts(facts_from_inventory(fleet.default()), school_calendar.default(),
                                                    settings)
         super().__init__(school_scope(self.evaluator), mqtt_host, mqtt_port, **options)
-
-
-def _handler(service: AlertService) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            path, _, query = self.path.partition("?")
-            if path == "/alerts":
-                active = "active=1" in query.split("&")
-                self._send(200, {"alerts": service.alerts(active_only=active)})
-            elif path == "/healthz":
-                self._send(200, {"alive": True, "messages": service.messages, "rejected": dict(service.rejected)})
-            else:
-                self._send(404, {"error": "not found", "paths": ["/alerts", "/alerts?active=1", "/healthz"]})
-
-        def _send(self, code: int, body: Mapping) -> None:
-            data = json.dumps(body, ensure_ascii=False).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    return Handler

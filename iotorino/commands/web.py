@@ -1,8 +1,10 @@
 """`iotorino web`: serve the web application (open data, schools, city) with uvicorn.
 
 Settings come from the environment (`IOTORINO_EXPORT_DIR`, `IOTORINO_PUBLIC_URL`,
-`IOTORINO_INFLUX_*`, see iotorino/web/settings.py), overridable here. Binds to
-127.0.0.1 by default: put a reverse proxy in front to publish it.
+`IOTORINO_INFLUX_*`, see iotorino/web/settings.py), overridable here; `--config FILE`
+adds the web settings file (`[mqtt]` for the live alert board, `[alert_board]`;
+sample: iotorino/web/sample.toml). Binds to 127.0.0.1 by default: put a reverse
+proxy in front to publish it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     parser.add_argument("--exports", type=Path, help="open-data directory (default: $IOTORINO_EXPORT_DIR or var/exports)")
+    parser.add_argument("--config", type=Path, help="web settings file: [mqtt] (the alert board's broker: TLS, user, "
+                                                     "password_env or password_file) and [alert_board]")
     parser.add_argument("--public-url", help="public root of the site, for the DCAT catalogue (default: $IOTORINO_PUBLIC_URL)")
 
 
@@ -28,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from iotorino.web import create_app
     from iotorino.web import settings as web_settings
 
-    settings = web_settings.from_env()
+    settings = web_settings.load(args.config) if args.config else web_settings.from_env()
     if args.exports:
         settings = replace(settings, exports_dir=args.exports)
     if args.public_url:

@@ -22,7 +22,7 @@ EXTRAS: Mapping[str, tuple[str, ...]] = {
     "simulate": ("paho",),
     "alerts": ("paho",),
     "export": ("airflow", "pandas", "pyarrow", "tqdm", "rdflib"),
-    "web": ("fastapi", "uvicorn", "jinja2", "rdflib", "pandas", "pyarrow"),
+    "web": ("fastapi", "uvicorn", "jinja2", "rdflib", "pandas", "pyarrow", "paho"),
     "production": ("cryptography", "psycopg2"),
 }
 

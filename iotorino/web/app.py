@@ -39,7 +39,7 @@ def create_app(settings: WebSettings) -> FastAPI:
                           "run scripts/setup.sh (npm ci in iotorino/web, then iotorino.web.assets.vendor())")
     app = FastAPI(title="IoTorino", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.state.settings = settings
-    app.state.alert_board = AlertBoard(settings.alert_board) if settings.mqtt is not None else None
+    app.state.alert_board = AlertBoard(settings.alert_board, clock=settings.clock) if settings.mqtt is not None else None
     app.state.templates = _templates(settings)
     app.state.template_helpers = _helpers
     for route in ROUTES:

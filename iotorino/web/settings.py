@@ -7,6 +7,7 @@
 - `template_dirs` folders searched before the app's own templates (to override a page)
 - `mqtt`         the broker of the live alert board (the shared `[mqtt]` section), or None: no board
 - `alert_board`  what the board keeps (`[alert_board]`)
+- `clock`        the wall clock, UTC epoch ns (which ended alerts are still recent)
 
 `load(path)` reads the web settings file (`iotorino web --config FILE`,
 commented sample: iotorino/web/sample.toml): its `[mqtt]` and
@@ -16,6 +17,7 @@ commented sample: iotorino/web/sample.toml): its `[mqtt]` and
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -40,6 +42,7 @@ class WebSettings:
     template_dirs: tuple[Path, ...] = ()
     mqtt: MqttClient | None = None
     alert_board: AlertBoardSettings = AlertBoardSettings()
+    clock: Callable[[], int] = field(default=time.time_ns, repr=False)
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -107,9 +108,57 @@ def test_the_command_serves_until_terminated(mosquitto, cli_env, python):
         assert f"http://127.0.0.1:{port}/alerts" in line
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/alerts", timeout=10) as answer:
             assert json.loads(answer.read()) == {"alerts": []}
+        wait_for(lambda: http_get(port, "/readyz")[0] == 200, what="ready once subscribed")
+        assert http_get(port, "/healthz") == (200, {"alive": True})
+        status, metrics = http_get(port, "/metrics")
+        assert status == 200 and 'iotorino_thread_restarts_total{thread="city-alerts-mqtt"} 0.0' in metrics
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+
+
+def http_get(port: int, path: str) -> tuple[int, object]:
+    """(status, JSON body or text) of GET `path` on the service's port."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
+            status, body = answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read().decode()
+    return status, (json.loads(body) if body.startswith("{") else body)
+
+
+def test_the_service_is_ready_only_with_the_broker_and_counts_in_its_metrics(tmp_path):
+    """Started with the broker down it serves /healthz (alive) and /readyz 503 naming the broker; once the broker
+    is up it connects by itself, turns ready and counts what it evaluates, publishes and rejects."""
+    from iotorino.services import Mosquitto, free_port
+
+    port = free_port()
+    service = CityAlertService("127.0.0.1", port, interval_of=lambda unit, m: 300, tick_s=3600).start()
+    broker = None
+    try:
+        assert http_get(service.http_port, "/healthz") == (200, {"alive": True})
+        status, body = http_get(service.http_port, "/readyz")
+        assert status == 503 and f"127.0.0.1:{port}" in body["components"]["city-alerts-broker"]["reason"]
+        broker = Mosquitto(tmp_path / "broker", port).start()
+        wait_for(lambda: http_get(service.http_port, "/readyz")[0] == 200, what="ready after the broker came up")
+        with MqttSender("127.0.0.1", port) as sender:
+            sender.send(f"iotorino/v1/street/{UNIT}/air_quality", b"{not json")
+            for topic, payload in no2_messages([80, 250, 90]):
+                sender.send(topic, payload)
+        wait_for(lambda: len(service.alerts()) == 1 and service.alerts()[0]["end"] is not None,
+                 what="the NO2 episode opened and ended")
+        metrics = http_get(service.http_port, "/metrics")[1]
+        for line in ('iotorino_alert_readings_evaluated_total{scope="city"} 37.0',
+                     'iotorino_alerts_published_total{kind="no2_hourly_limit",scope="city",state="opened"} 1.0',
+                     'iotorino_alerts_published_total{kind="no2_hourly_limit",scope="city",state="ended"} 1.0',
+                     'iotorino_alert_episodes_active{scope="city"} 0.0',
+                     'iotorino_alert_messages_rejected_total{reason="undecodable",scope="city"} 1.0'):
+            assert line in metrics
+        assert http_get(service.http_port, "/alerts?active=1") == (200, {"alerts": []})
+    finally:
+        service.stop()
+        if broker is not None:
+            broker.stop()
 
 
 def test_the_school_service_fires_ventilate_once_retained_and_over_http(mosquitto):

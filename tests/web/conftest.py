@@ -40,12 +40,13 @@ def app(published):
 
 
 class RunningServer:
-    """A uvicorn server running `app` in a thread on 127.0.0.1; `url` is its root."""
+    """A uvicorn server running `app` in a thread on 127.0.0.1; `url` is its root (`lifespan="on"`: the app's
+    start-up and shut-down run, e.g. the alert board's MQTT feed)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, lifespan: str = "off") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"))
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan=lifespan))
         self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
 
     def start(self) -> "RunningServer":
