@@ -1,0 +1,192 @@
+"""The live alert board end to end: the real alert services publish retained alerts to a real mosquitto, the web
+app's feed reads them, and the pages in a real headless chromium show each once, moving ended episodes to "ended";
+a malformed retained alert is rejected with its reason while the rest shows; with the broker down the pages still
+answer 200 and say the alerts are unavailable, and the board reconnects by itself.
+
+Screenshots for review: artifacts/screenshots/allerte-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import paho.mqtt.client as mqtt
+import pytest
+import requests
+
+from iotorino.alerts.service import CityAlertService, SchoolAlertService
+from iotorino.core.config import MqttClient
+from iotorino.core.times import format_ns, parse_ns
+from iotorino.services import Mosquitto, free_port
+from iotorino.simulate.publisher import MqttSender
+from iotorino.web import WebSettings, create_app
+from tests.mqtt.streams import wait_for
+from tests.web.conftest import RunningServer
+from tests.web.test_browser import CONTRAST
+
+pytestmark = pytest.mark.integration
+
+ROME = ZoneInfo("Europe/Rome")
+LESSON = datetime(2026, 3, 3, 9, 0, tzinfo=ROME)  # a Tuesday in term: TO-SC-01 is open 07:45-16:30
+T0 = datetime(2026, 3, 3, 6, 0, tzinfo=timezone.utc)  # the city's first hour
+NOW = parse_ns("2026-03-03T12:00:00.000Z", "now")  # the web app's clock: the ended episodes are recent
+CO2_ID = "school/co2_ventilate/TO-SC-01/R01/2026-03-03T08:05:00.000Z"
+NO2_ID = "city/no2_hourly_limit/TO-SU-0001/2026-03-03T07:00:00.000Z"
+BAD_TOPIC = "iotorino/alerts/city/TO-SU-0002/no2_hourly_limit"
+
+
+def ns(moment: datetime) -> int:
+    return int(moment.timestamp()) * 1_000_000_000
+
+
+def classroom(ppm: list[int], first: int = 0) -> list[tuple[str, bytes]]:
+    """R01's readings every 5 minutes from LESSON + 5·`first` minutes."""
+    return [("iotorino/v1/school/TO-SC-01/R01/indoor_climate",
+             json.dumps({"time": format_ns(ns(LESSON + timedelta(minutes=5 * (first + i)))),
+                         "fields": {"co2": value, "temperature": 21.0, "relative_humidity": 45.0}}).encode())
+            for i, value in enumerate(ppm)]
+
+
+def street(levels: list[float], first_hour: int, next_hour_readings: int = 1) -> list[tuple[str, bytes]]:
+    """TO-SU-0001's air every 5 minutes: one hour per NO₂ level from T0 + `first_hour`, then readings of the next."""
+    out = []
+    for i, level in enumerate([*levels, 50.0]):
+        for minute in range(0, 60 if i < len(levels) else 5 * next_hour_readings, 5):
+            moment = T0 + timedelta(hours=first_hour + i, minutes=minute)
+            out.append(("iotorino/v1/street/TO-SU-0001/air_quality",
+                        json.dumps({"time": format_ns(ns(moment)), "fields": {"no2": level, "pm10": 20.0}}).encode()))
+    return out
+
+
+def send(port: int, messages: list[tuple[str, bytes]]) -> None:
+    with MqttSender("127.0.0.1", port) as sender:
+        for topic, payload in messages:
+            sender.send(topic, payload)
+
+
+def retain(port: int, topic: str, payload: bytes) -> None:
+    """Publish one retained message and wait for the broker to have it."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        client.publish(topic, payload, qos=1, retain=True).wait_for_publish(10)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def board(url: str, path: str = "/allerte.json") -> dict:
+    answer = requests.get(url + path, timeout=10)
+    assert answer.status_code == 200
+    return answer.json()
+
+
+def shown_once(page, list_id: str) -> list[str]:
+    """The alert ids of the list `list_id`, asserting none appears twice on the whole page."""
+    ids = page.evaluate(f"[...document.querySelectorAll('#{list_id} [data-alert-id]')].map(e => e.dataset.alertId)")
+    every = page.evaluate("[...document.querySelectorAll('[data-alert-id]')].map(e => e.dataset.alertId)")
+    assert len(every) == len(set(every)), every
+    return ids
+
+
+def test_the_pages_show_the_services_alerts_live_once_each_and_survive_the_broker(tmp_path, browser_page):
+    broker = Mosquitto(tmp_path / "broker").start()
+    port = broker.port
+    city = CityAlertService("127.0.0.1", port, interval_of=lambda unit, m: 300, tick_s=3600).start()
+    school = SchoolAlertService("127.0.0.1", port, tick_s=3600).start()
+    running = None
+    try:
+        assert city.subscribed.wait(10) and school.subscribed.wait(10)
+        # A classroom over 1,500 ppm for 30 minutes and an NO₂ hour over 200 µg/m³: both episodes open.
+        send(port, classroom([1200, 1600, 1700, 1800, 1900, 2000, 2100, 2200]) + street([80, 250], 0))
+        wait_for(lambda: [a["id"] for a in school.alerts(True)] == [CO2_ID] and
+                 [a["id"] for a in city.alerts(True)] == [NO2_ID], what="both services opened their episode")
+        bad = json.loads(json.dumps(city.alerts()[0]).replace("TO-SU-0001", "TO-SU-0002")) | {"rating": 42}
+        retain(port, BAD_TOPIC, json.dumps(bad).encode())
+
+        # The web app starts later: the retained alerts are what it finds.
+        app = create_app(WebSettings(exports_dir=tmp_path / "exports", mqtt=MqttClient(port=port),
+                                     clock=lambda: NOW))
+        running = RunningServer(app, lifespan="on").start()
+        wait_for(lambda: len(board(running.url)["active"]) == 2 and board(running.url)["rejected"],
+                 what="the board read the retained alerts")
+        data = board(running.url)
+        assert data["status"] == "live" and [a["id"] for a in data["active"]] == [CO2_ID, NO2_ID]  # rating 8, 7
+        assert data["rejected"] == {"bad_alert": 1}
+        assert [(r["topic"], r["field"], r["value"]) for r in data["last_rejections"]] == [(BAD_TOPIC, "rating", "42")]
+
+        browser_page.goto(running.url + "/allerte?lang=it")
+        browser_page.assert_clean(running.url)
+        assert shown_once(browser_page, "active") == [CO2_ID, NO2_ID]
+        assert browser_page.evaluate("document.querySelector('#active').innerText").count("Aprite le finestre") == 1
+        assert browser_page.evaluate(CONTRAST) == []
+        browser_page.screenshot("allerte-live-it")
+        browser_page.goto(running.url + "/allerte?ambito=citta&lang=it")
+        assert shown_once(browser_page, "active") == [NO2_ID]
+
+        browser_page.goto(running.url + "/scuole/TO-SC-01/alunni")
+        browser_page.assert_clean(running.url)
+        banner = browser_page.evaluate("document.querySelector('[role=alert]#ventilate').innerText")
+        assert "Aprite le finestre, ora!" in banner and "Sezione A" in banner
+        assert browser_page.evaluate(CONTRAST) == []
+        browser_page.screenshot("allerte-alunni-ventilate")
+        browser_page.goto(running.url + "/scuole/TO-SC-01")
+        assert shown_once(browser_page, "this-school-active") == [CO2_ID]
+        browser_page.goto(running.url + "/scuole")
+        browser_page.assert_clean(running.url)
+        assert shown_once(browser_page, "school-alerts-list") == [CO2_ID]
+        assert browser_page.evaluate("document.querySelector('#alerts-by-school tbody').innerText").split()[-1] == "1"
+        browser_page.goto(running.url + "/citta")
+        browser_page.assert_clean(running.url)
+        assert shown_once(browser_page, "city-alerts-list") == [NO2_ID]
+        browser_page.screenshot("allerte-citta")
+
+        # Both episodes end: the classroom aired, the next NO₂ hour back under the limit.
+        send(port, classroom([1300], first=9) + street([90], 2))
+        wait_for(lambda: not board(running.url)["active"] and len(board(running.url)["ended"]) == 2,
+                 what="both episodes ended on the board")
+        browser_page.goto(running.url + "/en/allerte")
+        browser_page.assert_clean(running.url)
+        assert shown_once(browser_page, "ended") == [CO2_ID, NO2_ID]  # newest end first: 08:45 UTC, then 08:00
+        assert browser_page.evaluate("document.querySelectorAll('#active').length") == 0
+        assert "No alert going on." in browser_page.evaluate("document.body.innerText")
+        browser_page.screenshot("allerte-ended-en")
+        browser_page.goto(running.url + "/scuole/TO-SC-01/alunni")
+        assert browser_page.evaluate("document.querySelectorAll('#ventilate').length") == 0
+
+        # The broker goes down: every page still answers, saying the alerts are unavailable.
+        broker.stop()
+        wait_for(lambda: board(running.url)["status"] == "unavailable", what="the board noticed the broker down")
+        for path in ("/allerte", "/scuole", "/scuole/TO-SC-01", "/scuole/TO-SC-01/alunni", "/citta"):
+            answer = requests.get(running.url + path, params={"lang": "it"}, timeout=10)
+            assert answer.status_code == 200 and "Allerte non disponibili" in answer.text, path
+        browser_page.goto(running.url + "/allerte?lang=it")
+        browser_page.assert_clean(running.url)
+        assert "Allerte non disponibili" in browser_page.evaluate("document.querySelector('[role=status]').innerText")
+        assert len(shown_once(browser_page, "ended")) == 2  # what was known stays, marked as not updated
+        browser_page.screenshot("allerte-broker-down-it")
+
+        broker = Mosquitto(tmp_path / "broker", port).start()  # back on the same port: the feed reconnects by itself
+        wait_for(lambda: board(running.url)["status"] == "live", timeout=60, what="the board reconnected")
+    finally:
+        if running is not None:
+            running.stop()
+        city.stop()
+        school.stop()
+        broker.stop()
+
+
+def test_the_app_serves_every_page_when_the_broker_is_down_from_the_start(tmp_path):
+    app = create_app(WebSettings(exports_dir=tmp_path, mqtt=MqttClient(port=free_port())))
+    running = RunningServer(app, lifespan="on").start()
+    try:
+        for path in ("/allerte", "/allerte.json", "/scuole", "/scuole/TO-SC-01/alunni", "/citta"):
+            answer = requests.get(running.url + path, params={"lang": "en"}, timeout=10)
+            assert answer.status_code == 200, path
+        assert board(running.url)["status"] == "unavailable"
+        assert "Alerts unavailable" in requests.get(running.url + "/en/allerte", timeout=10).text
+    finally:
+        running.stop()
