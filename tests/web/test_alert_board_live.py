@@ -66,9 +66,9 @@ def send(port: int, messages: list[tuple[str, bytes]]) -> None:
             sender.send(topic, payload)
 
 
-def retain(port: int, topic: str, payload: bytes) -> None:
-    """Publish one retained message and wait for the broker to have it."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+def retain(port: int, topic: str, payload: bytes, configure=lambda client: client) -> None:
+    """Publish one retained message and wait for the broker to have it (`configure`: TLS and credentials)."""
+    client = configure(mqtt.Client(mqtt.CallbackAPIVersion.VERSION2))
     client.connect("127.0.0.1", port)
     client.loop_start()
     try:
@@ -190,3 +190,31 @@ def test_the_app_serves_every_page_when_the_broker_is_down_from_the_start(tmp_pa
         assert "Alerts unavailable" in requests.get(running.url + "/en/allerte", timeout=10).text
     finally:
         running.stop()
+
+
+def test_the_board_reads_over_tls_with_the_password_from_a_file_named_in_the_settings_file(secure_broker, tmp_path,
+                                                                                          caplog):
+    import logging
+    from dataclasses import replace
+
+    from iotorino.web import settings as web_settings
+    from tests.web.alert_fixtures import CO2_R01, message
+
+    broker, certs = secure_broker
+    secret = tmp_path / "mqtt_password"
+    secret.write_text("s3nsor\n")
+    path = tmp_path / "web.toml"
+    path.write_text(f'[mqtt]\nport = {broker.port}\nusername = "sensor"\npassword_file = "{secret}"\n'
+                    f'tls = true\nca_file = "{certs["ca"]}"\n')
+    settings = web_settings.load(path, {}, with_store=False)
+    retain(broker.port, *message(CO2_R01), configure=settings.mqtt.configure_paho)
+    app = create_app(replace(settings, exports_dir=tmp_path / "exports", clock=lambda: NOW))
+    with caplog.at_level(logging.DEBUG):
+        running = RunningServer(app, lifespan="on").start()
+        try:
+            wait_for(lambda: board(running.url)["status"] == "live" and board(running.url)["active"],
+                     what="the board connected over TLS and read the retained alert")
+            assert [a["id"] for a in board(running.url)["active"]] == [CO2_R01.id]
+        finally:
+            running.stop()
+    assert "s3nsor" not in caplog.text and "s3nsor" not in repr(settings)
