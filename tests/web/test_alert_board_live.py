@@ -218,3 +218,41 @@ def test_the_board_reads_over_tls_with_the_password_from_a_file_named_in_the_set
         finally:
             running.stop()
     assert "s3nsor" not in caplog.text and "s3nsor" not in repr(settings)
+
+
+def test_iotorino_web_with_a_settings_file_shows_the_board_and_keeps_the_password_off_argv_and_logs(
+        secure_broker, tmp_path, python, cli_env, monkeypatch):
+    import subprocess
+    import time
+
+    from iotorino.core.config import mqtt_client, read_toml
+    from tests.web.alert_fixtures import NO2_TO_SU_0001, message
+
+    broker, certs = secure_broker
+    path = tmp_path / "web.toml"
+    path.write_text(f'[mqtt]\nport = {broker.port}\nusername = "sensor"\npassword_env = "IOTORINO_WEB_MQTT_PASSWORD"\n'
+                    f'tls = true\nca_file = "{certs["ca"]}"\n[alert_board]\nended_days = 366\n')
+    monkeypatch.setenv("IOTORINO_WEB_MQTT_PASSWORD", "s3nsor")
+    retain(broker.port, *message(NO2_TO_SU_0001), configure=mqtt_client(read_toml(path)).configure_paho)
+    port = free_port()
+    env = dict(cli_env, IOTORINO_EXPORT_DIR=str(tmp_path / "exports"), IOTORINO_WEB_MQTT_PASSWORD="s3nsor")
+    process = subprocess.Popen([python, "-m", "iotorino", "web", "--port", str(port), "--config", str(path)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    data = {}
+    try:
+        deadline = time.monotonic() + 180  # the start-up imports take long on a loaded machine
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                data = board(f"http://127.0.0.1:{port}")
+                if data["status"] == "live" and data["active"]:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        with open(f"/proc/{process.pid}/cmdline", "rb") as cmdline:
+            assert b"s3nsor" not in cmdline.read()
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=15)[0]
+    assert [a["id"] for a in data.get("active", [])] == [NO2_TO_SU_0001.id], (data, output.decode()[-3000:])
+    assert b"s3nsor" not in output
