@@ -19,6 +19,7 @@ PAGES = {
     "modifiche": f"/dati/{DATASET}/modifiche",
     "scuole": "/scuole",
     "citta": "/citta",
+    "allerte": "/allerte",
 }
 # WCAG 2.1 contrast ratio of an element's text against the first opaque background behind it.
 CONTRAST = """
