@@ -146,10 +146,18 @@ def test_the_pages_show_the_services_alerts_live_once_each_and_survive_the_broke
         assert shown_once(browser_page, "city-alerts-list") == [NO2_ID]
         browser_page.screenshot("allerte-citta")
 
-        # Both episodes end: the classroom aired, the next NO₂ hour back under the limit.
+        # Both episodes end: the classroom aired, the next NO₂ hour back under the limit. The open page says so.
+        browser_page.goto(running.url + "/scuole/TO-SC-01/alunni")
+        updated = "document.querySelector('[data-alert-updated]').hidden"
+        browser_page.evaluate("window.iotorinoAlertCheck()")
+        assert browser_page.evaluate(updated) is True  # nothing changed yet
         send(port, classroom([1300], first=9) + street([90], 2))
         wait_for(lambda: not board(running.url)["active"] and len(board(running.url)["ended"]) == 2,
                  timeout=WAIT_S, what="both episodes ended on the board")
+        browser_page.evaluate("window.iotorinoAlertCheck()")
+        assert browser_page.evaluate(updated) is False
+        browser_page.assert_clean(running.url)
+        browser_page.screenshot("allerte-alunni-updated")
         browser_page.goto(running.url + "/en/allerte")
         browser_page.assert_clean(running.url)
         assert shown_once(browser_page, "ended") == [CO2_ID, NO2_ID]  # newest end first: 08:45 UTC, then 08:00

@@ -16,6 +16,7 @@ alerts per school), `/scuole/{school}` (that school's), `/scuole/{school}/alunni
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from datetime import datetime, timezone
@@ -124,13 +125,17 @@ def _snapshot(request: Request) -> Snapshot | None:
 
 
 def _status(snapshot: Snapshot | None) -> dict:
-    """`status`: live, unavailable (broker unreachable) or not_configured; `since`: since when (RFC 3339)."""
+    """`status`: live, unavailable (broker unreachable) or not_configured; `since`: since when (RFC 3339);
+    `signature`: changes whenever the board's state or episodes do (the open page polls it, static/alerts.js)."""
     if snapshot is None:
-        return {"status": "not_configured", "since": None, "since_local": None}
+        return {"status": "not_configured", "since": None, "since_local": None, "signature": "off"}
     since = snapshot.since_ns
-    return {"status": "live" if snapshot.connected else "unavailable",
+    status = "live" if snapshot.connected else "unavailable"
+    state = status + "".join(f"|{p.alert.id}:{p.alert.end_ns}" for p in snapshot.active + snapshot.ended)
+    return {"status": status,
             "since": format_ns(since) if since is not None else None,
-            "since_local": _local(since) if since is not None else None}
+            "since_local": _local(since) if since is not None else None,
+            "signature": hashlib.sha256(state.encode()).hexdigest()[:16]}
 
 
 def _at(site: str, wanted: str) -> bool:
