@@ -178,6 +178,7 @@ class AlertFeed:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._logged: set[tuple[str, str | None]] = set()
+        self._refused: str | None = None  # why the broker last refused us, until a connection succeeds
 
     def start(self, supervisor) -> "AlertFeed":
         """Connect in the background and run paho's loop under `supervisor` (`iotorino.core.supervisor`)."""
@@ -201,10 +202,13 @@ class AlertFeed:
             self._stop.wait(1.0)  # returned without `stop`: never spin
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
-        if reason_code.is_failure:
+        if reason_code.is_failure:  # e.g. a wrong user or password: paho tries again with its backoff
             log.warning("alert board: the broker at %s:%d refused the connection: %s", self.mqtt.host,
                         self.mqtt.port, reason_code)
+            self._refused = f"the broker refused the connection: {reason_code}"
+            self._supervisor.set_ready("alert-feed-broker", False, self._refused)
             return
+        self._refused = None
         client.subscribe(TOPIC, QOS)
         self.board.link(True)
         self._supervisor.set_ready("alert-feed-broker", True)
@@ -215,9 +219,10 @@ class AlertFeed:
         self.subscribed.clear()
         self.board.link(False)
         if not self._stop.is_set():
-            self._supervisor.set_ready("alert-feed-broker", False, f"broker {self.mqtt.host}:{self.mqtt.port} "
-                                                                   "unreachable; the board is not updated")
-            log.warning("alert board: broker link down (%s); reconnecting", reason_code)
+            self._supervisor.set_ready("alert-feed-broker", False, self._refused or (
+                f"broker {self.mqtt.host}:{self.mqtt.port} unreachable; the board is not updated"))
+            if self._refused is None:
+                log.warning("alert board: broker link down (%s); reconnecting", reason_code)
 
     def _on_message(self, client, userdata, message) -> None:
         try:

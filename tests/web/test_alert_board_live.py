@@ -267,3 +267,27 @@ def test_iotorino_web_with_a_settings_file_shows_the_board_and_keeps_the_passwor
         output = process.communicate(timeout=15)[0]
     assert [a["id"] for a in data.get("active", [])] == [NO2_TO_SU_0001.id], (data, output.decode()[-3000:])
     assert b"s3nsor" not in output
+
+
+def test_a_refused_password_leaves_the_board_unavailable_and_is_never_logged(secure_broker, tmp_path, monkeypatch,
+                                                                            caplog):
+    import logging
+
+    from iotorino.core.config import mqtt_client
+
+    broker, certs = secure_broker
+    monkeypatch.setenv("IOTORINO_TEST_WRONG", "wr0ng-secret")
+    mqtt_settings = mqtt_client({"mqtt": {"port": broker.port, "tls": True, "ca_file": str(certs["ca"]),
+                                          "username": "sensor", "password_env": "IOTORINO_TEST_WRONG"}})
+    app = create_app(WebSettings(exports_dir=tmp_path, mqtt=mqtt_settings))
+    with caplog.at_level(logging.DEBUG):
+        running = RunningServer(app, lifespan="on").start()
+        try:
+            wait_for(lambda: "refused the connection" in caplog.text, timeout=WAIT_S, what="the refusal logged")
+            assert board(running.url)["status"] == "unavailable"
+            assert "Allerte non disponibili" in requests.get(running.url + "/allerte?lang=it", timeout=60).text
+            ready = app.state.supervisor.status()["components"]["alert-feed-broker"]
+            assert ready["ready"] is False and "refused" in ready["reason"]
+        finally:
+            running.stop()
+    assert "wr0ng-secret" not in caplog.text
