@@ -30,6 +30,41 @@ def test_unreachable_store_is_transient(tmp_path):
         client.write([Reading("weather", {}, {"temperature": 1.0}, 1)])
 
 
+@pytest.mark.integration
+def test_a_write_after_the_store_restarted_reconnects_without_an_error(tmp_path):
+    """The keep-alive write connection dies with the server; the next write makes a new one and succeeds."""
+    from iotorino.services import Influxd
+
+    server = Influxd(tmp_path / "influxd").start()
+    client = InfluxV1Client(InfluxV1Settings(url=server.url, database="restart"))
+    try:
+        client.create_database()
+        client.write([Reading("weather", {}, {"temperature": 1.0}, 1)])
+        server.stop()
+        server.start()
+        client.write([Reading("weather", {}, {"temperature": 2.0}, 2)])  # on a stale connection: retried once
+        assert client.count("weather", "temperature") == 2
+        server.stop()
+        with pytest.raises(TransientError, match="unreachable"):
+            client.write([Reading("weather", {}, {"temperature": 3.0}, 3)])
+    finally:
+        client.close()
+        server.stop()
+
+
+@pytest.mark.integration
+def test_writes_on_both_sides_of_the_compression_threshold_are_stored_whole(influx):
+    """A body from GZIP_MIN_BYTES up goes gzip-encoded, a smaller one as it is: the store gets both whole."""
+    from iotorino.core.lineprotocol import encode_batch
+    from iotorino.core.store.influx_v1 import GZIP_MIN_BYTES
+
+    big = [Reading("weather", {"unit": f"TO-SU-{n:04d}"}, {"temperature": n / 10}, n + 1) for n in range(200)]
+    assert len(encode_batch(big)) >= GZIP_MIN_BYTES
+    influx.write(big)
+    influx.write([Reading("weather", {"unit": "TO-SU-9999"}, {"temperature": 99.5}, 10_000)])
+    assert influx.count("weather", "temperature") == 201
+
+
 def test_password_is_not_in_repr():
     settings = InfluxV1Settings(url="http://127.0.0.1:1", database="d", username="u", password="s3cret")
     assert "s3cret" not in repr(settings)
