@@ -24,23 +24,11 @@ import sys
 import threading
 import time
 
+from ingest.mqtt.packets import _string, _varint  # MQTT's length encodings, the same in 3.1.1 and 5
+
 FIELDS = ("pm1", "pm25", "pm10", "no2", "o3")
 TOPICS_PER_MSG_S = 500  # one topic (unit) per this many messages per second
 ACK_TIMEOUT_S = 60.0  # longest wait for the broker's last PUBACK after the last PUBLISH
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        n, digit = divmod(n, 128)
-        out.append(digit | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _string(text: str) -> bytes:
-    raw = text.encode()
-    return struct.pack("!H", len(raw)) + raw
 
 
 def connect_packet(client_id: str, keepalive_s: int = 60) -> bytes:
@@ -75,7 +63,10 @@ class _Acks(threading.Thread):
             raise ConnectionRefusedError(f"broker refused the pacer: CONNACK {head.hex()}")
         self.connected.set()
         while True:
-            chunk = self.sock.recv(65536)
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:  # closed by the pacer once every PUBACK is in
+                return
             if not chunk:
                 return
             self.received += len(chunk)
@@ -91,6 +82,7 @@ def pace(port: int, rate: float, seconds: float, units: list[str]) -> int:
     topics = [_string(f"iotorino/v1/street/{unit}/air_quality")
               for unit in units[:max(1, min(len(units), int(rate // TOPICS_PER_MSG_S) + 1))]]
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.settimeout(None)  # the PUBACK reader waits as long as the run lasts
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     acks = _Acks(sock)
     acks.start()
