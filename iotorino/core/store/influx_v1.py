@@ -126,6 +126,11 @@ class InfluxV1Client:
                 with self._connections_lock:
                     self._connections.append(connection)
             try:
+                if connection.sock is None:
+                    connection.connect()
+                    # Headers and body leave in two sends: without this, Nagle's algorithm may hold the body
+                    # until the store acknowledges the headers (a delayed ACK: up to 40 ms).
+                    connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 connection.request("POST", self._write_path, body=body, headers=headers)
                 response = connection.getresponse()
                 content = response.read()
