@@ -271,6 +271,13 @@ def _floor_latencies(proc: subprocess.Popen, path: Path) -> list[float]:
     return sorted(delays)
 
 
+def _forget_session(port: int, client_id: str) -> None:
+    """End a stopped collector's persistent session: the broker would queue every later message for it (and
+    save them all each second), slowing every run after it."""
+    subprocess.run(["mosquitto_sub", "-p", str(port), "-i", client_id, "-t", "iotorino/forget", "-E"],
+                   check=True, timeout=30)
+
+
 def _latency_run(broker: Mosquitto, influxd: Influxd, workdir: Path, rate: float, seconds: float,
                  kind: type[TimedCollector], run: int = 0, floor: bool = False) -> LatencyRun:
     """One collector of `kind` at `rate` (and, with `floor`, a bare mosquitto_sub beside it)."""
@@ -292,6 +299,7 @@ def _latency_run(broker: Mosquitto, influxd: Influxd, workdir: Path, rate: float
         time.sleep(0.01)
     cpu = time.process_time() - cpu
     collector.stop()
+    _forget_session(broker.port, f"bench-{label}")
     stored = writer.latencies[: min(writer.stored, total)]
     return LatencyRun(np.sort(stored).tolist(), sorted(writer.batches.elements()), sent,
                       cpu / sent * 1e6, sorted(x / 1e9 for x in collector.own),
