@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             figures += ingest.drain(args.messages, args.repeat)
         elif name == "latency":
             from benchmarks import ingest
-            figures += ingest.latency([200, 5000], args.latency_s)
+            figures += ingest.latency([200, 5000], args.latency_s, args.repeat)
         elif name == "soak":
             from benchmarks import ingest
             figures += ingest.soak(2000, args.soak_s)

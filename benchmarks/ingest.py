@@ -7,8 +7,13 @@ Every run starts its own mosquitto and influxd (temporary directories, loopback)
   bare `mosquitto_sub` (the ceiling: no decoding, no store), the collector, and the
   collector on paho (`manual_ack`) drain one each, decode, write to the real
   InfluxDB and acknowledge only durable messages. Medians over `runs`.
-- latency: `mosquitto_pub -l` processes fed at a steady rate (device time = send
-  time); publish->stored per message (p50/p99/p999) and the batch sizes written.
+- latency: a publisher process at a steady rate (`benchmarks.pacer`, QoS 1, device
+  time = send time); publish->stored per message (p50/p99/p999), the batch sizes
+  written and the benchmark process's CPU per message, for the collector and for the
+  old fixed 0.2 s batching rule. Beside the collector a bare `mosquitto_sub` notes
+  when it received the same messages: publish->received is the floor that the
+  machine and the broker set before any consumer; received->stored is the
+  collector's own part. Medians over `runs`.
 - soak: the collector at 2,000 msg/s for `duration` seconds: resident memory slope
   (MB per hour, least squares after the first tenth) and latency drift (p99 of the
   last fifth minus the first fifth).
@@ -16,6 +21,7 @@ Every run starts its own mosquitto and influxd (temporary directories, loopback)
 
 from __future__ import annotations
 
+import collections
 import json
 import resource
 import shutil
@@ -24,6 +30,7 @@ import tempfile
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -52,9 +59,11 @@ class TimingWriter:
 
     def __init__(self, client: InfluxV1Client, capacity: int = 0) -> None:
         self.client = client
-        self.latencies = np.zeros(capacity)  # preallocated: a soak must not measure its own list growing
+        # Preallocated and written once here, so that its pages are resident before the run: a soak must not
+        # measure its own bookkeeping growing (np.zeros maps pages only when first written: 29 MB in 30 min).
+        self.latencies = np.full(capacity, np.nan)
         self.stored = 0
-        self.batches: list[int] = []
+        self.batches: collections.Counter[int] = collections.Counter()  # readings per write -> writes (bounded)
         self.record = False
 
     def write_lines(self, body: bytes) -> None:
@@ -62,7 +71,7 @@ class TimingWriter:
         if self.record:
             now_ns = time.time_ns()
             lines = body.split(b"\n")
-            self.batches.append(len(lines))
+            self.batches[len(lines)] += 1
             for line in lines:
                 if self.stored < len(self.latencies):
                     self.latencies[self.stored] = (now_ns - int(line.rsplit(b" ", 1)[1])) / 1e9
@@ -72,7 +81,21 @@ class TimingWriter:
         self.client.close()
 
 
-class FixedDelayCollector(Collector):
+class TimedCollector(Collector):
+    """The collector, noting for each stored message how long after its arrival it was stored (ns)."""
+
+    own: list[int] | None = None  # received->stored per message while recording
+
+    def _make_durable(self, batch):
+        durable = super()._make_durable(batch)
+        own = self.own
+        if own is not None and durable:
+            now_ns = time.time_ns()
+            own.extend(now_ns - m.received_ns for r in batch for m in r.accepted)
+        return durable
+
+
+class FixedDelayCollector(TimedCollector):
     """The collector with the batching rule before group commit, as the same-run baseline for latency.
 
     A batch took what arrived until it held `max_readings` or `max_delay_s` (0.2 s) had
@@ -209,10 +232,56 @@ def _rss_mb() -> float:
         return int(fh.read().split()[1]) * resource.getpagesize() / 1e6
 
 
+@dataclass
+class LatencyRun:
+    """What one paced run measured (latencies in seconds, sorted)."""
+
+    latencies: list[float]  # publish -> stored, per reading
+    sizes: list[int]  # readings per write, sorted
+    sent: int
+    cpu_us: float  # the benchmark process's CPU (collector and its bookkeeping) per message sent, microseconds
+    own: list[float]  # received -> stored, per message: the collector's own part
+    floor: list[float]  # publish -> received by a bare mosquitto_sub beside it (empty without one)
+
+    def p(self, q: float, which: str = "latencies") -> float:
+        """The `q` quantile of `which`, in milliseconds."""
+        return percentile(getattr(self, which), q) * 1e3
+
+
+def _start_floor(port: int, path: Path) -> subprocess.Popen:
+    """A bare `mosquitto_sub` (QoS 1) printing each message's receive time beside its payload into `path`."""
+    with open(path, "wb") as out:
+        proc = subprocess.Popen(["mosquitto_sub", "-p", str(port), "-q", "1", "-t", "iotorino/v1/#",
+                                 "-F", "%U %p"], stdout=out)
+    time.sleep(0.5)  # subscribed before the first message
+    return proc
+
+
+def _floor_latencies(proc: subprocess.Popen, path: Path) -> list[float]:
+    """Stop the bare subscriber; publish->received of every message it printed (seconds, sorted)."""
+    proc.terminate()
+    proc.wait(10)
+    delays = []
+    for line in path.read_bytes().splitlines():
+        received, _, payload = line.partition(b" ")
+        try:
+            delays.append(float(received) - json.loads(payload)["time"])
+        except (ValueError, KeyError):
+            continue
+    return sorted(delays)
+
+
+def _forget_session(port: int, client_id: str) -> None:
+    """End a stopped collector's persistent session: the broker would queue every later message for it (and
+    save them all each second), slowing every run after it."""
+    subprocess.run(["mosquitto_sub", "-p", str(port), "-i", client_id, "-t", "iotorino/forget", "-E"],
+                   check=True, timeout=30)
+
+
 def _latency_run(broker: Mosquitto, influxd: Influxd, workdir: Path, rate: float, seconds: float,
-                 kind: type[Collector]) -> tuple[list[float], list[int], int]:
-    """One collector of `kind` at `rate`: (sorted latencies in s, sorted batch sizes, messages sent)."""
-    label = f"{kind.__name__.lower()}{int(rate)}"
+                 kind: type[TimedCollector], run: int = 0, floor: bool = False) -> LatencyRun:
+    """One collector of `kind` at `rate` (and, with `floor`, a bare mosquitto_sub beside it)."""
+    label = f"{kind.__name__.lower()}{int(rate)}r{run}"
     client = InfluxV1Client(InfluxV1Settings(url=influxd.url, database=label))
     client.create_database()
     total = int(rate * seconds)
@@ -220,17 +289,29 @@ def _latency_run(broker: Mosquitto, influxd: Influxd, workdir: Path, rate: float
     collector = make_collector(workdir / label, broker.port, writer, f"bench-{label}", kind=kind)
     collector.start()
     collector.subscribed.wait(10)
+    bare = _start_floor(broker.port, workdir / f"{label}.floor") if floor else None
+    collector.own = []
     writer.record = True
+    cpu = time.process_time()
     sent = _paced_publish(broker.port, rate, seconds)
     deadline = time.monotonic() + 60
     while writer.stored < sent and time.monotonic() < deadline:
         time.sleep(0.01)
+    cpu = time.process_time() - cpu
     collector.stop()
-    return np.sort(writer.latencies[: min(writer.stored, total)]).tolist(), sorted(writer.batches), sent
+    _forget_session(broker.port, f"bench-{label}")
+    stored = writer.latencies[: min(writer.stored, total)]
+    return LatencyRun(np.sort(stored).tolist(), sorted(writer.batches.elements()), sent,
+                      cpu / sent * 1e6, sorted(x / 1e9 for x in collector.own),
+                      _floor_latencies(bare, workdir / f"{label}.floor") if bare else [])
 
 
-def latency(rates: list[float], seconds: float) -> list[Figure]:
-    """publish->stored p50/p99/p999 and batch sizes at each rate: group commit, and the old fixed delay as baseline."""
+def latency(rates: list[float], seconds: float, runs: int = 1) -> list[Figure]:
+    """publish->stored p50/p99/p999, batch sizes and CPU per message at each rate (medians over `runs`).
+
+    Group commit with the adaptive linger against the old fixed 0.2 s delay, run after
+    run; beside the collector, the floor (a bare mosquitto_sub's publish->received).
+    """
     workdir = Path(tempfile.mkdtemp(prefix="iotorino-bench-"))
     broker = Mosquitto(workdir / "mosquitto").start()
     influxd = Influxd(workdir / "influxd").start()
@@ -238,22 +319,57 @@ def latency(rates: list[float], seconds: float) -> list[Figure]:
     figures = []
     try:
         for rate in rates:
-            old, _, _ = _latency_run(broker, influxd, workdir, rate, seconds, FixedDelayCollector)
-            ordered, sizes, sent = _latency_run(broker, influxd, workdir, rate, seconds, Collector)
-            p50, p99, p999 = (percentile(ordered, q) * 1e3 for q in (0.5, 0.99, 0.999))
-            dist = ", ".join(f"p{int(q * 100)} {percentile(sizes, q):,.0f}" for q in (0.5, 0.9, 0.99))
-            dist += f", max {sizes[-1]:,}" if sizes else ""
-            note = (f"{sent:,} messages in {seconds:.0f} s; group commit p50 {p50:.1f} / p99 {p99:.1f} / "
-                    f"p999 {p999:.1f} ms; fixed delay p50 {percentile(old, 0.5) * 1e3:.1f} ms; "
-                    f"{len(sizes):,} writes, readings per write {dist}")
-            figures.append(Figure(f"latency p99 at {rate:,.0f} msg/s", p99, "ms", percentile(old, 0.99) * 1e3,
-                                  "fixed 0.2 s delay", targets.get(int(rate)), True, note))
-            print(f"  latency {rate:,.0f} msg/s: {note}", flush=True)
+            new, old = [], []
+            for run in range(runs):
+                old.append(_latency_run(broker, influxd, workdir, rate, seconds, FixedDelayCollector, run))
+                new.append(_latency_run(broker, influxd, workdir, rate, seconds, TimedCollector, run, floor=True))
+                n, o = new[-1], old[-1]
+                print(f"  latency {rate:,.0f} msg/s run {run + 1}: p50 {n.p(0.5):.1f} / p99 {n.p(0.99):.1f} / "
+                      f"p999 {n.p(0.999):.1f} ms (floor p99 {n.p(0.99, 'floor'):.1f}, own p99 "
+                      f"{n.p(0.99, 'own'):.1f}), {len(n.sizes):,} writes, {n.cpu_us:.0f} us/msg; fixed delay "
+                      f"p99 {o.p(0.99):.1f} ms, {len(o.sizes):,} writes, {o.cpu_us:.0f} us/msg", flush=True)
+            figures += _latency_figures(rate, seconds, new, old, targets.get(int(rate)))
     finally:
         broker.stop()
         influxd.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     return figures
+
+
+def _latency_figures(rate: float, seconds: float, new: list[LatencyRun], old: list[LatencyRun],
+                     target: float | None) -> list[Figure]:
+    """The figures of one rate: end-to-end p99 against the fixed delay, the floor, the own part, CPU."""
+    def med(runs: list[LatencyRun], q: float, which: str = "latencies") -> float:
+        return median([r.p(q, which) for r in runs])
+
+    def each(runs: list[LatencyRun], q: float, which: str = "latencies") -> str:
+        return ", ".join(f"{r.p(q, which):.1f}" for r in runs)
+
+    sizes = sorted(x for r in new for x in r.sizes)
+    dist = ", ".join(f"p{int(q * 100)} {percentile(sizes, q):,.0f}" for q in (0.5, 0.9, 0.99))
+    dist += f", max {sizes[-1]:,}" if sizes else ""
+    old_sizes = sorted(x for r in old for x in r.sizes)
+    what = f"{new[0].sent:,} messages in {seconds:.0f} s, median of {len(new)}"
+    r = f"{rate:,.0f} msg/s"
+    return [
+        Figure(f"latency p99 at {r}", med(new, 0.99), "ms", med(old, 0.99), "fixed 0.2 s delay", target, True,
+               f"{what}; p50 {med(new, 0.5):.1f} / p99 {med(new, 0.99):.1f} / p999 {med(new, 0.999):.1f} ms "
+               f"(runs: p99 {each(new, 0.99)}; p999 {each(new, 0.999)}); fixed delay p50 {med(old, 0.5):.1f} ms; "
+               f"{sum(len(x.sizes) for x in new) / len(new):,.0f} writes per run, readings per write {dist} "
+               f"(fixed delay: {len(old_sizes) / len(old):,.0f} writes, p50 {percentile(old_sizes, 0.5):,.0f})"),
+        Figure(f"latency floor at {r}: publish->received p99", med(new, 0.99, "floor"), "ms", None, "", None, True,
+               f"a bare mosquitto_sub beside the collector, same messages: p50 {med(new, 0.5, 'floor'):.1f} / "
+               f"p999 {med(new, 0.999, 'floor'):.1f} ms (runs: p99 {each(new, 0.99, 'floor')})"),
+        Figure(f"latency at {r}: received->stored p99 (the collector's own part)", med(new, 0.99, "own"), "ms",
+               med(old, 0.99, "own"), "fixed 0.2 s delay", None, True,
+               f"p50 {med(new, 0.5, 'own'):.1f} / p999 {med(new, 0.999, 'own'):.1f} ms "
+               f"(runs: p99 {each(new, 0.99, 'own')})"),
+        Figure(f"CPU per message at {r}", median([x.cpu_us for x in new]), "us", median([x.cpu_us for x in old]),
+               "fixed 0.2 s delay", None, True,
+               "the benchmark process (collector threads and the timing writer's bookkeeping) while paced; "
+               f"runs {', '.join(f'{x.cpu_us:.0f}' for x in new)} us (fixed delay "
+               f"{', '.join(f'{x.cpu_us:.0f}' for x in old)})"),
+    ]
 
 
 def soak(rate: float, seconds: float) -> list[Figure]:

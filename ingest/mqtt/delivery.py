@@ -301,8 +301,9 @@ class Delivery:
     def write(self, messages: Sequence[SpooledMessage], stop: threading.Event) -> None:
         """Write `messages`; a 400 dead-letters only the offending ones. Raises on other failures."""
         started = time.perf_counter()
+        body = b"\n".join(m.lines for m in messages)
         try:
-            self.writer.write_lines(b"\n".join(m.lines for m in messages))
+            self.writer.write_lines(body)
         except PointsRejected as exc:
             self.metrics.write_errors.labels("rejected").inc()
             if len(messages) == 1:
@@ -317,7 +318,7 @@ class Delivery:
             self.write(messages[middle:], stop)
             return
         self.metrics.write_seconds.observe(time.perf_counter() - started)
-        readings = sum(m.lines.count(b"\n") + 1 for m in messages)
+        readings = body.count(b"\n") + 1  # one line per reading, none ends in a newline
         self.metrics.record_stored(messages, readings)
         with self._stats_lock:
             self.stats.stored_messages += len(messages)

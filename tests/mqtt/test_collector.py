@@ -114,6 +114,48 @@ def test_rejected_messages_are_acknowledged_in_their_place(collector):
     assert running.stats.rejected == {"undecodable": 1, "unknown_device": 1}
 
 
+def _linger_config(tmp_path, **batch):
+    return collector_config.from_dict({
+        "mqtt": {"client_id": "linger-test"},
+        "subscriptions": [{"topic": "iotorino/v1/#", "format": "native"}],
+        "influxdb": {"url": "http://127.0.0.1:9", "database": "unused"},
+        "batch": batch,
+        "spool": {"path": str(tmp_path / "spool.sqlite")},
+        "deadletters": {"path": str(tmp_path / "deadletters.sqlite")},
+    })
+
+
+def test_the_linger_grows_with_the_measured_arrival_rate(tmp_path):
+    config = _linger_config(tmp_path)  # the default: 2 us per msg/s
+    idle = Collector(config, build_pipeline(config), HoldingWriter(b"-"), DeadLetterStore(config.deadletters_path),
+                     session_factory=RecordingSession)
+    idle._arrived, idle._rate_since = 250, 0.0
+    assert idle._linger_s(0.05) == pytest.approx(0.010)  # 5,000 msg/s over the last 50 ms: 10 ms
+    idle._arrived = 1
+    assert idle._linger_s(0.06) == pytest.approx(0.010)  # within the window: the last measured rate
+    assert idle._linger_s(0.15) == pytest.approx(2e-6 * 10)  # then 10 msg/s: 20 us
+    idle._rate, idle._arrived, idle._rate_since = 0.0, 10_000, 0.0
+    assert idle._linger_s(1.0) == pytest.approx(0.020)  # 10,000 msg/s: 20 ms
+
+
+def test_a_lingering_batch_takes_what_arrives_meanwhile_and_then_goes(tmp_path):
+    """With the store idle and the rate high, the batch waits for company instead of leaving with one message."""
+    config = _linger_config(tmp_path, max_delay_s=1.0, linger_us_per_msg_s=10_000)  # 100 msg/s: linger 1 s
+    idle = Collector(config, build_pipeline(config), HoldingWriter(b"-"), DeadLetterStore(config.deadletters_path),
+                     session_factory=RecordingSession, clock=lambda: NOW)
+    idle._rate, idle._rate_since = 100.0, float("inf")  # measured: 100 msg/s (and not measured again here)
+    idle._on_messages(1, [(1, TOPIC, _payload(1.5))])
+    batches = []
+    taking = threading.Thread(target=lambda: batches.append(idle._take_batch()))
+    taking.start()
+    wait_for(idle._pending.empty, what="the first message taken")
+    idle._on_messages(1, [(2, TOPIC, _payload(2.5))])
+    taking.join(10)
+    assert [r.packet_ids for r in batches[0]] == [[1], [2]]
+    idle._on_messages(1, [(3, TOPIC, _payload(3.5))])
+    assert [r.packet_ids for r in idle._take_batch()] == [[3]]  # max_delay_s later it leaves alone
+
+
 def _config(tmp_path, **metrics):
     return collector_config.from_dict({
         "mqtt": {"client_id": "health-test"},

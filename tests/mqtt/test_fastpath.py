@@ -112,6 +112,22 @@ def test_the_plan_cache_is_bounded():
     assert len(pipeline._plans) <= MAX_PLANS and STREET_AIR_TOPIC in pipeline._plans
 
 
+def test_remembered_float_texts_keep_negative_zero_and_stay_bounded(monkeypatch):
+    monkeypatch.setattr(fastpath, "_float_texts", {})
+    plan = fastpath.compile_topic(f"iotorino/v1/street/{UNIT.id}/weather", CATALOGUE, INV)
+
+    def text(value: bytes) -> bytes:
+        line, _ = fastpath.encode(plan, b'{"time": 1794995100, "fields": {"temperature": %s}}' % value, 0, NOW)
+        return line.split(b" ")[1]
+
+    assert [text(v) for v in (b"0.0", b"-0.0", b"0.0", b"-12.5", b"-12.5")] == [
+        b"temperature=0.0", b"temperature=-0.0", b"temperature=0.0", b"temperature=-12.5", b"temperature=-12.5"]
+    assert fastpath._float_texts == {-12.5: "-12.5"}
+    fastpath._float_texts.update((n + 0.5, "") for n in range(fastpath.MAX_FLOAT_TEXTS))
+    assert text(b"3.25") == b"temperature=3.25"
+    assert fastpath._float_texts == {3.25: "3.25"}  # emptied when full, then the new text kept
+
+
 def _plausible(field) -> st.SearchStrategy:
     """Values the catalogue accepts for `field`, of its type or (for floats) an integer."""
     if field.type == "boolean":
