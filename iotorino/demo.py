@@ -206,6 +206,7 @@ class Demo:
               published = stored + rejected: {'yes' if ok else 'NO'}
               export                  {export['path']}
               export rows             {export['rows']:>10,}   (one per unit and hour)
+              school KPIs             {export['school_days'][0]} to {export['school_days'][-1]}   ({len(export['school_days'])} days of {', '.join(SCHOOL_DATASETS)})
 
             Query the data (InfluxDB at {influxd.url}; `iotorino demo --stop` stops it, and
               `influxd -config {self.state / 'influxd' / 'influxdb.conf'}` starts it again on the same data):
@@ -216,9 +217,7 @@ class Demo:
                 --data-urlencode 'q=SELECT count(pm25) FROM air_quality GROUP BY district'
             Dead letters: {self.state / 'deadletters.sqlite'}
 
-            School KPIs             {export['school_days'][0]} to {export['school_days'][-1]}   ({len(export['school_days'])} days of {', '.join(SCHOOL_DATASETS)})
-
-            Dashboards and open data: the web application over these exports (a week of school data)
+            Dashboards and open data: the web application over these exports ({len(export['school_days'])} days of school KPIs)
               .venv/bin/iotorino web --exports {export['dir']}
               then open http://127.0.0.1:8080/scuole (schools), /dati (open data), /citta (city);
               English at http://127.0.0.1:8080/en/scuole

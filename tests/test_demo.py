@@ -32,7 +32,7 @@ def test_demo_counts_add_up_and_export_is_written(tmp_path, cli_env):
     schools = tmp_path / "demo" / "exports" / "school_energy_daily" / "data"
     days = [day - timedelta(days=1), day]
     assert sorted(p.name for p in schools.iterdir()) == [f"date={d.isoformat()}" for d in days]
-    assert f"School KPIs             {days[0]} to {days[1]}   (2 days" in out
+    assert f"school KPIs             {days[0]} to {days[1]}   (2 days" in out
 
 
 @pytest.mark.integration
