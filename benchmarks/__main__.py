@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-s", type=float, default=30.0, help="latency: seconds at each rate (default 30)")
     parser.add_argument("--soak-s", type=float, default=1800.0, help="soak: seconds at 2,000 msg/s (default 1,800)")
     parser.add_argument("--beacons", type=int, default=500, help="restore: beacons (default 500)")
+    parser.add_argument("--school-days", type=int, default=365, help="schools: simulated days in InfluxDB (default 365)")
+    parser.add_argument("--jobs", type=int, default=2, help="schools: processes loading and exporting (default 2)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in NAMES]
     if unknown:
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             figures += simulate.run(2.0, args.repeat)
         elif name == "schools":
             from benchmarks import schools
-            figures += schools.run(args.repeat)
+            figures += schools.run(args.repeat, args.school_days, args.jobs)
     print()
     print(table(figures, started))
     return 0

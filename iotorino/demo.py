@@ -5,7 +5,10 @@
 3. publish one simulated city day for the whole inventory;
 4. wait until every published message is either stored or dead-lettered;
 5. run the daily air-quality export DAG for that day (`airflow dags test`);
-6. print what happened, counted from InfluxDB and the dead letters.
+6. put the schools' simulated history of the days before it straight into InfluxDB (a week by default,
+   `school_history`) and export the school datasets for the whole week, so the dashboards have a week
+   of KPIs and charts behind them;
+7. print what happened, counted from InfluxDB and the dead letters.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ EXPORT_DAG = "export_air_quality_hourly"
 # Preferred ports; a free one is taken when these are busy.
 MQTT_PORT, INFLUX_PORT = 11883, 18086
 DRAIN_TIMEOUT_S = 600
+HISTORY_DAYS = 7  # the days of school KPIs behind the dashboards: the demo's day and the six before it
+SCHOOL_DATASETS = ("school_energy_hourly", "school_heat_hourly", "school_energy_daily", "classroom_air_daily")
 
 
 def say(text: str) -> None:
@@ -47,8 +52,9 @@ class Demo:
     def __init__(self, state: Path) -> None:
         self.state = Path(state)
 
-    def run(self, day: date, hours: float, speed: str, seed: int, fault_rate: float, keep_running: bool) -> int:
-        """Run the whole demo for the first `hours` of local `day`; returns the exit code."""
+    def run(self, day: date, hours: float, speed: str, seed: int, fault_rate: float, keep_running: bool,
+            history_days: int = HISTORY_DAYS) -> int:
+        """Run the whole demo for the first `hours` of local `day`, with `history_days` of school KPIs; exit code."""
         from iotorino.simulate import simulate
 
         self.stop_leftovers()
@@ -74,6 +80,14 @@ class Demo:
             _stop_collector(collector)
             collector = None
             export = self._run_export_dag(day, influxd.url)
+            t0 = time.monotonic()
+            say(f"loading the schools' {history_days - 1} days before {day} into InfluxDB (simulated, in bulk) and "
+                f"exporting the school KPIs of {history_days} days for the dashboards")
+            days, loaded = school_history(InfluxV1Settings(url=influxd.url, database=DATABASE, timeout_s=300),
+                                          export["dir"], day, history_days, seed)
+            say(f"  {loaded.points:,} points of {loaded.schools} schools loaded, {days[0]} to {days[-1]} exported "
+                f"in {time.monotonic() - t0:.0f} s")
+            export["school_days"] = days
             ok = stored + sum(rejected.values()) == summary.published
             self._print_summary(day, summary, stored, dict(rejected), export, influxd)
             return 0 if ok else 1
@@ -175,12 +189,6 @@ class Demo:
             raise IotorinoError(f"the export DAG ran but wrote no Parquet file under {export_dir}")
         import pyarrow.parquet as pq
 
-        say(f"exporting the school KPIs of {day} for the dashboards (school_energy_daily, classroom_air_daily)")
-        from iotorino.core.store.influx_v1 import InfluxV1Settings
-        from iotorino.export.run import run_day
-
-        run_day(["school_energy_daily", "classroom_air_daily"], day, InfluxV1Settings(url=influx_url, database=DATABASE),
-                export_dir, trigger="iotorino demo")
         return {"path": files[0], "rows": pq.ParquetFile(files[0]).metadata.num_rows, "dir": export_dir}
 
     def _print_summary(self, day, summary, stored, rejected, export, influxd) -> None:
@@ -198,6 +206,7 @@ class Demo:
               published = stored + rejected: {'yes' if ok else 'NO'}
               export                  {export['path']}
               export rows             {export['rows']:>10,}   (one per unit and hour)
+              school KPIs             {export['school_days'][0]} to {export['school_days'][-1]}   ({len(export['school_days'])} days of {', '.join(SCHOOL_DATASETS)})
 
             Query the data (InfluxDB at {influxd.url}; `iotorino demo --stop` stops it, and
               `influxd -config {self.state / 'influxd' / 'influxdb.conf'}` starts it again on the same data):
@@ -208,11 +217,30 @@ class Demo:
                 --data-urlencode 'q=SELECT count(pm25) FROM air_quality GROUP BY district'
             Dead letters: {self.state / 'deadletters.sqlite'}
 
-            Dashboards and open data: the web application over this day's exports
+            Dashboards and open data: the web application over these exports ({len(export['school_days'])} days of school KPIs)
               .venv/bin/iotorino web --exports {export['dir']}
               then open http://127.0.0.1:8080/scuole (schools), /dati (open data), /citta (city);
               English at http://127.0.0.1:8080/en/scuole
             """))
+
+
+def school_history(settings: InfluxV1Settings, export_dir: Path, day: date, days: int = HISTORY_DAYS, seed: int = 2026,
+                   only: tuple[str, ...] = (), jobs: int = 2):
+    """Load the schools' `days - 1` simulated days before `day` into the store and export the school datasets
+    for those days and `day` itself (whose data the demo published over MQTT): (the days exported, what loaded).
+
+    The history comes from the simulator's own models in bulk (`iotorino.simulate.history`), an hour more
+    at its start for the first day's meter registers; `only` keeps the schools it names.
+    """
+    from iotorino.export.backfill import export_days
+    from iotorino.simulate import history
+
+    first = day - timedelta(days=days - 1)
+    start = datetime.combine(first, dtime(0), ROME) - timedelta(hours=1)
+    loaded = history.load(settings, start, datetime.combine(day, dtime(0), ROME), seed, only, jobs)
+    exported = [d for d, _ in export_days(SCHOOL_DATASETS, [first + timedelta(days=i) for i in range(days)],
+                                          settings, export_dir, jobs, trigger="iotorino demo")]
+    return exported, loaded
 
 
 def _port(preferred: int) -> int:

@@ -13,7 +13,7 @@ def test_demo_counts_add_up_and_export_is_written(tmp_path, cli_env):
     day = date.today() - timedelta(days=2)
     result = subprocess.run(
         [sys.executable, "-m", "iotorino", "demo", "--day", day.isoformat(), "--hours", "2",
-         "--fault-rate", "0.01", "--stop-servers", "--state-dir", str(tmp_path / "demo")],
+         "--fault-rate", "0.01", "--history-days", "2", "--stop-servers", "--state-dir", str(tmp_path / "demo")],
         env=cli_env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -29,3 +29,31 @@ def test_demo_counts_add_up_and_export_is_written(tmp_path, cli_env):
     assert number("values quarantined") > 0  # out-of-range faults: stored without the spiked value
     export = tmp_path / "demo" / "exports" / "air_quality_hourly" / "data" / f"date={day.isoformat()}"
     assert list(export.glob("*.parquet")) and number("export rows") > 0
+    schools = tmp_path / "demo" / "exports" / "school_energy_daily" / "data"
+    days = [day - timedelta(days=1), day]
+    assert sorted(p.name for p in schools.iterdir()) == [f"date={d.isoformat()}" for d in days]
+    assert f"school KPIs             {days[0]} to {days[1]}   (2 days" in out
+
+
+@pytest.mark.integration
+def test_demo_school_week_gives_the_dashboards_seven_days(influx, tmp_path):
+    from zoneinfo import ZoneInfo
+
+    import pandas as pd
+
+    from iotorino.demo import school_history
+
+    day = date(2026, 11, 27)  # a Friday: the week before holds a weekend and five school days
+    school = "TO-SC-07"
+    days, loaded = school_history(influx.settings, tmp_path, day, 7, 2026, only=(school,))
+    assert days == [day - timedelta(days=6 - i) for i in range(7)] and loaded.schools == 1
+    first_point = influx.query(f'SELECT first("co2") FROM "indoor_climate" WHERE "school" = \'{school}\'')
+    first = pd.Timestamp(first_point[0]["values"][0][0], tz="UTC").tz_convert(ZoneInfo("Europe/Rome"))
+    assert first.date() == day - timedelta(days=7) and first.hour == 23  # an hour before the week, for the registers
+    root = tmp_path / "school_energy_daily" / "data"
+    assert sorted(p.name for p in root.iterdir()) == [f"date={d.isoformat()}" for d in days]
+    for d in days[:-1]:  # the six loaded days have the school's kWh; the demo's own day comes over MQTT
+        frame = pd.read_parquet(root / f"date={d.isoformat()}" / "part-0.parquet")
+        mine = frame[(frame["school_id"] == school) & (frame["fuel"] == "electricity")]
+        assert len(mine) == 1 and mine["kwh"].iloc[0] > 0
+    assert len(list((tmp_path / "classroom_air_daily" / "data").iterdir())) == 7

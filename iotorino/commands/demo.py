@@ -2,7 +2,8 @@
 
 Starts Mosquitto and InfluxDB on loopback, runs the collector, publishes one
 simulated city day, waits until every message is stored or rejected, runs the
-daily export DAG for that day, and prints what happened.
+daily export DAG for that day, puts the schools' simulated week before it into
+InfluxDB in bulk and exports that week's school KPIs, and prints what happened.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=2026, help="simulator seed (default: 2026)")
     parser.add_argument("--fault-rate", type=float, default=0.001,
                         help="share of messages with an injected sensor fault (default: 0.001)")
+    parser.add_argument("--history-days", type=int, default=7,
+                        help="days of school KPIs for the dashboards: the day and the ones before it, loaded in bulk "
+                             "(default: 7)")
     parser.add_argument("--stop-servers", action="store_true",
                         help="stop InfluxDB at the end too (by default it keeps running for the printed queries)")
     parser.add_argument("--stop", action="store_true", help="only stop servers a previous demo left running")
@@ -47,4 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if args.stop:
         demo.stop_leftovers()
         return 0
-    return demo.run(args.day, args.hours, args.speed, args.seed, args.fault_rate, not args.stop_servers)
+    if args.history_days < 1:
+        from iotorino.core.errors import ConfigError
+        raise ConfigError("--history-days", f"{args.history_days} is not a number of days", "1 or more")
+    return demo.run(args.day, args.hours, args.speed, args.seed, args.fault_rate, not args.stop_servers, args.history_days)

@@ -9,7 +9,8 @@ the inventory's schools.
 - **Overview** (the energy manager): per school the last 365 days' kWh per fuel,
   € and kg CO₂e, kWh/m² and per pupil, mean baseload and out-of-hours share,
   the saving at exemplar level, and the rank among schools of the same level
-  (1 = uses least per pupil for electricity, per m² for heat).
+  (1 = uses least per pupil for electricity, per m² for heat), and its rank by each sortable KPI;
+  `sort_rows` orders the rows by a KPI, worst first by default (see `SORT_KEYS`).
 - **School page** (head teacher, caretaker): per fuel the year's totals, the change
   against the same 365 days a year before and the last 4 weeks against the 4 weeks
   before (each only when both periods have few gaps: 300 of 365 days, 24 of 28), daily and weekly series, the baseload series, the day-type breakdown,
@@ -85,12 +86,27 @@ def year_summary(daily: pd.DataFrame, school, fuel: str, today: date) -> dict:
         "change_year": _change(kwh, _sum(before, "kwh")) if _days(year) >= 300 and _days(before) >= 300 else None,
         "change_4_weeks": (_change(_sum(weeks, "kwh"), _sum(weeks_before, "kwh"))
                            if _days(weeks) >= 24 and _days(weeks_before) >= 24 else None),
+        "change_year_normalised": _normalised_change(year, before) if fuel == "heat" else None,
         "out_of_hours_share": _out_of_hours(year),
         "baseload_kw": _mean(year, "baseload_kw") if fuel == "electricity" else None,
         "peak_kw": _mean(year[year["day_type"] == "school"], "peak_kw"),
     }
     summary.update(_exemplar(summary, school, fuel))
     return summary
+
+
+def _normalised_change(year: pd.DataFrame, before: pd.DataFrame) -> float | None:
+    """Heat's weather-normalised change: (kWh/GG of the 365 days) / (kWh/GG of the 365 before) − 1.
+
+    Both periods need 300 days with kWh, as for the plain change; GG are the days' degree days (0 out of season).
+    """
+    if _days(year) < 300 or _days(before) < 300 or "degree_days" not in year:
+        return None
+    gg_now, gg_before = _sum(year, "degree_days"), _sum(before, "degree_days")
+    kwh_now, kwh_before = _sum(year, "kwh"), _sum(before, "kwh")
+    if None in (gg_now, gg_before, kwh_now, kwh_before):
+        return None
+    return heating.normalised_change(kwh_now, gg_now, kwh_before, gg_before)
 
 
 def _days(frame: pd.DataFrame) -> int:
@@ -135,11 +151,66 @@ def overview(daily: pd.DataFrame, schools: list, today: date, active_alerts: dic
             "school_id": school.id, "name": school.name, "level": school.level, "district": school.district,
             "pupils": school.pupils, "floor_area_m2": school.floor_area_m2, "lon": school.lon, "lat": school.lat,
             "electricity": fuels["electricity"], "heat": fuels["heat"],
+            "saving_eur": _total(fuels["electricity"]["saving_eur"], fuels["heat"]["saving_eur"]),
             "active_alerts": active_alerts.get(school.id, 0),
         })
     _rank(rows, "electricity", "kwh_per_pupil")
     _rank(rows, "heat", "kwh_per_m2")
+    for key in SORT_KEYS:
+        _rank_by(rows, key)
     return {"today": today.isoformat(), "schools": rows}
+
+
+def _total(*values: float | None) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+# The overview's sortable KPIs, by their name in `?ordina=`: the value of a row (None: no value), higher = worse.
+# "spreco" (the default, "worst first"): the € a year the school would save at exemplar level, electricity and
+# heat together, each at the school's own price; it needs a year with few gaps (see `_exemplar`).
+SORT_KEYS = {
+    "spreco": lambda r: r["saving_eur"],
+    "elettricita": lambda r: r["electricity"]["kwh"],
+    "kwh_alunno": lambda r: r["electricity"]["kwh_per_pupil"],
+    "carico_base": lambda r: r["electricity"]["baseload_kw"],
+    "fuori_orario": lambda r: r["electricity"]["out_of_hours_share"],
+    "calore_m2": lambda r: r["heat"]["kwh_per_m2"],
+}
+DEFAULT_SORT = "spreco"
+NAME_SORT = "nome"
+
+
+def sort_rows(rows: list[dict], key: str, worst_first: bool = True) -> list[dict]:
+    """The overview's rows ordered by `key` (a `SORT_KEYS` name, or `nome`).
+
+    By a KPI: the schools with a value, worst first (highest) or best first, ties by name; then those
+    without a value, by name. By `nome`: alphabetical (`worst_first` False) or the reverse.
+    """
+    if key == NAME_SORT:
+        return sorted(rows, key=lambda r: (r["name"].casefold(), r["school_id"]), reverse=worst_first)
+    value = SORT_KEYS[key]
+    valued = [r for r in rows if value(r) is not None]
+    valued.sort(key=lambda r: (r["name"].casefold(), r["school_id"]))
+    valued.sort(key=value, reverse=worst_first)  # stable: equal values stay in name order
+    return valued + sorted((r for r in rows if value(r) is None), key=lambda r: (r["name"].casefold(), r["school_id"]))
+
+
+def _rank_by(rows: list[dict], key: str) -> None:
+    """`row["ranks"][key]` = (rank, of): 1 = the lowest value (the best) among schools of the same level."""
+    value = SORT_KEYS[key]
+    by_level: dict[str, list[dict]] = {}
+    for row in rows:
+        by_level.setdefault(row["level"], []).append(row)
+    for group in by_level.values():
+        valued = sorted((r for r in group if value(r) is not None), key=value)
+        for row in group:
+            row.setdefault("ranks", {})[key] = None
+        first: dict[float, int] = {}  # equal values share the better rank (competition ranking: 1, 1, 3)
+        for position, row in enumerate(valued, start=1):
+            first.setdefault(value(row), position)
+        for row in valued:
+            row["ranks"][key] = {"rank": first[value(row)], "of": len(valued)}
 
 
 def _rank(rows: list[dict], fuel: str, key: str) -> None:
@@ -162,7 +233,7 @@ def series(daily: pd.DataFrame, school_id: str, fuel: str, first: date, last: da
     rows = _window(daily[(daily["school_id"] == school_id) & (daily["fuel"] == fuel)], first, last)
     rows = rows.sort_values("local_date")
     dates = pd.to_datetime(rows["local_date"])
-    weekly = rows.assign(week=(dates - pd.to_timedelta(dates.dt.weekday, unit="D")).dt.date)
+    weekly = rows.assign(week=(dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.date)
     weeks = weekly.groupby("week")["kwh"].sum(min_count=1)
     return {
         "daily": [{"date": str(d), "kwh": _num(k), "baseload_kw": _num(b), "day_type": t}

@@ -125,13 +125,9 @@ def encode(ms: int, fields: dict[str, float]) -> bytes:
 
 def _messages(stream: Stream, spec: MeasurementSpec, seed: int, fault_rate: float, start_ms: int, end_ms: int):
     """One stream's (ms, topic, payload, fault) tuples, in time order."""
-    rng = random.Random(f"{seed}/{stream.topic}")
     fault_rng = random.Random(f"{seed}/{stream.topic}/faults")
-    model = stream.make_model(seed, rng, stream.interval_s)
     previous = None
-    for ms in range(stream.first_ms(seed, start_ms), end_ms, stream.interval_s * 1000):
-        measured = model.fields(ms, local(ms))
-        fields = {k: min(high, max(low, measured[k])) for k, (low, high) in stream.ranges.items()}
+    for ms, fields in stream_fields(stream, seed, start_ms, end_ms):
         fault = faults.draw(fault_rng, fault_rate)
         if fault == faults.STUCK and previous is None:
             fault = None
@@ -146,6 +142,15 @@ def _messages(stream: Stream, spec: MeasurementSpec, seed: int, fault_rate: floa
         if fault is None:
             previous = fields
         yield ms, stream.topic, payload, fault
+
+
+def stream_fields(stream: Stream, seed: int, start_ms: int, end_ms: int) -> Iterator[tuple[int, dict[str, float]]]:
+    """One stream's (ms, fields) as its device measures them, before any fault: the values every message carries."""
+    model = stream.make_model(seed, random.Random(f"{seed}/{stream.topic}"), stream.interval_s)
+    ranges = stream.ranges.items()
+    for ms in range(stream.first_ms(seed, start_ms), end_ms, stream.interval_s * 1000):
+        measured = model.fields(ms, local(ms))
+        yield ms, {k: min(high, max(low, measured[k])) for k, (low, high) in ranges}
 
 
 def _stream(topic: str, measurement: str, profile, not_before_ms: int, model, catalogue: Catalogue) -> list[Stream]:

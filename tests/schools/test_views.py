@@ -80,3 +80,43 @@ def test_pupil_week_and_equivalences():
                                          (1499, "yellow"), (1500, "red")])
 def test_traffic_light(ppm, colour):
     assert views.traffic_light(ppm) == colour
+
+
+def overview_row(id_, level, saving, per_pupil, name=None):
+    return {"school_id": id_, "name": name or f"Scuola {id_}", "level": level, "saving_eur": saving,
+            "electricity": {"kwh": None, "kwh_per_pupil": per_pupil, "baseload_kw": None, "out_of_hours_share": None},
+            "heat": {"kwh_per_m2": None}}
+
+
+def test_sort_rows_worst_first_ties_by_name_and_no_value_last():
+    rows = [overview_row("A", "primaria", 10.0, 5.0, "Zeta"), overview_row("B", "primaria", 30.0, 1.0),
+            overview_row("C", "primaria", None, 9.0, "alfa"), overview_row("D", "primaria", 10.0, 2.0, "Beta"),
+            overview_row("E", "primaria", None, None, "Gamma")]
+    assert [r["school_id"] for r in views.sort_rows(rows, "spreco")] == ["B", "D", "A", "C", "E"]
+    assert [r["school_id"] for r in views.sort_rows(rows, "spreco", worst_first=False)] == ["D", "A", "B", "C", "E"]
+    assert [r["school_id"] for r in views.sort_rows(rows, "kwh_alunno")] == ["C", "A", "D", "B", "E"]
+    assert [r["name"] for r in views.sort_rows(rows, "nome", worst_first=False)] == [
+        "alfa", "Beta", "Gamma", "Scuola B", "Zeta"]
+
+
+def test_ranks_by_each_kpi_within_level_share_ties():
+    rows = [overview_row("A", "primaria", 10.0, 5.0), overview_row("B", "primaria", 30.0, 1.0),
+            overview_row("C", "primaria", 10.0, None), overview_row("D", "secondaria_1", 99.0, 1.0)]
+    for key in views.SORT_KEYS:
+        views._rank_by(rows, key)
+    ranks = {r["school_id"]: r["ranks"]["spreco"] for r in rows}
+    assert ranks == {"A": {"rank": 1, "of": 3}, "C": {"rank": 1, "of": 3}, "B": {"rank": 3, "of": 3},
+                     "D": {"rank": 1, "of": 1}}
+    assert rows[2]["ranks"]["kwh_alunno"] is None and rows[0]["ranks"]["kwh_alunno"] == {"rank": 2, "of": 2}
+
+
+def test_heat_change_normalised_by_degree_days():
+    s = school("A")
+    rows = daily_rows("A", "heat", lambda d: 100.0 if d > TODAY - timedelta(days=365) else 120.0)
+    for row in rows:  # the year before was colder: 12 GG a day against 10
+        row["degree_days"] = 10.0 if row["local_date"] > TODAY - timedelta(days=365) else 12.0
+    got = views.year_summary(pd.DataFrame(rows), s, "heat", TODAY)
+    assert got["change_year"] == pytest.approx(100 / 120 - 1)
+    assert got["change_year_normalised"] == pytest.approx((36_500 / 3_650) / (43_800 / 4_380) - 1)  # = 0: same per GG
+    short = views.year_summary(pd.DataFrame(rows[:400]), s, "heat", TODAY)
+    assert short["change_year_normalised"] is None  # 35 days before the year: too few to compare

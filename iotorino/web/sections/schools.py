@@ -13,11 +13,12 @@ from datetime import date, timedelta
 from starlette.requests import Request
 
 from iotorino.schools import views
-from iotorino.web.pages import NotFound, Page
+from iotorino.web.pages import BadRequest, NotFound, Page
 from iotorino.web.sections import sites
 from iotorino.web.sections.school_data import SchoolData
 
 WEEKS_SHOWN = 8
+DESCENDING, ASCENDING = "decrescente", "crescente"  # `?verso=` of the overview's order
 
 
 def _data(request: Request) -> SchoolData:
@@ -42,18 +43,37 @@ def index(request: Request) -> Page:
     today = data.last_day()
     places = sites.schools(inventory)
     overview = _overview(request, data, inventory, today)
+    key, worst_first = _sort_order(request)
     # Flagged: the school of each level (of two or more with data) that uses most electricity per pupil.
     worst = [r for r in overview["schools"]
              if r["electricity"]["rank"] and r["electricity"]["rank_of"] >= 2
              and r["electricity"]["rank"] == r["electricity"]["rank_of"]]
     return Page("scuole/index.html", {
         "today": overview["today"],
-        "schools": overview["schools"],
+        "schools": views.sort_rows(overview["schools"], key, worst_first),
+        "sort": {"key": key, "worst_first": worst_first, "direction": DESCENDING if worst_first else ASCENDING,
+                 "rank_key": key if key in views.SORT_KEYS else views.DEFAULT_SORT},
         "worst": [r["school_id"] for r in worst],
         "totals": {"schools": len(places), "rooms": sum(s["rooms"] for s in places),
                    "meters": sum(s["meters"] for s in places), "pupils": sum(s["pupils"] for s in places)},
         "map": sites.geojson(places, label="name"),
     }, "scuole.title")
+
+
+def _sort_order(request: Request) -> tuple[str, bool]:
+    """`?ordina=` (a KPI of `views.SORT_KEYS` or `nome`) and `?verso=` (`decrescente`, `crescente`).
+
+    By default the worst first: the KPIs descending (higher is worse), the names A to Z.
+    """
+    key = request.query_params.get("ordina") or views.DEFAULT_SORT
+    accepted = [*views.SORT_KEYS, views.NAME_SORT]
+    if key not in accepted:
+        raise BadRequest("scuole.bad_sort", field="ordina", value=key, accepted=", ".join(accepted))
+    direction = request.query_params.get("verso") or (ASCENDING if key == views.NAME_SORT else DESCENDING)
+    if direction not in (ASCENDING, DESCENDING):
+        raise BadRequest("scuole.bad_sort", field="verso", value=direction, accepted=f"{DESCENDING}, {ASCENDING}")
+    # Names: "descending" is Z to A; KPIs: descending is the worst (highest) first.
+    return key, direction == DESCENDING
 
 
 def _overview(request: Request, data: SchoolData, inventory, today: date | None) -> dict:
