@@ -406,7 +406,7 @@ def build_noise_daily(ctx: ExportContext) -> Built:
     start_ns, end_ns = noise.den_window(day, rules)
     interval = expected.intervals(ctx.inventory, "street", "noise")
     series: dict[str, tuple[dict, list[int], list[float]]] = {}
-    for row in query.raw_points(ctx.client, "noise", ["laeq"], STREET_TAGS, start_ns, end_ns, chunk_hours=ctx.chunk_hours):
+    for row in ctx.raw_points("noise", ["laeq"], STREET_TAGS, start_ns, end_ns):
         value = row.values.get("laeq")
         if value is None or not row.tags.get("unit"):
             continue
