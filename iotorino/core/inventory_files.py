@@ -17,10 +17,8 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
-import jsonschema
-from jsonschema.exceptions import best_match
 import yaml
 
 from iotorino.core import paths, sites
@@ -38,6 +36,9 @@ from iotorino.core.fleet import (
     Sensor,
     StreetUnit,
 )
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 def read_inventory(root: Path, catalogue: Catalogue) -> Inventory:
@@ -85,6 +86,8 @@ def read_document(path: Path, schema_name: str) -> tuple[str, Any]:
     schema_text = (paths.SCHEMAS / f"{schema_name}.schema.json").read_text(encoding="utf-8")
     key = hashlib.sha256("\0".join((jsonschema_version, schema_text, text)).encode("utf-8")).hexdigest()
     if key not in _valid():
+        from jsonschema.exceptions import best_match  # imported only to validate: a second of every start-up
+
         error = best_match(validator(schema_text).iter_errors(document))
         if error is not None:
             raise InventoryError(
@@ -123,6 +126,8 @@ def _remember_valid(key: str) -> None:
 @lru_cache(maxsize=8)
 def validator(schema_text: str) -> jsonschema.Draft202012Validator:
     """The validator of a JSON Schema's text, built once per process."""
+    import jsonschema
+
     return jsonschema.Draft202012Validator(json.loads(schema_text),
                                            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 

@@ -166,7 +166,7 @@ def _quality() -> Dataset:
     from iotorino.export import quality
 
     return Dataset(
-        name="data_quality_daily",
+        name=quality.DATASET,
         title="IoTorino: daily data quality per device",
         description=(
             "Per device and measurement and local day (Europe/Rome): completeness against the device profile's "

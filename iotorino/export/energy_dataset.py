@@ -100,9 +100,7 @@ def register_series(ctx: ExportContext, kind: MeterKind) -> dict[tuple[str, str]
     )
     for row in before:
         series(row).add(row.time_ns, float(row.values[register]))
-    for row in query.raw_points(
-        ctx.client, kind.measurement, [register], tags, window.start_ns, window.end_ns, chunk_hours=ctx.chunk_hours
-    ):
+    for row in ctx.raw_points(kind.measurement, [register], tags, window.start_ns, window.end_ns):
         if row.values.get(register) is not None:
             series(row).add(row.time_ns, float(row.values[register]))
     for row in after:

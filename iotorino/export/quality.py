@@ -29,6 +29,7 @@ from iotorino.export import query
 from iotorino.export.columns import UTC_MS, Column
 from iotorino.export.model import Built, ExportContext
 
+DATASET = "data_quality_daily"
 STUCK_MIN_VALUES = 6
 DAY_STATS = ("count", "min", "max")
 LOOKBACK_DAYS = 7
@@ -81,6 +82,13 @@ def expected_devices(inventory: Any | None, day) -> Iterator[tuple[str, str, Any
         profile = inventory.profiles[device.profile]
         for m in profile.measurements:
             yield m, device.label, profile
+
+
+def shared_reads(ctx: ExportContext) -> Iterator[tuple[str, list[str], list[str]]]:
+    """(measurement, fields, group tags) of the day's raw points `build` reads through the context's shared reads."""
+    for spec in catalogue_mod.default().measurements.values():
+        if spec.site in SITES and all(spec.fields[f].type == "float" for f in spec.fields):
+            yield spec.name, list(spec.fields), list(spec.tags)
 
 
 def build(ctx: ExportContext) -> Built:

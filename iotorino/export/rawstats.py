@@ -23,7 +23,7 @@ server merges them. Float fields only (every field the hourly exports aggregate)
 from __future__ import annotations
 
 import io
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -43,22 +43,53 @@ def hourly_stats(
     end_ns: int,
     *,
     chunk_hours: int = 6,
+    read: Callable[[str, Sequence[str], Sequence[str], int, int], pa.Table | None] | None = None,
 ) -> list[Row]:
     """Per UTC hour and tag group: `{field}_mean/_min/_max/_count`, as `query.hourly_stats` answers them.
 
     `start_ns` must fall on a UTC hour (local days in Europe/Rome do); one request per chunk.
+    `read(measurement, fields, group_tags, lo, hi)` gives a chunk's points (default: `read_points`
+    on `client`); it may answer more fields than asked, such as a day's shared read (`model.PointCache`).
     """
     if start_ns % HOUR_NS:
         raise ValueError(f"start_ns {start_ns} is not on a UTC hour")
-    columns = ", ".join(f'"{f}"' for f in fields)
-    group = ", ".join(f'"{t}"' for t in group_tags)
+    read = read or (lambda *args: read_points(client, *args))
     out: list[Row] = []
     for lo, hi in chunks(start_ns, end_ns, chunk_hours):
-        q = f'SELECT {columns} FROM "{measurement}" WHERE time >= {lo} AND time < {hi}'
-        body = client.query_csv(q + (f" GROUP BY {group}" if group else ""))
-        if body.strip():
-            out += reduce_hours(parse_csv(body, fields), fields, lo)
+        table = read(measurement, fields, group_tags, lo, hi)
+        if table is not None:
+            out += reduce_hours(table, fields, lo)
     return out
+
+
+def read_points(
+    client: InfluxV1Client, measurement: str, fields: Sequence[str], group_tags: Sequence[str], lo: int, hi: int
+) -> pa.Table | None:
+    """The raw points of `fields` in [lo, hi), grouped by `group_tags` (`parse_csv`'s table); None when there are none."""
+    columns = ", ".join(f'"{f}"' for f in fields)
+    group = ", ".join(f'"{t}"' for t in group_tags)
+    q = f'SELECT {columns} FROM "{measurement}" WHERE time >= {lo} AND time < {hi}'
+    body = client.query_csv(q + (f" GROUP BY {group}" if group else ""))
+    return parse_csv(body, fields) if body.strip() else None
+
+
+def point_rows(table: pa.Table, fields: Sequence[str]) -> Iterator[Row]:
+    """The points of a parsed answer as `query.raw_points` yields them: one `Row` per point with any of `fields`.
+
+    Values are floats (-0.0 as 0.0, as InfluxDB's JSON writes it) or None; a point with none of
+    `fields` is left out, as the server leaves it out of a SELECT of those fields.
+    """
+    encoded = table["tags"].combine_chunks().dictionary_encode()
+    names = [parse_tags(t) for t in encoded.dictionary.to_pylist()]
+    groups = _numpy(encoded.indices, np.int32).tolist()
+    times = _numpy(table["time"], np.int64).tolist()
+    columns = []
+    for f in fields:
+        values, present = _floats(table[f])
+        columns.append(np.where(present, (values + 0.0).astype(object), None).tolist())
+    for i, values in enumerate(zip(*columns)):
+        if any(v is not None for v in values):
+            yield Row(times[i], names[groups[i]], dict(zip(fields, values)))
 
 
 def parse_csv(body: bytes, fields: Sequence[str]) -> pa.Table:

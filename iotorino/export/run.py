@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
 from iotorino.core.errors import ConfigError
-from iotorino.export import dcat, expected, parquet, provenance
+from iotorino.export import dcat, expected, parquet, provenance, quality
+from iotorino.export.query import chunks
 from iotorino.export.datasets import ExportContext, registry
 from iotorino.export.window import local_day
 from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
@@ -93,12 +94,23 @@ def run_day(
             client, window, inventory if inventory is not None else expected.load_inventory(), chunk_hours, Path(out_dir)
         )
         if threads > 1 and len(chosen) > 1:
-            with ThreadPoolExecutor(threads) as pool:
+            with ThreadPoolExecutor(threads) as pool, ThreadPoolExecutor(threads) as reader:
+                if any(ds.name == quality.DATASET for ds in chosen):
+                    _read_ahead(ctx, reader)
                 return list(pool.map(lambda ds: _export(ds, ctx, Path(out_dir), trigger), chosen))
         return [_export(ds, ctx, Path(out_dir), trigger) for ds in chosen]
     finally:
         if own_client:
             client.close()
+
+
+def _read_ahead(ctx: ExportContext, reader: ThreadPoolExecutor) -> None:
+    """Ask the store for every chunk the quality report will read (most of the day's points, shared with the
+    hourly datasets) ahead of the builders, so InfluxDB produces the next chunks while Python reduces the last."""
+    window = ctx.window
+    for measurement, fields, tags in quality.shared_reads(ctx):
+        for lo, hi in chunks(window.start_ns, window.end_ns, ctx.chunk_hours):
+            reader.submit(ctx.points.read, measurement, fields, tags, lo, hi)
 
 
 def _export(ds, ctx: ExportContext, out_dir: Path, trigger: str) -> ExportResult:

@@ -9,6 +9,7 @@ hours, 23 of them on the last Sunday of March and 25 on the last Sunday of Octob
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -26,17 +27,18 @@ class DayWindow:
     start: datetime
     end: datetime
 
-    @property
+    # Computed once per window (a year's indicators ask a day's bounds hundreds of thousands of times).
+    @cached_property
     def start_ns(self) -> int:
         """Start as UTC epoch nanoseconds."""
         return to_ns(self.start)
 
-    @property
+    @cached_property
     def end_ns(self) -> int:
         """End as UTC epoch nanoseconds."""
         return to_ns(self.end)
 
-    @property
+    @cached_property
     def hours(self) -> int:
         """Number of hours in the day (23, 24 or 25)."""
         return (self.end_ns - self.start_ns) // HOUR_NS
@@ -46,8 +48,9 @@ class DayWindow:
         return [self.start_ns + i * HOUR_NS for i in range(self.hours)]
 
 
+@lru_cache(maxsize=1024)
 def local_day(day: date) -> DayWindow:
-    """The UTC window of local day `day` in Europe/Rome."""
+    """The UTC window of local day `day` in Europe/Rome (windows are immutable: a day's is made once)."""
     start = datetime.combine(day, time(0), LOCAL_TZ).astimezone(timezone.utc)
     end = datetime.combine(day + timedelta(days=1), time(0), LOCAL_TZ).astimezone(timezone.utc)
     return DayWindow(day, start, end)
