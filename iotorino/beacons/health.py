@@ -111,6 +111,8 @@ class SeriesSummary:
     """Newest time the counters went down from one reading with both to the next (within the span)."""
     clone_ns: int | None = None
     """Newest time more than one address sent the id."""
+    readings: int = 0
+    """How many readings were folded."""
 
 
 def summarize(readings: Iterable[Reading]) -> list[SeriesSummary]:
@@ -121,7 +123,8 @@ def summarize(readings: Iterable[Reading]) -> list[SeriesSummary]:
         key = (reading.tags.get("beacon"), reading.tags.get("gateway"))
         t, fields = reading.time_ns, reading.fields
         s = series.setdefault(key, {"last_ns": t, "best_sightings": 0, "battery": {}, "first_counters": None,
-                                    "last_counters": None, "reboot_ns": None, "clone_ns": None})
+                                    "last_counters": None, "reboot_ns": None, "clone_ns": None, "readings": 0})
+        s["readings"] += 1
         s["last_ns"] = max(s["last_ns"], t)
         s["best_sightings"] = max(s["best_sightings"], int(fields.get("sightings", 0)))
         if "battery_mv" in fields:
@@ -138,7 +141,7 @@ def summarize(readings: Iterable[Reading]) -> list[SeriesSummary]:
         if int(fields.get("addresses", 1)) > 1:
             s["clone_ns"] = t
     return [SeriesSummary(beacon, gateway, s["last_ns"], s["best_sightings"], tuple(s["battery"].values()),
-                          s["first_counters"], s["last_counters"], s["reboot_ns"], s["clone_ns"])
+                          s["first_counters"], s["last_counters"], s["reboot_ns"], s["clone_ns"], s["readings"])
             for (beacon, gateway), s in series.items()]
 
 

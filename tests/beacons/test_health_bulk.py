@@ -66,7 +66,7 @@ def test_one_summary_per_beacon_and_gateway_with_the_newest_battery_of_each_hour
                           at(T0 + hour, sightings=3, battery_mv=2890, adv_count=2, uptime_s=0.5),
                           at(T0 + hour + W, sightings=4)])
     assert summary == SeriesSummary(beacon, "GW-NEAR", T0 + hour + W, 9, ((T0 + 2 * W, 2900), (T0 + hour, 2890)),
-                                    (T0, 10, 20.0), (T0 + hour, 2, 0.5), T0 + hour, T0)
+                                    (T0, 10, 20.0), (T0 + hour, 2, 0.5), T0 + hour, T0, 4)
 
 
 def test_summaries_older_than_the_counters_already_seen_are_refused():
