@@ -8,15 +8,20 @@
   `timeout_s` seconds after the acknowledgement).
 - Evidence: the status documents are written only on change, so their
   "last seen" may be days old. The beacon_sighting readings the MQTT
-  collector stored in InfluxDB are replayed instead (`StoredEvidence`):
-  every reading of the last `lookback_s` seconds through the same rules
-  (last seen, learned interval, reboot counters, clone and move times), and
-  the hourly last battery voltage of the 60 days before for the trend, and
-  each gateway's newest `ble_gateway` heartbeat. The store is the one place
-  that kept listening while the monitor was down. Every stored row is
-  checked like a live reading (tags present, fields in the catalogue); a row
-  that is not a valid reading is skipped and counted, never the end of the
-  restore.
+  collector stored in InfluxDB are taken instead (`StoredEvidence`): the
+  readings of the last `lookback_s` seconds, folded per beacon and gateway
+  on columns (`_sighting_summaries`, the same as `health.summarize`) and
+  taken by `FleetHealth.observe_summaries` (last seen, learned interval,
+  reboot counters, clone and move times); the hourly last battery voltage
+  of the 60 days before for the trend, from the monitor's file where it
+  covers them (battery.py) and from the store for the rest; and each
+  gateway's newest `ble_gateway` heartbeat. The queries run in parallel.
+  The store is the one place that kept listening while the monitor was
+  down. Every stored row is checked like a live reading (tags present, the
+  fields the rules use in the catalogue's range); a row that is not is
+  skipped and counted, never the end of the restore. A stored row with
+  none of those fields (never sent by a gateway: every window counts its
+  sightings) is not read.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ BATTERY_CHUNK_H = 24 * 7
 NEWEST_FIRST_LOOK = "1d"
 # The sighting fields the health rules use: the only ones a restore reads.
 RULE_FIELDS = ("sightings", "addresses", "battery_mv", "adv_count", "uptime_s")
+# The replayed span is asked in this many time slices at once (InfluxDB answers each on its own core).
+SIGHTING_PARTS = 4
 
 
 def parse_status(payload: bytes) -> BeaconStatus:
@@ -212,15 +219,23 @@ def _sighting_summaries(client: InfluxV1Client, start_ns: int, end_ns: int) -> t
     a row is skipped when a tag is missing or one of those fields is outside the catalogue's range, as the
     replay of single readings did. Within a series InfluxDB keeps one point per time, in time order."""
     names = list(RULE_FIELDS)
-    body = client.query_csv(f'SELECT {", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)} FROM "{SIGHTING}" '
-                            f'WHERE {_between(start_ns, end_ns)} GROUP BY "beacon", "gateway"')
-    if not body.strip():
-        return [], 0, 0
     spec = catalogue.default().measurement(SIGHTING)
     kinds = {"integer": pa.int64(), "float": pa.float64()}
-    table = pacsv.read_csv(io.BytesIO(body), convert_options=pacsv.ConvertOptions(
+    options = pacsv.ConvertOptions(
         column_types={"tags": pa.string(), "time": pa.int64(), **{n: kinds[spec.fields[n].type] for n in names}},
-        strings_can_be_null=False, include_columns=["tags", "time", *names], include_missing_columns=True))
+        strings_can_be_null=False, include_columns=["tags", "time", *names], include_missing_columns=True)
+    select = ", ".join(f'"{n}"' for n in names)
+
+    def part(bounds: tuple[int, int]) -> pa.Table | None:
+        body = client.query_csv(f'SELECT {select} FROM "{SIGHTING}" WHERE {_between(*bounds)} GROUP BY "beacon", "gateway"')
+        return pacsv.read_csv(io.BytesIO(body), convert_options=options) if body.strip() else None
+
+    step = -(-(end_ns - start_ns) // SIGHTING_PARTS)
+    with ThreadPoolExecutor(max_workers=SIGHTING_PARTS, thread_name_prefix="beacon-restore-sightings") as pool:
+        parts = [t for t in pool.map(part, [(a, min(a + step, end_ns)) for a in range(start_ns, end_ns, step)]) if t]
+    if not parts:
+        return [], 0, 0
+    table = pa.concat_tables(parts)
     encoded = table["tags"].combine_chunks().dictionary_encode()
     keys = [(tags.get("beacon", ""), tags.get("gateway", "")) for tags in map(parse_tags, encoded.dictionary.to_pylist())]
     series = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
