@@ -7,7 +7,8 @@ one point per beacon and hour, and hours for a full fleet's 1,200 a beacon
 and hour. So the monitor keeps the answer: a SQLite file (`[monitor]
 battery_history`) of one row per beacon and closed hour, the very values of
 that query (time = the hour's start, mV = its last voltage), computed by
-InfluxDB for each hour once it has closed.
+InfluxDB for each hour once it has closed (stored per beacon as packed
+arrays: 60 days of 500 beacons read in a fraction of a second).
 
 - Kept up to date: while the monitor runs it asks the store every
   `REFRESH_S` for the hours since the file's coverage, plus the `LATE_H`
@@ -30,6 +31,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from iotorino.beacons.health import BATTERY_HISTORY_H, HOUR_NS
 from iotorino.core.sqlitefile import open_durable, transaction
 
@@ -37,9 +40,10 @@ from iotorino.core.sqlitefile import open_durable, transaction
 REFRESH_S = 600.0
 LATE_H = 1
 
+# One row per beacon: its hours (int64, hours since the epoch, ascending) and millivolts (int32) as packed
+# arrays; 500 rows read at once instead of 720,000.
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS battery (beacon TEXT NOT NULL, hour INTEGER NOT NULL, mv INTEGER NOT NULL,
-                                    PRIMARY KEY (beacon, hour)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS battery_hours (beacon TEXT PRIMARY KEY, hours BLOB NOT NULL, mvs BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS coverage (store TEXT PRIMARY KEY, until_hour INTEGER NOT NULL);
 """
 
@@ -61,31 +65,42 @@ class BatteryHistory:
 
     def read(self, start_ns: int, end_ns: int) -> dict[str, list[tuple[int, int]]]:
         """The hourly (hour start ns, mV) of every beacon for the hours starting in [start, end), oldest first."""
-        history: dict[str, list[tuple[int, int]]] = {}
-        rows = self._db.execute("SELECT beacon, hour, mv FROM battery WHERE hour >= ? AND hour < ? ORDER BY beacon, hour",
-                                (-(-start_ns // HOUR_NS), -(-end_ns // HOUR_NS)))
-        for beacon, hour, mv in rows:
-            samples = history.get(beacon)
-            if samples is None:
-                samples = history[beacon] = []
-            samples.append((hour * HOUR_NS, mv))
+        first, stop = -(-start_ns // HOUR_NS), -(-end_ns // HOUR_NS)
+        history = {}
+        for beacon, hours, mvs in self._db.execute("SELECT beacon, hours, mvs FROM battery_hours"):
+            hours, mvs = np.frombuffer(hours, dtype=np.int64), np.frombuffer(mvs, dtype=np.int32)
+            a, b = np.searchsorted(hours, [first, stop])
+            if b > a:
+                history[beacon] = list(zip((hours[a:b] * HOUR_NS).tolist(), mvs[a:b].tolist()))
         return history
 
     def record(self, samples: list[tuple[str, int, int]], covered_until_ns: int) -> None:
-        """Store (beacon, hour start ns, mV) samples of closed hours, replacing those hours, and the coverage
-        (a whole hour); drops the hours older than the history the trend uses."""
+        """Store (beacon, hour start ns, mV) samples of closed hours, replacing those hours (of two for one
+        hour the later), and the coverage (a whole hour); drops the hours older than the trend uses."""
         until_hour = covered_until_ns // HOUR_NS
+        oldest = until_hour - BATTERY_HISTORY_H - 1
+        by_beacon: dict[str, dict[int, int]] = {}
+        for beacon, t, mv in samples:
+            if t // HOUR_NS < until_hour:
+                by_beacon.setdefault(beacon, {})[t // HOUR_NS] = mv
         with self._lock, transaction(self._db) as db:
-            db.executemany("INSERT OR REPLACE INTO battery VALUES (?, ?, ?)",
-                           ((beacon, t // HOUR_NS, mv) for beacon, t, mv in samples if t // HOUR_NS < until_hour))
+            for beacon, hours, mvs in db.execute("SELECT beacon, hours, mvs FROM battery_hours").fetchall():
+                new = by_beacon.get(beacon, {})
+                kept = dict(zip(np.frombuffer(hours, dtype=np.int64).tolist(), np.frombuffer(mvs, dtype=np.int32).tolist()))
+                kept.update(new)
+                by_beacon[beacon] = kept
+            for beacon, kept in by_beacon.items():
+                hours = sorted(h for h in kept if h >= oldest)
+                db.execute("INSERT OR REPLACE INTO battery_hours VALUES (?, ?, ?)",
+                           (beacon, np.array(hours, dtype=np.int64).tobytes(),
+                            np.array([kept[h] for h in hours], dtype=np.int32).tobytes()))
             db.execute("INSERT OR REPLACE INTO coverage VALUES (?, ?)", (self.store, until_hour))
             db.execute("DELETE FROM coverage WHERE store != ?", (self.store,))
-            db.execute("DELETE FROM battery WHERE hour < ?", (until_hour - BATTERY_HISTORY_H - 1,))
 
     def forget(self) -> None:
         """Drop every hour (the file was written for another store)."""
         with self._lock, transaction(self._db) as db:
-            db.execute("DELETE FROM battery")
+            db.execute("DELETE FROM battery_hours")
             db.execute("DELETE FROM coverage")
 
     def close(self) -> None:
