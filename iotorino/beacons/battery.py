@@ -60,14 +60,17 @@ class BatteryHistory:
 
     def covered_until_ns(self) -> int | None:
         """Start of the first hour not covered: every closed hour before it is in the file (None: nothing is)."""
-        row = self._db.execute("SELECT until_hour FROM coverage WHERE store = ?", (self.store,)).fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT until_hour FROM coverage WHERE store = ?", (self.store,)).fetchone()
         return None if row is None else row[0] * HOUR_NS
 
     def read(self, start_ns: int, end_ns: int) -> dict[str, list[tuple[int, int]]]:
         """The hourly (hour start ns, mV) of every beacon for the hours starting in [start, end), oldest first."""
         first, stop = -(-start_ns // HOUR_NS), -(-end_ns // HOUR_NS)
         history = {}
-        for beacon, hours, mvs in self._db.execute("SELECT beacon, hours, mvs FROM battery_hours"):
+        with self._lock:
+            rows = self._db.execute("SELECT beacon, hours, mvs FROM battery_hours").fetchall()
+        for beacon, hours, mvs in rows:
             hours, mvs = np.frombuffer(hours, dtype=np.int64), np.frombuffer(mvs, dtype=np.int32)
             a, b = np.searchsorted(hours, [first, stop])
             if b > a:

@@ -167,7 +167,8 @@ def stored_evidence(client: InfluxV1Client, beacons: Mapping, thresholds: Thresh
     for samples in battery.values():
         samples.sort(key=lambda sample: sample[0])  # stable: of two answers for one hour, the later chunk's last
     if history is not None:
-        history.record([s for s in from_store if first_whole <= s[1] < last_whole], last_whole)
+        # The closed hours asked of the store; the coverage never goes back (the refresher may be ahead).
+        history.record([s for s in from_store if first_whole <= s[1] < last_whole], max(covered, last_whole))
     return StoredEvidence(battery, summaries, latest, rows, skipped + bad_rows + bad_heartbeats, from_file)
 
 
