@@ -4,8 +4,11 @@
   readings and the last hour of sightings from 10 gateways (every gateway hears
   every beacon, one reading per 30-s window); the figure is what the monitor
   does with it at start-up once the broker's retained statuses are in: read the
-  evidence (`stored_evidence`), feed the battery history and replay the readings
-  into `FleetHealth`, evaluate. Baseline: the store's part alone (the queries).
+  evidence (`stored_evidence`: battery history from the monitor's file, the hour
+  folded per beacon and gateway), take it into `FleetHealth`, evaluate. Once
+  first without the file (an older installation: 60 days of hourly last() from
+  the store, which fills the file), then `repeat` times with it. Baseline: the
+  same statements sent to the store the same way, answers not parsed.
 - steady state: the monitor's work per message as it runs (parse the gateway's
   MQTT message, validate it, observe it) for `beacons` x 10 gateways every 30 s,
   and an evaluation every 5 s; CPU seconds per wall second of that load, in
@@ -15,15 +18,18 @@
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from benchmarks.report import Figure, median
-from ingest.ble_beacons.publish import reading_message
+from iotorino.core.beacon_messages import reading_message
+from iotorino.beacons.battery import BatteryHistory
 from iotorino.beacons.health import FleetHealth, Thresholds
 from iotorino.beacons.monitor import parse_reading
 from iotorino.beacons.restore import stored_evidence
-from iotorino.core import catalogue, inventory
+from iotorino.core import inventory
 from iotorino.core.reading import Reading
 from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
 from iotorino.services import Influxd
@@ -82,7 +88,9 @@ class TimedClient:
 
     def __init__(self, client: InfluxV1Client) -> None:
         self.client = client
+        self.settings = client.settings
         self.seconds = {"battery history": 0.0, "sightings": 0.0, "newest and heartbeats": 0.0}
+        self._lock = threading.Lock()  # the restore queries in parallel
 
     def _timed(self, method, influxql: str, **kwargs):
         kind = ("sightings" if 'GROUP BY "beacon", "gateway"' in influxql else
@@ -91,7 +99,8 @@ class TimedClient:
         try:
             return method(influxql, **kwargs)
         finally:
-            self.seconds[kind] += time.perf_counter() - started
+            with self._lock:
+                self.seconds[kind] += time.perf_counter() - started
 
     def query(self, influxql: str, **kwargs):
         return self._timed(self.client.query, influxql, **kwargs)
@@ -100,28 +109,57 @@ class TimedClient:
         return self._timed(self.client.query_csv, influxql, **kwargs)
 
 
-def restore_once(client: InfluxV1Client, beacons, gateways, thresholds: Thresholds) -> tuple[float, float, int]:
-    """(seconds of the whole restore, seconds of its store queries, readings replayed); prints the parts."""
+class RecordingClient(TimedClient):
+    """A timed client that also remembers each statement and how it was asked (JSON or CSV)."""
+
+    def __init__(self, client: InfluxV1Client) -> None:
+        super().__init__(client)
+        self.statements: list[tuple[str, str]] = []
+
+    def query(self, influxql: str, **kwargs):
+        self.statements.append(("json", influxql))
+        return super().query(influxql, **kwargs)
+
+    def query_csv(self, influxql: str, **kwargs):
+        self.statements.append(("csv", influxql))
+        return super().query_csv(influxql, **kwargs)
+
+
+def restore_once(client: InfluxV1Client, beacons, gateways, thresholds: Thresholds,
+                 history: BatteryHistory | None) -> tuple[float, list[tuple[str, str]], int]:
+    """(seconds of the whole restore, its statements, readings folded); prints the parts. As the monitor does it
+    (Monitor._take_evidence): battery history, folded sightings, evaluation."""
     started = time.perf_counter()
-    timed = TimedClient(client)
-    evidence = stored_evidence(timed, beacons, thresholds)
+    timed = RecordingClient(client)
+    evidence = stored_evidence(timed, beacons, thresholds, history)
     read_s = time.perf_counter() - started
     health = FleetHealth(beacons, gateways, thresholds, time.time_ns())
-    for beacon_id, time_ns, mv in evidence.battery:
-        health.add_battery_sample(beacon_id, time_ns, mv)
-    for reading in evidence.readings:
-        if reading.measurement == "beacon_sighting":
-            health.observe(reading)
-    health.evaluate(evidence.readings[-1].time_ns if evidence.readings else time.time_ns())
+    for beacon_id, samples in evidence.battery.items():
+        health.add_battery_history(beacon_id, samples)
+    health.observe_summaries(evidence.sightings)
+    newest = max((s.last_ns for s in evidence.sightings), default=time.time_ns())
+    health.evaluate(newest)
     total = time.perf_counter() - started
     parts = ", ".join(f"{kind} {s:.1f} s" for kind, s in timed.seconds.items())
-    print(f"    store: {parts}; replay and evaluation {total - read_s:.1f} s", flush=True)
-    return total, read_s, len(evidence.readings)
+    print(f"    queries (summed over parallel threads): {parts}; reading and folding {read_s:.1f} s, "
+          f"{evidence.battery_from_file:,} battery hours from the file; taking and evaluating {total - read_s:.1f} s",
+          flush=True)
+    return total, timed.statements, evidence.readings
+
+
+def queries_alone(client: InfluxV1Client, statements: list[tuple[str, str]]) -> float:
+    """Seconds the store takes to answer the restore's statements as the restore asks them (the newest sighting
+    first, then the rest in parallel), answers fetched but not parsed."""
+    started = time.perf_counter()
+    kind, first = statements[0]
+    client.query(first)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda st: (client.query_csv if st[0] == "csv" else client.query)(st[1]), statements[1:]))
+    return time.perf_counter() - started
 
 
 def steady_cpu(beacons, gateways, thresholds: Thresholds, windows: int) -> float:
     """Percent of one core the monitor spends on `windows` 30-s windows of the full load."""
-    cat = catalogue.default()
     health = FleetHealth(beacons, gateways, thresholds, 0)
     t0 = time.time_ns() - windows * WINDOW_S * S
     messages = [[reading_message(r) for r in _window(beacons, gateways, t0 + k * WINDOW_S * S, k)]
@@ -129,14 +167,16 @@ def steady_cpu(beacons, gateways, thresholds: Thresholds, windows: int) -> float
     started = time.process_time()
     for k, window in enumerate(messages):
         for message in window:
-            health.observe(cat.validate(parse_reading(message.topic, message.payload)))
+            reading, _ = parse_reading(message.topic, message.payload)  # checked by the catalogue, as live
+            health.observe(reading)
         for e in range(WINDOW_S // 5):  # evaluate_every_s = 5
             health.evaluate(t0 + k * WINDOW_S * S + e * 5 * S)
     return 100 * (time.process_time() - started) / (windows * WINDOW_S)
 
 
 def run(count: int, repeat: int) -> list[Figure]:
-    """Measure the restore (`repeat` times) and the steady-state CPU."""
+    """Measure the restore without the battery history file (an older installation's first restart, once) and
+    with it (`repeat` times, beside the store's queries alone), and the steady-state CPU."""
     beacons, gateways = _fleet(count)
     thresholds = Thresholds()
     with tempfile.TemporaryDirectory(prefix="iotorino-bench-") as tmp:
@@ -147,20 +187,28 @@ def run(count: int, repeat: int) -> list[Figure]:
             began = time.monotonic()
             points = load(client, beacons, gateways, time.time_ns() - 60 * S)
             print(f"  restore: loaded {points:,} points in {time.monotonic() - began:.0f} s", flush=True)
+            history = BatteryHistory(Path(tmp) / "battery-history.sqlite", "bench")
+            cold, _, replayed = restore_once(client, beacons, gateways, thresholds, history)
+            print(f"  restore without the battery history file: {cold:.1f} s, {replayed:,} readings folded", flush=True)
             totals, reads = [], []
             for i in range(repeat):
-                total, read, replayed = restore_once(client, beacons, gateways, thresholds)
+                total, statements, replayed = restore_once(client, beacons, gateways, thresholds, history)
                 totals.append(total)
-                reads.append(read)
-                print(f"  restore run {i + 1}: {total:.1f} s ({read:.1f} s reading the store), "
-                      f"{replayed:,} readings replayed", flush=True)
+                reads.append(queries_alone(client, statements))
+                print(f"  restore run {i + 1}: {total:.1f} s (the store's queries alone {reads[-1]:.1f} s), "
+                      f"{replayed:,} readings folded", flush=True)
+            history.close()
         finally:
             server.stop()
     cpu = steady_cpu(beacons, gateways, thresholds, 10)
+    size = (f"{len(beacons)} beacons x {HISTORY_DAYS} days hourly battery + 1 h of {GATEWAYS} gateways' "
+            f"30-s windows ({points:,} points)")
     return [
         Figure("beacon monitor: start-up restore", median(totals), "s", median(reads), "store queries alone", 10.0,
-               True, f"{len(beacons)} beacons x {HISTORY_DAYS} days hourly battery + 1 h of {GATEWAYS} gateways' "
-                     f"30-s windows ({points:,} points); median of {repeat}; retained statuses not included"),
+               True, f"{size}; battery history from the monitor's file; median of {repeat}; retained statuses "
+                     "not included"),
+        Figure("beacon monitor: restore without the history file", cold, "s", None, "", None, True,
+               f"{size}; an older installation's first restart: 60 days of hourly last() from the store; 1 run"),
         Figure("beacon monitor: steady-state CPU", cpu, "% core", None, "", 5.0, True,
                f"{len(beacons)} beacons x {GATEWAYS} gateways x 30-s windows: parse, validate, observe, "
                "evaluate every 5 s; 10 windows"),

@@ -34,6 +34,9 @@ class MonitorConfig:
     """At start: the retained statuses are all in once none has arrived for this many seconds ..."""
     restore_timeout_s: float = setting(30.0, check=positive())
     """... or this many seconds after subscribing; also how long InfluxDB may take to answer at start."""
+    battery_history: str = "var/beacons/battery-history.sqlite"
+    """SQLite file of the hourly battery voltages read from InfluxDB (relative to the config file): a restart
+    reads 60 days of them from here instead of from every stored sighting (iotorino/beacons/battery.py)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,11 @@ class BeaconsConfig:
     def spool_path(self) -> Path:
         """The status spool, resolved against the config file's folder."""
         return self.base_dir / self.mqtt.spool
+
+    @property
+    def battery_history_path(self) -> Path:
+        """The hourly battery history file, resolved against the config file's folder."""
+        return self.base_dir / self.monitor.battery_history
 
 
 def load(path: Path) -> BeaconsConfig:

@@ -22,18 +22,23 @@ rebooted, low_battery that applies, else ok.
 After a restart `restore` takes the statuses the previous run published back
 as the current ones, and readings replayed from the store rebuild the
 evidence (see iotorino/beacons/restore.py), so unchanged statuses stay as
-they were.
+they were. A restore replays an hour of a whole fleet (600,000 readings for
+500 beacons x 10 gateways), so it folds each beacon's readings at one gateway
+into a `SeriesSummary` first (`summarize`, or the restore's vectorised twin)
+and `observe_summaries` takes those: the same state as observing every
+reading in order of time (then gateway), at a fraction of the cost.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from iotorino.core.reading import Reading
 
 S = 1_000_000_000
+HOUR_NS = 3600 * S
 # Hourly battery samples kept per beacon for the trend: 60 days.
 BATTERY_HISTORY_H = 24 * 60
 STATUS_CODES = {"ok": 0, "low_battery": 1, "rebooted": 2, "moved": 3, "suspected_clone": 4, "missing": 5}
@@ -84,6 +89,60 @@ class BeaconStatus:
     def code(self) -> int:
         """The catalogue's status_code of the dominant status."""
         return STATUS_CODES[self.status]
+
+
+@dataclass(frozen=True)
+class SeriesSummary:
+    """One beacon's readings at one gateway over a span, folded into what `FleetHealth` keeps of them."""
+
+    beacon: str
+    gateway: str
+    last_ns: int
+    """Time of the newest reading."""
+    best_sightings: int = 0
+    """Most sightings in one window (readings without the field count 0)."""
+    battery: tuple[tuple[int, int], ...] = ()
+    """(time_ns, mV) of the newest battery voltage of each clock hour, oldest hour first."""
+    first_counters: tuple[int, int, float] | None = None
+    """(time_ns, adv_count, uptime_s) of the oldest reading with both TLM counters ..."""
+    last_counters: tuple[int, int, float] | None = None
+    """... and of the newest."""
+    reboot_ns: int | None = None
+    """Newest time the counters went down from one reading with both to the next (within the span)."""
+    clone_ns: int | None = None
+    """Newest time more than one address sent the id."""
+    readings: int = 0
+    """How many readings were folded."""
+
+
+def summarize(readings: Iterable[Reading]) -> list[SeriesSummary]:
+    """Fold `beacon_sighting` readings, taken in order of time then gateway, into one summary per beacon and
+    gateway (the plain-Python definition; the restore computes the same from columns)."""
+    series: dict[tuple[str, str], dict] = {}
+    for reading in sorted(readings, key=lambda r: (r.time_ns, r.tags.get("gateway", ""))):
+        key = (reading.tags.get("beacon"), reading.tags.get("gateway"))
+        t, fields = reading.time_ns, reading.fields
+        s = series.setdefault(key, {"last_ns": t, "best_sightings": 0, "battery": {}, "first_counters": None,
+                                    "last_counters": None, "reboot_ns": None, "clone_ns": None, "readings": 0})
+        s["readings"] += 1
+        s["last_ns"] = max(s["last_ns"], t)
+        s["best_sightings"] = max(s["best_sightings"], int(fields.get("sightings", 0)))
+        if "battery_mv" in fields:
+            s["battery"][t // HOUR_NS] = (t, int(fields["battery_mv"]))
+        if "adv_count" in fields and "uptime_s" in fields:
+            now_counters = (t, int(fields["adv_count"]), float(fields["uptime_s"]))
+            before = s["last_counters"]
+            if before is None:
+                s["first_counters"] = s["last_counters"] = now_counters
+            elif t > before[0]:
+                if now_counters[1] < before[1] or now_counters[2] < before[2]:
+                    s["reboot_ns"] = t
+                s["last_counters"] = now_counters
+        if int(fields.get("addresses", 1)) > 1:
+            s["clone_ns"] = t
+    return [SeriesSummary(beacon, gateway, s["last_ns"], s["best_sightings"], tuple(s["battery"].values()),
+                          s["first_counters"], s["last_counters"], s["reboot_ns"], s["clone_ns"], s["readings"])
+            for (beacon, gateway), s in series.items()]
 
 
 @dataclass
@@ -142,6 +201,66 @@ class FleetHealth:
                 track.far_ns = max(track.far_ns or t, t)
             else:
                 track.near_ns = max(track.near_ns or t, t)
+
+    def observe_summaries(self, summaries: Iterable[SeriesSummary]) -> None:
+        """Take folded readings (`summarize`): the same as observing them one by one in order of time, then
+        gateway. They must be newer than any TLM counters already observed from their gateways (as at a
+        restore); `ValueError` otherwise."""
+        by_beacon: dict[str, list[SeriesSummary]] = {}
+        for summary in summaries:
+            if summary.beacon in self._tracks:
+                by_beacon.setdefault(summary.beacon, []).append(summary)
+        for beacon_id, group in by_beacon.items():
+            track, beacon = self._tracks[beacon_id], self.beacons[beacon_id]
+            group.sort(key=lambda s: s.gateway)  # equal times: the greatest gateway comes last, as observed
+            newest, gateway = max((s.last_ns, s.gateway) for s in group)
+            if track.last_seen_ns is None or newest >= track.last_seen_ns:
+                track.last_seen_ns, track.last_gateway = newest, gateway
+            track.best_sightings = max(track.best_sightings, *(s.best_sightings for s in group))
+            by_hour: dict[int, tuple[int, int]] = {}
+            for summary in group:
+                for t, mv in summary.battery:
+                    hour = t // HOUR_NS
+                    if hour not in by_hour or t >= by_hour[hour][0]:
+                        by_hour[hour] = (t, mv)
+            for t, mv in sorted(by_hour.values()):
+                self._battery(track, t, mv)
+            reboots, clones = [], [s.clone_ns for s in group if s.clone_ns is not None]
+            for summary in group:
+                if summary.first_counters is None:
+                    continue
+                before, first = track.counters.get(summary.gateway), summary.first_counters
+                if before is not None:
+                    if first[0] <= before[0]:
+                        raise ValueError(f"readings of {beacon_id} at {summary.gateway} older than its counters")
+                    if first[1] < before[1] or first[2] < before[2]:
+                        reboots.append(first[0])
+                if summary.reboot_ns is not None:
+                    reboots.append(summary.reboot_ns)
+                track.counters[summary.gateway] = summary.last_counters
+            if reboots:
+                track.reboot_ns = max(reboots)
+            if clones:
+                track.clone_ns = max(clones)
+            for summary in group:
+                if summary.gateway in self.gateways:
+                    t = summary.last_ns
+                    if distance_m(self.gateways[summary.gateway], (beacon.lon, beacon.lat)) > self.thresholds.max_range_m:
+                        track.far_ns = max(track.far_ns or t, t)
+                    else:
+                        track.near_ns = max(track.near_ns or t, t)
+
+    def add_battery_history(self, beacon_id: str, samples: list[tuple[int, int]]) -> None:
+        """Stored hourly battery voltages (time_ns, mV), oldest first: the same as `add_battery_sample` of each."""
+        track = self._tracks.get(beacon_id)
+        if track is None:
+            return
+        hours = [t // HOUR_NS for t, _ in samples]
+        if not track.battery and all(a < b for a, b in zip(hours, hours[1:])):
+            track.battery = list(samples[-BATTERY_HISTORY_H:])  # one per hour, ascending: nothing to merge
+            return
+        for t, mv in samples:
+            self._battery(track, t, mv)
 
     def restore(self, status: BeaconStatus, *, with_evidence: bool) -> None:
         """Take `status`, published by the previous run, as the current one (unknown beacons are ignored).
@@ -228,7 +347,7 @@ class FleetHealth:
                             battery_mv, days_left, round(unseen_s, 3))
 
     def _battery(self, track: _Track, t: int, mv: int) -> None:
-        if track.battery and t // (3600 * S) == track.battery[-1][0] // (3600 * S):
+        if track.battery and t // HOUR_NS == track.battery[-1][0] // HOUR_NS:
             track.battery[-1] = (t, mv)  # keep one sample per hour: the latest
         elif not track.battery or t > track.battery[-1][0]:
             track.battery.append((t, mv))

@@ -36,7 +36,8 @@ from iotorino.beacons.config import BeaconsConfig
 from iotorino.beacons.gateways import GatewayStatus, GatewayWatch
 from iotorino.beacons.health import PRECEDENCE, S, BeaconStatus, FleetHealth
 from iotorino.beacons.metrics import MonitorMetrics
-from iotorino.beacons.restore import RetainedStatuses, StoredEvidence, stored_evidence
+from iotorino.beacons.battery import REFRESH_S, BatteryHistory
+from iotorino.beacons.restore import RetainedStatuses, StoredEvidence, refresh_battery_history, stored_evidence
 from iotorino.core import contract as topics
 from iotorino.core.beacon_messages import HEARTBEAT, HEARTBEATS_FILTER, SIGHTING, SIGHTINGS_FILTER, STATUS
 from iotorino.core.beacon_messages import checked, reading_message
@@ -54,7 +55,7 @@ SIGHTINGS_TOPIC = SIGHTINGS_FILTER
 HEARTBEATS_TOPIC = HEARTBEATS_FILTER
 STATUS_TOPIC = "iotorino/beacons/{beacon}/status"
 # The supervised components' names (threads, `iotorino_thread_restarts_total{thread}`, /readyz).
-SUBSCRIBER, RESTORER, EVALUATOR = "beacon-mqtt", "beacon-restore", "beacon-health"
+SUBSCRIBER, RESTORER, EVALUATOR, BATTERY = "beacon-mqtt", "beacon-restore", "beacon-health", "beacon-battery"
 
 
 def status_document(status: BeaconStatus) -> dict:
@@ -136,6 +137,8 @@ class Monitor:
         self._client = self._subscriber("in", [SIGHTINGS_TOPIC, HEARTBEATS_TOPIC], lambda: self.subscribed.set(),
                                         self._on_message)
         self._threads: list[threading.Thread] = []
+        self.battery_history = None if store is None else BatteryHistory(
+            settings.battery_history_path, f"{store.settings.url} {store.settings.database}")
 
     def start(self, supervisor: Supervisor | None = None) -> None:
         """Subscribe, restore and start evaluating, all in the background, under `supervisor` (a private
@@ -147,6 +150,8 @@ class Monitor:
         self._threads = [supervisor.spawn(SUBSCRIBER, lambda: self._network_loop(self._client, self._stop)),
                          supervisor.spawn(RESTORER, self._restore),
                          supervisor.spawn(EVALUATOR, self._evaluate_loop)]
+        if self.battery_history is not None:
+            self._threads.append(supervisor.spawn(BATTERY, self._battery_loop))
 
     def stop(self) -> None:
         """Stop restoring or evaluating, and unsubscribe."""
@@ -154,6 +159,8 @@ class Monitor:
         self._client.disconnect()
         for thread in self._threads:
             thread.join(10)
+        if self.battery_history is not None:
+            self.battery_history.close()
 
     def not_ready(self) -> str | None:
         """None once restored, else what the start-up is waiting for."""
@@ -208,6 +215,18 @@ class Monitor:
         while not self._stop.wait(self.settings.monitor.evaluate_every_s):
             self.evaluate()
 
+    def _battery_loop(self) -> None:
+        """Once restored, record each closed hour's battery voltages in the history file (battery.py)."""
+        if not self._wait(self.restored.is_set):
+            return
+        while True:
+            try:
+                refresh_battery_history(self.store, self.battery_history, self._wall_clock())
+            except IotorinoError as error:  # the store is down: the next round asks for the same hours
+                log.warning("battery history not refreshed: %s", error)
+            if self._stop.wait(REFRESH_S):
+                return
+
     @staticmethod
     def _network_loop(client: mqtt.Client, done: threading.Event) -> None:
         """paho's network loop in this (supervised) thread, until `done` is set and the client disconnected."""
@@ -249,18 +268,32 @@ class Monitor:
         with self._lock:
             for status in self._retained.statuses.values():
                 self.health.restore(status, with_evidence=evidence is not None)
-            for beacon_id, time_ns, mv in evidence.battery if evidence else ():
-                self.health.add_battery_sample(beacon_id, time_ns, mv)
-            for reading in (evidence.readings if evidence else []) + self._pending:
+            if evidence is not None:
+                self._take_evidence(evidence)
+            for reading in self._pending:
                 self._take(reading)
             self._pending.clear()
             self.restored.set()
         self._set_phase("restored")
         if evidence is not None and evidence.skipped:
             self.metrics.rejected.labels(reason="bad_stored_row").inc(evidence.skipped)
-        log.info("restored %d retained statuses (%d unreadable) and %d stored sightings (%d stored rows skipped)",
-                 len(self._retained.statuses), self._retained.rejected, len(evidence.readings) if evidence else 0,
-                 evidence.skipped if evidence else 0)
+        log.info("restored %d retained statuses (%d unreadable) and %d stored sightings (%d stored rows skipped; "
+                 "%d hours of battery history from %s)", len(self._retained.statuses), self._retained.rejected,
+                 evidence.readings if evidence else 0, evidence.skipped if evidence else 0,
+                 evidence.battery_from_file if evidence else 0, self.battery_history.path if evidence else "-")
+
+    def _take_evidence(self, evidence: StoredEvidence) -> None:
+        """The store's evidence (with the lock held): battery history, the folded sightings, the heartbeats."""
+        for beacon_id, samples in evidence.battery.items():
+            self.health.add_battery_history(beacon_id, samples)
+        self.health.observe_summaries(evidence.sightings)
+        window_ns = self.settings.thresholds.window_s * S
+        for summary in evidence.sightings:
+            covered = self._latest_by_gateway.get(summary.gateway, 0)
+            self._latest_by_gateway[summary.gateway] = max(covered, summary.last_ns + window_ns)
+        for reading in evidence.heartbeats:
+            self._take(reading)
+        self.observed += evidence.readings
 
     def _wait(self, done) -> bool:
         while not done():
@@ -285,7 +318,8 @@ class Monitor:
         deadline = time.monotonic() + self.settings.monitor.restore_timeout_s
         while True:
             try:
-                return stored_evidence(self.store, self.health.beacons, self.settings.thresholds)
+                return stored_evidence(self.store, self.health.beacons, self.settings.thresholds,
+                                       self.battery_history)
             except IotorinoError as error:
                 if time.monotonic() >= deadline or self._stop.wait(1.0):
                     log.warning("restoring without the stored sightings: %s", error)

@@ -8,15 +8,20 @@
   `timeout_s` seconds after the acknowledgement).
 - Evidence: the status documents are written only on change, so their
   "last seen" may be days old. The beacon_sighting readings the MQTT
-  collector stored in InfluxDB are replayed instead (`StoredEvidence`):
-  every reading of the last `lookback_s` seconds through the same rules
-  (last seen, learned interval, reboot counters, clone and move times), and
-  the hourly last battery voltage of the 60 days before for the trend, and
-  each gateway's newest `ble_gateway` heartbeat. The store is the one place
-  that kept listening while the monitor was down. Every stored row is
-  checked like a live reading (tags present, fields in the catalogue); a row
-  that is not a valid reading is skipped and counted, never the end of the
-  restore.
+  collector stored in InfluxDB are taken instead (`StoredEvidence`): the
+  readings of the last `lookback_s` seconds, folded per beacon and gateway
+  on columns (`_sighting_summaries`, the same as `health.summarize`) and
+  taken by `FleetHealth.observe_summaries` (last seen, learned interval,
+  reboot counters, clone and move times); the hourly last battery voltage
+  of the 60 days before for the trend, from the monitor's file where it
+  covers them (battery.py) and from the store for the rest; and each
+  gateway's newest `ble_gateway` heartbeat. The queries run in parallel.
+  The store is the one place that kept listening while the monitor was
+  down. Every stored row is checked like a live reading (tags present, the
+  fields the rules use in the catalogue's range); a row that is not is
+  skipped and counted, never the end of the restore. A stored row with
+  none of those fields (never sent by a gateway: every window counts its
+  sightings) is not read.
 """
 
 from __future__ import annotations
@@ -24,24 +29,31 @@ from __future__ import annotations
 import io
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterator, Mapping
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from iotorino.beacons.health import BATTERY_HISTORY_H, PRECEDENCE, S, STATUS_CODES, BeaconStatus, Thresholds
+from iotorino.beacons.battery import LATE_H, BatteryHistory
+from iotorino.beacons.health import (BATTERY_HISTORY_H, HOUR_NS, PRECEDENCE, S, STATUS_CODES, BeaconStatus,
+                                     SeriesSummary, Thresholds)
 from iotorino.core import catalogue
 from iotorino.core.beacon_messages import HEARTBEAT, SIGHTING
 from iotorino.core.errors import Rejected
 from iotorino.core.reading import Reading
 from iotorino.core.store.influx_v1 import InfluxV1Client, parse_tags
 from iotorino.core.times import parse_time
-HOUR_NS = 3600 * S
-# Hours of battery history per query (bounded answers).
+# Hours of battery history per query (bounded answers, asked in parallel).
 BATTERY_CHUNK_H = 24 * 7
 # Where the newest sighting is looked for first (an InfluxQL duration).
 NEWEST_FIRST_LOOK = "1d"
+# The sighting fields the health rules use: the only ones a restore reads.
+RULE_FIELDS = ("sightings", "addresses", "battery_mv", "adv_count", "uptime_s")
+# The replayed span is asked in this many time slices at once (InfluxDB answers each on its own core).
+SIGHTING_PARTS = 4
 
 
 def parse_status(payload: bytes) -> BeaconStatus:
@@ -101,11 +113,15 @@ class RetainedStatuses:
 
 @dataclass(frozen=True)
 class StoredEvidence:
-    """The store's recent readings for `FleetHealth`: battery history, then readings to replay in time order."""
+    """The store's recent readings for `FleetHealth`: battery history, the replayed span folded per beacon and
+    gateway, each gateway's newest heartbeat."""
 
-    battery: list[tuple[str, int, int]]  # (beacon, time_ns, mV), one per hour
-    readings: list[Reading]
+    battery: dict[str, list[tuple[int, int]]]  # beacon -> (hour start ns, mV), one per hour, oldest first
+    sightings: list[SeriesSummary]
+    heartbeats: list[Reading]
+    readings: int = 0  # sighting rows folded into `sightings`
     skipped: int = 0  # stored rows that are not valid readings
+    battery_from_file: int = 0  # hours of battery history read from the monitor's file, not the store
 
 
 def lookback_s(beacons: Mapping, thresholds: Thresholds) -> float:
@@ -115,45 +131,75 @@ def lookback_s(beacons: Mapping, thresholds: Thresholds) -> float:
     return max(thresholds.event_hold_s, missing_s) + 2 * thresholds.window_s
 
 
-def stored_evidence(client: InfluxV1Client, beacons: Mapping, thresholds: Thresholds) -> StoredEvidence:
-    """Read the evidence of the `lookback_s` before the newest stored sighting; empty if there is none."""
+def stored_evidence(client: InfluxV1Client, beacons: Mapping, thresholds: Thresholds,
+                    history: BatteryHistory | None = None) -> StoredEvidence:
+    """Read the evidence of the `lookback_s` before the newest stored sighting; empty if there is none.
+
+    The battery history comes from `history` (the monitor's file) for the hours it covers and from the store
+    for the rest, which is then recorded there; the queries run in parallel."""
     newest = _newest_sighting(client)
     if newest is None:
-        return StoredEvidence([], [])
+        return StoredEvidence({}, [], [])
     end = newest + 1
     start = end - round(lookback_s(beacons, thresholds) * S)
+    history_start = start - BATTERY_HISTORY_H * HOUR_NS
+    first_whole, last_whole = -(-history_start // HOUR_NS) * HOUR_NS, start // HOUR_NS * HOUR_NS
+    covered = (history.covered_until_ns() or 0) if history is not None else 0
+    cached_until = max(first_whole, min(covered, last_whole))
+    spans = [(history_start, first_whole), (cached_until, start)] if cached_until > first_whole else [(history_start, start)]
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="beacon-restore-query") as pool:
+        sightings = pool.submit(_sighting_summaries, client, start, end)
+        heartbeats = pool.submit(_latest_heartbeats, client)
+        cached = pool.submit(history.read, first_whole, cached_until) if cached_until > first_whole else None
+        queried = [pool.submit(battery_hours, client, a, min(a + BATTERY_CHUNK_H * HOUR_NS, b))
+                   for a, b in spans for a in range(a, b, BATTERY_CHUNK_H * HOUR_NS)]
+        battery = cached.result() if cached is not None else {}
+        from_file = sum(map(len, battery.values()))
+        from_store, skipped = [], 0
+        for chunk in queried:
+            samples, bad = chunk.result()
+            from_store += samples
+            skipped += bad
+        summaries, rows, bad_rows = sightings.result()
+        latest, bad_heartbeats = heartbeats.result()
+    for beacon, t, mv in sorted(from_store, key=lambda s: s[1]):
+        battery.setdefault(beacon, []).append((t, mv))
+    for samples in battery.values():
+        samples.sort(key=lambda sample: sample[0])  # stable: of two answers for one hour, the later chunk's last
+    if history is not None:
+        # The closed hours asked of the store; the coverage never goes back (the refresher may be ahead).
+        history.record([s for s in from_store if first_whole <= s[1] < last_whole], max(covered, last_whole))
+    return StoredEvidence(battery, summaries, latest, rows, skipped + bad_rows + bad_heartbeats, from_file)
+
+
+def battery_hours(client: InfluxV1Client, start_ns: int, end_ns: int) -> tuple[list[tuple[str, int, int]], int]:
+    """(beacon, hour start ns, mV) of the last stored battery voltage of every beacon and hour in [start, end),
+    and how many were not valid values."""
     battery, skipped = [], 0
     battery_field = catalogue.default().measurement(SIGHTING).fields["battery_mv"]
-    chunk_start = start - BATTERY_HISTORY_H * HOUR_NS
-    while chunk_start < start:
-        chunk_end = min(start, chunk_start + BATTERY_CHUNK_H * HOUR_NS)
-        for tags, t, values in _rows(
-                client, f'SELECT last("battery_mv") AS "mv" FROM "{SIGHTING}" WHERE {_between(chunk_start, chunk_end)}'
-                        ' GROUP BY time(1h), "beacon" fill(none)'):
-            try:
-                catalogue.check_value(battery_field, values.get("mv"))
-                battery.append((_tag(tags, "beacon"), t, int(values["mv"])))
-            except Rejected:
-                skipped += 1
-        chunk_start = chunk_end
-    readings, bad = _valid(_sightings(client, start, end))
-    heartbeats, bad_heartbeats = _latest_heartbeats(client)
-    return StoredEvidence(battery, sorted(readings + heartbeats, key=lambda r: r.time_ns),
-                          skipped + bad + bad_heartbeats)
-
-
-def _valid(readings: list[Reading]) -> tuple[list[Reading], int]:
-    """The readings with their tags and valid fields (the catalogue's check), and how many were not."""
-    kept, skipped = [], 0
-    spec = catalogue.default()
-    for reading in readings:
+    for tags, t, values in _rows(
+            client, f'SELECT last("battery_mv") AS "mv" FROM "{SIGHTING}" WHERE {_between(start_ns, end_ns)}'
+                    ' GROUP BY time(1h), "beacon" fill(none)'):
         try:
-            for key, value in reading.tags.items():
-                _tag(reading.tags, key)
-            kept.append(spec.validate(reading))
+            catalogue.check_value(battery_field, values.get("mv"))
+            battery.append((_tag(tags, "beacon"), t, int(values["mv"])))
         except Rejected:
             skipped += 1
-    return kept, skipped
+    return battery, skipped
+
+
+def refresh_battery_history(client: InfluxV1Client, history: BatteryHistory, now_ns: int) -> int:
+    """Record the hours closed since the file's coverage, and the `LATE_H` before them again; returns the hours
+    asked (0 when the file covers nothing yet: the restore fills it, or when no hour has closed)."""
+    covered, until = history.covered_until_ns(), now_ns // HOUR_NS * HOUR_NS
+    if covered is None or covered >= until:
+        return 0
+    since = max(covered - LATE_H * HOUR_NS, until - BATTERY_HISTORY_H * HOUR_NS)
+    samples = []
+    for chunk_start in range(since, until, BATTERY_CHUNK_H * HOUR_NS):
+        samples += battery_hours(client, chunk_start, min(until, chunk_start + BATTERY_CHUNK_H * HOUR_NS))[0]
+    history.record(samples, until)
+    return (until - since) // HOUR_NS
 
 
 def _newest_sighting(client: InfluxV1Client) -> int | None:
@@ -166,27 +212,102 @@ def _newest_sighting(client: InfluxV1Client) -> int | None:
     return None
 
 
-def _sightings(client: InfluxV1Client, start_ns: int, end_ns: int) -> list[Reading]:
-    """Every sighting reading in [start, end), read as CSV (a full fleet's hour is 600,000 rows: JSON would
-    take several times as long to parse); fields keep the catalogue's types, absent ones are left out."""
+def _sighting_summaries(client: InfluxV1Client, start_ns: int, end_ns: int) -> tuple[list[SeriesSummary], int, int]:
+    """Every sighting in [start, end) folded per beacon and gateway (`health.summarize`, computed on columns),
+    with how many rows were folded and how many skipped as invalid.
+
+    Only the fields the rules use are read, as CSV parsed by pyarrow (a full fleet's hour is 600,000 rows);
+    a row is skipped when a tag is missing or one of those fields is outside the catalogue's range, as the
+    replay of single readings did. Within a series InfluxDB keeps one point per time, in time order."""
+    names = list(RULE_FIELDS)
     spec = catalogue.default().measurement(SIGHTING)
-    names = list(spec.fields)
-    fields = ", ".join(f'"{name}"' for name in names)
-    body = client.query_csv(f'SELECT {fields} FROM "{SIGHTING}" WHERE {_between(start_ns, end_ns)}'
-                            ' GROUP BY "beacon", "gateway"')
-    if not body.strip():
-        return []
-    kinds = {"integer": pa.int64(), "float": pa.float64(), "boolean": pa.bool_()}
-    types = {"tags": pa.string(), "time": pa.int64(), **{n: kinds.get(spec.fields[n].type, pa.string()) for n in names}}
-    table = pacsv.read_csv(io.BytesIO(body), convert_options=pacsv.ConvertOptions(
-        column_types=types, strings_can_be_null=False, include_columns=["tags", "time", *names],
-        include_missing_columns=True))
-    series = {text: parse_tags(text) for text in set(table["tags"].to_pylist())}
-    tag_sets = {text: {"beacon": tags.get("beacon", ""), "gateway": tags.get("gateway", "")}
-                for text, tags in series.items()}
-    columns = [table[n].to_pylist() for n in names]
-    return [Reading(SIGHTING, tag_sets[text], {n: v for n, v in zip(names, values) if v is not None}, t)
-            for text, t, *values in zip(table["tags"].to_pylist(), table["time"].to_pylist(), *columns)]
+    kinds = {"integer": pa.int64(), "float": pa.float64()}
+    options = pacsv.ConvertOptions(
+        column_types={"tags": pa.string(), "time": pa.int64(), **{n: kinds[spec.fields[n].type] for n in names}},
+        strings_can_be_null=False, include_columns=["tags", "time", *names], include_missing_columns=True)
+    select = ", ".join(f'"{n}"' for n in names)
+
+    def part(bounds: tuple[int, int]) -> pa.Table | None:
+        body = client.query_csv(f'SELECT {select} FROM "{SIGHTING}" WHERE {_between(*bounds)} GROUP BY "beacon", "gateway"')
+        return pacsv.read_csv(io.BytesIO(body), convert_options=options) if body.strip() else None
+
+    step = -(-(end_ns - start_ns) // SIGHTING_PARTS)
+    with ThreadPoolExecutor(max_workers=SIGHTING_PARTS, thread_name_prefix="beacon-restore-sightings") as pool:
+        parts = [t for t in pool.map(part, [(a, min(a + step, end_ns)) for a in range(start_ns, end_ns, step)]) if t]
+    if not parts:
+        return [], 0, 0
+    table = pa.concat_tables(parts)
+    encoded = table["tags"].combine_chunks().dictionary_encode()
+    keys = [(tags.get("beacon", ""), tags.get("gateway", "")) for tags in map(parse_tags, encoded.dictionary.to_pylist())]
+    series = _numbers(encoded.indices, np.int32).astype(np.int64)
+    valid = np.array([bool(b) and bool(g) for b, g in keys], dtype=bool)[series]
+    present, values = {}, {}
+    for name in names:
+        column = table[name].combine_chunks()
+        present[name] = _present(column)
+        raw = _numbers(column, np.float64 if spec.fields[name].type == "float" else np.int64)
+        values[name] = np.where(present[name], raw, 0)  # a null's slot holds anything
+        field = spec.fields[name]
+        with np.errstate(invalid="ignore"):
+            valid &= ~present[name] | ((values[name] >= field.low) & (values[name] <= field.high))
+    skipped = int(len(valid) - valid.sum())
+    times = _numbers(table["time"].combine_chunks(), np.int64)  # every CSV row has its time
+    keep = np.flatnonzero(valid)
+    keep = keep[np.lexsort((times[keep], series[keep]))]
+    if len(keep) == 0:
+        return [], 0, skipped
+    series, times = series[keep], times[keep]
+    present = {n: p[keep] for n, p in present.items()}
+    values = {n: v[keep] for n, v in values.items()}
+    starts = np.flatnonzero(np.r_[True, series[1:] != series[:-1]])
+    ends = np.r_[starts[1:], len(series)]
+    best = np.maximum.reduceat(np.where(present["sightings"], values["sightings"], 0), starts)
+    clone = np.maximum.reduceat(np.where(present["addresses"] & (values["addresses"] > 1), times, -1), starts)
+    battery: dict[int, list[tuple[int, int]]] = {}
+    rows = np.flatnonzero(present["battery_mv"])
+    hours = times[rows] // HOUR_NS
+    last_of_hour = rows[np.r_[(series[rows][1:] != series[rows][:-1]) | (hours[1:] != hours[:-1]), True]] \
+        if len(rows) else rows
+    for code, t, mv in zip(series[last_of_hour].tolist(), times[last_of_hour].tolist(),
+                           values["battery_mv"][last_of_hour].tolist()):
+        battery.setdefault(code, []).append((t, mv))
+    counters: dict[int, list] = {}  # series -> [first, last, reboot_ns]
+    rows = np.flatnonzero(present["adv_count"] & present["uptime_s"])
+    if len(rows):
+        own, adv, up, at = series[rows], values["adv_count"][rows], values["uptime_s"][rows], times[rows]
+        same = own[1:] == own[:-1]
+        down = same & ((adv[1:] < adv[:-1]) | (up[1:] < up[:-1]))
+        firsts, lasts = np.r_[True, ~same], np.r_[~same, True]
+        for code, t, a, u in zip(own[firsts].tolist(), at[firsts].tolist(), adv[firsts].tolist(), up[firsts].tolist()):
+            counters[code] = [(t, a, float(u)), None, None]
+        for code, t, a, u in zip(own[lasts].tolist(), at[lasts].tolist(), adv[lasts].tolist(), up[lasts].tolist()):
+            counters[code][1] = (t, a, float(u))
+        for code, t in zip(own[1:][down].tolist(), at[1:][down].tolist()):
+            counters[code][2] = t  # in time order: the newest stays
+    summaries = []
+    for code, first, last, most, cloned in zip(series[starts].tolist(), starts.tolist(), ends.tolist(), best.tolist(),
+                                              clone.tolist()):
+        beacon, gateway = keys[code]
+        first_counters, last_counters, reboot = counters.get(code, (None, None, None))
+        summaries.append(SeriesSummary(beacon, gateway, int(times[last - 1]), most, tuple(battery.get(code, ())),
+                                       first_counters, last_counters, reboot, None if cloned < 0 else cloned,
+                                       last - first))
+    return summaries, len(keep), skipped
+
+
+def _numbers(array: pa.Array, dtype) -> np.ndarray:
+    """The values of a primitive Arrow array, read from its buffer, whatever stands in a null's slot
+    (pyarrow's own `to_numpy` and `fill_null` import pandas: seconds at a start-up)."""
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * np.dtype(dtype).itemsize)
+
+
+def _present(array: pa.Array) -> np.ndarray:
+    """True where the Arrow array has a value (its validity bitmap, unpacked)."""
+    bitmap = array.buffers()[0]
+    if bitmap is None:
+        return np.ones(len(array), dtype=bool)
+    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), bitorder="little")
+    return bits[array.offset:array.offset + len(array)].astype(bool)
 
 
 def _latest_heartbeats(client: InfluxV1Client) -> tuple[list[Reading], int]:

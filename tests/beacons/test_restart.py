@@ -9,6 +9,7 @@ database (with and without InfluxDB).
 
 from __future__ import annotations
 
+import re
 import time
 
 import paho.mqtt.publish as publish
@@ -76,7 +77,7 @@ def settings_for(mosquitto, influx, tmp_path, *, with_influx=True):
 
 
 def test_restart_restores_statuses_and_battery_trend_and_republishes_nothing(
-        mosquitto, influx, mqtt_collector, beacons, tmp_path):
+        mosquitto, influx, mqtt_collector, beacons, tmp_path, caplog):
     first = RunningMonitor(settings_for(mosquitto, influx, tmp_path / "first"), beacons, influx, NOW).start()
     sent = history(beacons, NOW)
     send(mosquitto, sent)
@@ -89,7 +90,10 @@ def test_restart_restores_statuses_and_battery_trend_and_republishes_nothing(
     first.stop()
     wait_until(lambda: influx.count("beacon_sighting", "sightings") == len(sent), 30, "the stored sightings")
 
-    for with_influx in (True, False):
+    # With InfluxDB twice: first without the battery history file (as an older installation), then with
+    # the file the first restart wrote; then without InfluxDB.
+    for with_influx in (True, True, False):
+        had_file = (tmp_path / "second" / "var/beacons/battery-history.sqlite").exists()  # before the monitor opens it
         watcher = Recorder(mosquitto.port, "#")
         again = RunningMonitor(settings_for(mosquitto, influx, tmp_path / "second", with_influx=with_influx),
                                beacons, influx if with_influx else None, now=NOW + 5 * S)
@@ -99,8 +103,13 @@ def test_restart_restores_statuses_and_battery_trend_and_republishes_nothing(
             assert answer.status_code == 503 and answer.headers["Retry-After"]
             assert "restoring the beacon statuses after a start: waiting for the broker" in answer.json()["detail"]
         assert again.feed.get("/openapi.json").status_code == 200
+        caplog.clear()
+        caplog.set_level("INFO", logger="iotorino.beacons.monitor")
         again.start()
         try:
+            if with_influx:  # 12 hours of history: from the store the first time, from the file the next
+                found = wait_until(lambda: re.search(r"(\d+) hours of battery history from", caplog.text), 10, "the log")
+                assert (int(found.group(1)) > 0) == had_file, (found.group(0), had_file)
             assert again.statuses() == before
             assert again.monitor.evaluate() == 0 and again.monitor.evaluate() == 0
             draining = again.monitor.statuses()[beacons["draining"].id]
