@@ -4,11 +4,14 @@ Provisioning's output is rendered once more for the `local` target (files in
 the provisioned directory, loopback addresses, free ports from the settings
 file) and run: Mosquitto (TLS, password and ACL files, persistence), influxd
 (authentication, retention policies, users and grants set up at start) and
-the collector replicas sharing one MQTT v5 subscription, Prometheus (when
-installed) scraping them with the alert rules, and with `[airflow] enabled`
-Airflow's scheduler and dag-processor (LocalExecutor, SQLite metadata). Passwords reach the
-collectors through their environment, read from the 0600 secret files, never
-through a command line. The processes outlive the command; their ids are kept
+the collector replicas sharing one MQTT v5 subscription, the beacon monitor
+and its fleet-health feed, the city and school alert services, the web
+application over HTTPS (certificate from the stack's CA), Prometheus (when
+installed) scraping them all with the alert rules, and with `[airflow] enabled`
+Airflow's scheduler and dag-processor (LocalExecutor, SQLite metadata) writing
+the exports the web application publishes. Every service has its own broker
+and InfluxDB user; passwords reach the processes through their environment,
+read from the 0600 secret files, never through a command line. The processes outlive the command; their ids are kept
 in `<output>/state/stack.json` for `status` and `down`, and their output in
 `<output>/state/logs/`.
 """
@@ -31,6 +34,7 @@ import requests
 
 from iotorino.core import paths
 from iotorino.provision import influx, render
+from iotorino.provision.principals import ALERT_SCOPES
 from iotorino.provision.provision import influx_users, provision
 from iotorino.provision.secrets import SecretStore
 from iotorino.provision.settings import StackSettings
@@ -71,7 +75,7 @@ class SecureStack:
         if self.running():
             raise ServiceError(f"the stack of {self.settings.output} is already running; `iotorino stack down` first")
         provisioned = provision(self.settings)
-        for sub in ("mosquitto", "influxdb", "logs"):
+        for sub in ("mosquitto", "influxdb", "logs", "monitor", "exports"):
             (self.state / sub).mkdir(parents=True, exist_ok=True)
         os.chmod(self.state, 0o700)
         started: list[tuple[str, ConfiguredServer]] = []
@@ -86,6 +90,7 @@ class SecureStack:
             secrets = provisioned.secrets
             for replica in range(self.settings.collectors):
                 self._start_collector(replica, secrets, started)
+            self._start_services(secrets, started)
             if PROMETHEUS_BIN:
                 self._start_prometheus(started)
             if self.settings.airflow:
@@ -130,16 +135,48 @@ class SecureStack:
         except requests.RequestException:
             return False
 
+    def _start_iotorino(self, name: str, args: list[str], port: int, ready, started: list,
+                        passwords: dict[str, str]) -> None:
+        """`python -m iotorino ARGS` with `passwords` (environment variable -> secret) in its environment."""
+        env = dict(os.environ, **passwords)
+        env["PYTHONPATH"] = str(paths.ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        self._start(name, [sys.executable, "-m", "iotorino", *args], port, ready, started, env)
+
     def _start_collector(self, replica: int, secrets: SecretStore, started: list) -> None:
         config = render.write(self.run_dir / f"collector-{replica + 1}.toml",
                               render.collector_toml(self.settings, self.target, replica))
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(paths.ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        env[render.MQTT_PASSWORD_ENV] = secrets.service("mqtt-collector")
-        env[render.INFLUX_PASSWORD_ENV] = secrets.service("influx-collector")
         port = self.settings.metrics_ports[replica]
-        self._start(f"collector-{replica + 1}", [sys.executable, "-m", "iotorino", "collect", "mqtt", "--config",
-                                                 str(config)], port, lambda: _ready(port), started, env)
+        self._start_iotorino(f"collector-{replica + 1}", ["collect", "mqtt", "--config", str(config)], port,
+                             lambda: _ready(port), started,
+                             {render.MQTT_PASSWORD_ENV: secrets.service("mqtt-collector"),
+                              render.INFLUX_PASSWORD_ENV: secrets.service("influx-collector")})
+
+    def _start_services(self, secrets: SecretStore, started: list) -> None:
+        """The beacon monitor and its feed, the two alert services and the web application (HTTPS), each
+        with its own broker user (and InfluxDB reader where it reads the store)."""
+        settings, target = self.settings, self.target
+        config = render.write(self.run_dir / "monitor.toml", render.monitor_toml(settings, target))
+        port = settings.monitor_api_port
+        self._start_iotorino("monitor", ["beacons", "serve", "--config", str(config)], port, lambda: _ready(port),
+                             started, {render.MQTT_PASSWORD_ENV: secrets.service("mqtt-monitor"),
+                                       render.INFLUX_PASSWORD_ENV: secrets.service("influx-monitor")})
+        for scope, port in zip(ALERT_SCOPES, settings.alerts_ports):
+            render.write(self.run_dir / f"alerts-{scope}.toml", render.alerts_toml(settings, target, scope))
+            self._start_iotorino(f"alerts-{scope}", render.alerts_command(settings, target, scope, self.run_dir),
+                                 port, lambda port=port: _ready(port, "/healthz"), started,
+                                 {render.MQTT_PASSWORD_ENV: secrets.service(f"mqtt-alerts-{scope}")})
+        render.write(self.run_dir / "web.toml", render.web_toml(settings, target))
+        env = render.web_environment(settings, target)
+        env.update({render.MQTT_PASSWORD_ENV: secrets.service("mqtt-web"),
+                    render.INFLUX_PASSWORD_ENV: secrets.service("influx-web")})
+        port = settings.web_port
+        self._start_iotorino("web", render.web_command(settings, target, self.run_dir), port,
+                             lambda: _ready(port, "/readyz", self.ca), started, env)
+
+    @property
+    def ca(self) -> Path:
+        """The stack's CA certificate (clients of the broker and of the web application trust it)."""
+        return self.settings.output / "tls" / "ca.pem"
 
     def _start_prometheus(self, started: list) -> None:
         config = render.write(self.run_dir / "prometheus" / "prometheus.yml",
@@ -157,7 +194,7 @@ class SecureStack:
         home = self.state / "airflow"
         home.mkdir(parents=True, exist_ok=True)
         influx = f"127.0.0.1:{self.settings.influx_port}/{self.settings.database}"
-        env = dict(os.environ, AIRFLOW_HOME=str(home), AIRFLOW__CORE__DAGS_FOLDER=str(paths.DAGS),
+        env = dict(os.environ, AIRFLOW_HOME=str(home), IOTORINO_EXPORT_DIR=render.exports_dir(self.target), AIRFLOW__CORE__DAGS_FOLDER=str(paths.DAGS),
                    AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW__CORE__EXECUTOR="LocalExecutor",
                    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
                    AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="True",
@@ -191,13 +228,14 @@ class SecureStack:
         rows = []
         for member in self.members():
             alive = _ours(member, self.settings.output)
-            probe = {"prometheus": "/-/ready", "airflow-scheduler": "/health"}.get(member.name, "/readyz")
+            probe = {"prometheus": "/-/ready", "airflow-scheduler": "/health"}.get(
+                member.name, "/healthz" if member.name.startswith("alerts") else "/readyz")
             if not member.port:
                 ready = alive
-            elif member.name.startswith(("collector", "prometheus", "airflow")):
-                ready = alive and _ready(member.port, probe)
-            else:
+            elif member.name in ("mosquitto", "influxd"):
                 ready = alive and port_open(member.port)
+            else:
+                ready = alive and _ready(member.port, probe, self.ca if member.name == "web" else None)
             rows.append({"name": member.name, "pid": member.pid, "port": member.port, "alive": alive, "ready": ready})
         return rows
 
@@ -223,9 +261,11 @@ class SecureStack:
         self.record.unlink(missing_ok=True)
 
 
-def _ready(port: int, path: str = "/readyz") -> bool:
+def _ready(port: int, path: str = "/readyz", ca: Path | None = None) -> bool:
+    """Whether 127.0.0.1:`port` answers `path` with 200 (over HTTPS checked against `ca` when given)."""
+    url = f"https://127.0.0.1:{port}{path}" if ca else f"http://127.0.0.1:{port}{path}"
     try:
-        return requests.get(f"http://127.0.0.1:{port}{path}", timeout=0.5).status_code == 200
+        return requests.get(url, timeout=2, verify=str(ca) if ca else True).status_code == 200
     except requests.RequestException:
         return False
 

@@ -21,7 +21,7 @@ from starlette.routing import Route as StarletteRoute
 from starlette.staticfiles import StaticFiles
 
 from iotorino.core.errors import ConfigError
-from iotorino.web import assets, i18n, pages
+from iotorino.web import assets, i18n, metrics, pages
 from iotorino.web.routes import ROUTES
 from iotorino.web.settings import WebSettings
 
@@ -45,6 +45,7 @@ def create_app(settings: WebSettings) -> FastAPI:
             twin = "/index.json" if route.path == "/" else route.path + ".json"
             app.router.routes.append(StarletteRoute(twin, _endpoint(route.handler, as_json=True), methods=["GET", "HEAD"], name=route.name + "_json"))
         app.router.routes.append(StarletteRoute(route.path, endpoint, methods=["GET", "HEAD"], name=route.name))
+    app.router.routes.extend(metrics.routes(settings))  # /metrics, /healthz, /readyz
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(pages.NotFound, _not_found)
     app.add_exception_handler(HTTPException, _http_error)

@@ -5,6 +5,8 @@
 - `store`        an InfluxDB reader client for live pages, or None (`IOTORINO_INFLUX_*`)
 - `inventory`    a function returning the fleet inventory (schools, street units)
 - `template_dirs` folders searched before the app's own templates (to override a page)
+- `mqtt`         the broker connection of the live alert board (the shared `[mqtt]` section of
+                 `iotorino web --config`: TLS, user `web`, password from a file or the environment), or None
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class WebSettings:
     store: Any | None = None
     inventory: Callable[[], Any] = field(default=inventory_mod.default, repr=False)
     template_dirs: tuple[Path, ...] = ()
+    mqtt: Any | None = None
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):

@@ -142,6 +142,63 @@ tests:
             exp_annotations:
               summary: "1 beacon non visti da 15 minuti / beacons unseen for 15 minutes"
               runbook: "README.md#runbook-a-gateway-is-down"
+
+  - interval: 1m
+    input_series:
+      # The web application fails its scrapes from 3m; the monitor answers throughout.
+      - series: 'up{job="web", instance="web:8443"}'
+        values: '1 1 1 0 0 0 0 0 0 0'
+      - series: 'up{job="monitor", instance="monitor:8765"}'
+        values: '1 1 1 1 1 1 1 1 1 1'
+    alert_rule_test:
+      - eval_time: 4m
+        alertname: IotorinoServiceDown
+        exp_alerts: []
+      - eval_time: 6m
+        alertname: IotorinoServiceDown
+        exp_alerts:
+          - exp_labels: {severity: warning, job: web, instance: "web:8443"}
+            exp_annotations:
+              summary: "web (web:8443) non risponde / is not answering"
+              runbook: "README.md#runbook-a-service-is-down"
+
+  - interval: 1m
+    input_series:
+      # The newest published day ended at t=0 and no later day comes (exports stopped).
+      - series: 'iotorino_export_last_partition_timestamp_seconds{instance="web:8443", dataset="air_quality_hourly"}'
+        values: '0x2400'
+      # noise_daily's day ends 6 h later (06:00-06:00): the same stop alerts 6 hours later.
+      - series: 'iotorino_export_last_partition_timestamp_seconds{instance="web:8443", dataset="noise_daily"}'
+        values: '0x2400'
+      # A dataset exported every day: its newest day moves on by 86400 s every 24 hours.
+      - series: 'iotorino_export_last_partition_timestamp_seconds{instance="web:8443", dataset="noise_hourly"}'
+        values: '0x1439 86400x960'
+    alert_rule_test:
+      - eval_time: 30h
+        alertname: IotorinoExportsLate
+        exp_alerts: []
+      # Late since 30h01m, alerting 10 minutes later.
+      - eval_time: 30h5m
+        alertname: IotorinoExportsLate
+        exp_alerts: []
+      - eval_time: 31h
+        alertname: IotorinoExportsLate
+        exp_alerts:
+          - exp_labels: {severity: warning, instance: "web:8443", dataset: air_quality_hourly}
+            exp_annotations:
+              summary: "Open data air_quality_hourly in ritardo: ultimo giorno pubblicato 1d 7h 0m 0s fa / export late"
+              runbook: "README.md#runbook-exports-are-late"
+      - eval_time: 37h
+        alertname: IotorinoExportsLate
+        exp_alerts:
+          - exp_labels: {severity: warning, instance: "web:8443", dataset: air_quality_hourly}
+            exp_annotations:
+              summary: "Open data air_quality_hourly in ritardo: ultimo giorno pubblicato 1d 13h 0m 0s fa / export late"
+              runbook: "README.md#runbook-exports-are-late"
+          - exp_labels: {severity: warning, instance: "web:8443", dataset: noise_daily}
+            exp_annotations:
+              summary: "Open data noise_daily in ritardo: ultimo giorno pubblicato 1d 13h 0m 0s fa / export late"
+              runbook: "README.md#runbook-exports-are-late"
 """
 
 
@@ -156,7 +213,7 @@ def test_rules_and_config_are_valid(provisioned):
     result = subprocess.run([PROMTOOL, "check", "config", str(provisioned.output / "prometheus" / "prometheus.yml")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 8 rules found" in result.stdout
+    assert "SUCCESS: 10 rules found" in result.stdout
 
 
 def test_alert_rules_fire_when_they_should(rules_dir):

@@ -33,9 +33,24 @@ def _acl_blocks(text: str) -> dict[str, list[str]]:
 def test_one_user_per_device_gateway_and_service(provisioned):
     names = {p.name for p in provisioned.principals}
     points = sum(len(s.rooms) + len(s.meters) + 1 for s in FLEET.schools.values())
-    assert len(names) == len(provisioned.principals) == len(FLEET.street_units) + points + 1 + 4
+    assert len(names) == len(provisioned.principals) == len(FLEET.street_units) + points + 1 + 5
     assert set(FLEET.street_units) <= names
-    assert {"collector", "monitor", "alerts", "web", "GW-PORTA-NUOVA"} <= names
+    assert {"collector", "monitor", "alerts-city", "alerts-school", "web", "GW-PORTA-NUOVA"} <= names
+
+
+def test_each_service_reads_what_it_subscribes_to_and_writes_only_its_own_topics(provisioned):
+    """The alert services' ACL entries are exactly the topics their scope subscribes to; each writes only its
+    own iotorino/alerts/<scope>/ tree; the web application only reads the alerts."""
+    from types import SimpleNamespace
+
+    from iotorino.alerts.service import city_scope, school_scope
+
+    blocks = _acl_blocks((provisioned.output / "mosquitto" / "acl").read_text())
+    evaluator = SimpleNamespace(feed=None, advance=None)  # only the scopes' topics are looked at
+    for scope in (city_scope(evaluator), school_scope(evaluator)):
+        assert blocks[f"alerts-{scope.name}"] == [f"topic write iotorino/alerts/{scope.name}/#"] + [
+            f"topic read {topic}" for topic in scope.topics]
+    assert blocks["web"] == ["topic read iotorino/alerts/#"]
 
 
 def test_acl_gives_each_device_its_own_topics_only(provisioned):

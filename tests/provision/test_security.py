@@ -25,6 +25,7 @@ SCHOOL = sorted(FLEET.schools.values(), key=lambda s: s.id)[0]
 ROOM_USER = f"{SCHOOL.id}.{SCHOOL.rooms[0].id}"
 MEASUREMENT_A = FLEET.profiles[FLEET.street_units[UNIT_A].profile].measurements[0]
 MEASUREMENT_B = FLEET.profiles[FLEET.street_units[UNIT_B].profile].measurements[0]
+SERVICES = ("collector", "monitor", "alerts-city", "alerts-school", "web")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def session(secure_stack, ca, secrets):
     opened = []
 
     def open_as(user: str) -> Session:
-        password = secrets.service(f"mqtt-{user}") if user in ("collector", "monitor", "alerts", "web") \
+        password = secrets.service(f"mqtt-{user}") if user in SERVICES \
             else secrets.devices([user])[user]
         opened.append(Session(secure_stack.settings.broker_port, ca, user, password))
         assert opened[-1].accepted, f"{user} refused"
@@ -109,7 +110,7 @@ def test_only_the_collector_reads_the_native_tree(session):
     reading when a message is delivered: a SUBSCRIBE without a matching `topic read` is acknowledged,
     but not one message reaches the subscriber."""
     others = []
-    for user in ("monitor", "alerts", "web", GATEWAY, UNIT_B):
+    for user in ("monitor", "alerts-school", "web", GATEWAY, UNIT_B):
         for topic in ("#", "iotorino/v1/#", "$share/g/#", f"iotorino/v1/street/{UNIT_A}/{MEASUREMENT_A}"):
             others.append(session(user))
             others[-1].subscribe(topic)
