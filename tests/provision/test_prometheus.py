@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
+from iotorino.provision import render
 
 PROMTOOL = shutil.which("promtool")
 pytestmark = pytest.mark.skipif(PROMTOOL is None, reason="Debian's prometheus package (scripts/setup.sh) is missing")
@@ -242,17 +246,36 @@ def _poll(fetch, done, timeout_s: float = 60.0):
 
 
 @pytest.mark.integration
-def test_prometheus_scrapes_the_running_collectors(secure_stack):
+def test_prometheus_scrapes_the_running_stack(secure_stack):
+    """The collectors, the monitor's feed and the web application (over HTTPS, trusting the stack's CA) are
+    scraped; a dataset whose newest day is long past makes IotorinoExportsLate pending, through the web
+    application's /metrics reading the export manifest."""
     assert any(m.name == "prometheus" for m in secure_stack.members())
     api = f"http://127.0.0.1:{secure_stack.settings.prometheus_port}/api/v1"
-    result = _poll(lambda: requests.get(f"{api}/query", params={"query": "iotorino_mqtt_connected"}, timeout=5).json(),
-                   lambda r: len(r["data"]["result"]) == secure_stack.settings.collectors)
-    connected = {r["metric"]["instance"]: r["value"][1] for r in result["data"]["result"]}
+    late = Path(render.exports_dir(secure_stack.target)) / "noise_hourly"
+    late.mkdir(parents=True, exist_ok=True)
+    (late / "manifest.json").write_text(json.dumps({"dataset": "noise_hourly", "modified": "2026-01-31T00:40:00Z", "files": {
+        "noise_hourly/data/date=2026-01-30/part-0.parquet": {"period": "2026-01-30", "format": "parquet"}}}))
+
+    def query(expr: str) -> list[dict]:
+        return requests.get(f"{api}/query", params={"query": expr}, timeout=5).json()["data"]["result"]
+
+    result = _poll(lambda: query("iotorino_mqtt_connected"), lambda r: len(r) == secure_stack.settings.collectors)
+    connected = {r["metric"]["instance"]: r["value"][1] for r in result}
     assert connected == {f"127.0.0.1:{p}": "1" for p in secure_stack.settings.metrics_ports}
+    up = _poll(lambda: query("up"), lambda r: {x["metric"]["job"] for x in r} >= {"collector", "monitor", "alerts", "web"})
+    assert {x["metric"]["job"] for x in up if x["value"][1] == "1"} >= {"collector", "monitor", "web"}
+    # 31 January 2026, 00:00 in Turin: the end of the newest published day.
+    end = _poll(lambda: query('iotorino_export_last_partition_timestamp_seconds{dataset="noise_hourly"}'), bool)
+    assert float(end[0]["value"][1]) == dt.datetime(2026, 1, 30, 23, tzinfo=dt.timezone.utc).timestamp()
+    pending = _poll(lambda: requests.get(f"{api}/alerts", timeout=5).json()["data"]["alerts"],
+                    lambda alerts: any(a["labels"]["alertname"] == "IotorinoExportsLate"
+                                       and a["labels"].get("dataset") == "noise_hourly" for a in alerts))
+    assert {a["state"] for a in pending if a["labels"].get("dataset") == "noise_hourly"} == {"pending"}
     # Every rule evaluated without error against the real series (health "unknown" until the first run).
     groups = _poll(lambda: requests.get(f"{api}/rules", timeout=5).json()["data"]["groups"],
                    lambda gs: all(rule["health"] != "unknown" for g in gs for rule in g["rules"]))
-    assert {g["name"] for g in groups} == {"iotorino-collectors", "iotorino-ble"}
+    assert {g["name"] for g in groups} == {"iotorino-collectors", "iotorino-ble", "iotorino-services", "iotorino-exports"}
     assert {rule["health"] for g in groups for rule in g["rules"]} == {"ok"}
     firing = requests.get(f"{api}/alerts", timeout=5).json()["data"]["alerts"]
     assert [a["labels"]["alertname"] for a in firing if a["labels"]["alertname"].startswith("IotorinoCollector")] == []

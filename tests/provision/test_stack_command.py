@@ -54,8 +54,8 @@ def test_stack_command_up_status_down(python, cli_env, tmp_path):
     try:
         assert up.returncode == 0, up.stderr
         assert {line.split(":")[0] for line in up.stdout.splitlines()} == {
-            "mosquitto", "influxd", "collector-1", "collector-2", "prometheus", "airflow-scheduler",
-            "airflow-dag-processor"}
+            "mosquitto", "influxd", "collector-1", "collector-2", "monitor", "alerts-city", "alerts-school", "web",
+            "prometheus", "airflow-scheduler", "airflow-dag-processor"}
         status = _iotorino(python, cli_env, "stack", "status", "--settings", str(config))
         assert status.returncode == 0, status.stdout
         assert all(row["alive"] and row["ready"] for row in json.loads(status.stdout))
