@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,9 +89,9 @@ class SecureStack:
             admin, users = influx_users(self.settings.output / "secrets")
             influx.set_up(self.influx_url, self.settings, admin, users)
             secrets = provisioned.secrets
-            for replica in range(self.settings.collectors):
-                self._start_collector(replica, secrets, started)
-            self._start_services(secrets, started)
+            # The project's own processes start side by side: each spends most of its start-up importing.
+            _together([lambda r=replica: self._start_collector(r, secrets, started)
+                       for replica in range(self.settings.collectors)] + self._services(secrets, started))
             if PROMETHEUS_BIN:
                 self._start_prometheus(started)
             if self.settings.airflow:
@@ -120,11 +121,13 @@ class SecureStack:
         return self._start("influxd", [INFLUXD_BIN, "-config", str(config)], self.settings.influx_port,
                            self._influx_ready, started)
 
-    def _start(self, name: str, argv: list[str], port: int, ready, started: list, env=None) -> ConfiguredServer:
+    def _start(self, name: str, argv: list[str], port: int, ready, started: list, env=None,
+               timeout_s: float = 60.0) -> ConfiguredServer:
         if port and port_open(port):
             # Otherwise the readiness check could pass on someone else's server.
             raise ServiceError(f"{name}: port {port} is already in use; choose another in the stack settings")
-        server = ConfiguredServer(name, argv, self.state / "logs" / f"{name}.log", port, ready, env=env)
+        server = ConfiguredServer(name, argv, self.state / "logs" / f"{name}.log", port, ready, env=env,
+                                  startup_timeout_s=timeout_s)
         server.start()
         started.append((name, server))
         return server
@@ -140,7 +143,8 @@ class SecureStack:
         """`python -m iotorino ARGS` with `passwords` (environment variable -> secret) in its environment."""
         env = dict(os.environ, **passwords)
         env["PYTHONPATH"] = str(paths.ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        self._start(name, [sys.executable, "-m", "iotorino", *args], port, ready, started, env)
+        # Generous: on a busy machine importing the web or Airflow packages alone takes tens of seconds.
+        self._start(name, [sys.executable, "-m", "iotorino", *args], port, ready, started, env, timeout_s=180.0)
 
     def _start_collector(self, replica: int, secrets: SecretStore, started: list) -> None:
         config = render.write(self.run_dir / f"collector-{replica + 1}.toml",
@@ -151,27 +155,30 @@ class SecureStack:
                              {render.MQTT_PASSWORD_ENV: secrets.service("mqtt-collector"),
                               render.INFLUX_PASSWORD_ENV: secrets.service("influx-collector")})
 
-    def _start_services(self, secrets: SecretStore, started: list) -> None:
-        """The beacon monitor and its feed, the two alert services and the web application (HTTPS), each
-        with its own broker user (and InfluxDB reader where it reads the store)."""
+    def _services(self, secrets: SecretStore, started: list) -> list:
+        """Starters of the beacon monitor and its feed, the two alert services and the web application
+        (HTTPS), each with its own broker user (and InfluxDB reader where it reads the store)."""
         settings, target = self.settings, self.target
         config = render.write(self.run_dir / "monitor.toml", render.monitor_toml(settings, target))
-        port = settings.monitor_api_port
-        self._start_iotorino("monitor", ["beacons", "serve", "--config", str(config)], port, lambda: _ready(port),
-                             started, {render.MQTT_PASSWORD_ENV: secrets.service("mqtt-monitor"),
-                                       render.INFLUX_PASSWORD_ENV: secrets.service("influx-monitor")})
+        starters = [lambda: self._start_iotorino(
+            "monitor", ["beacons", "serve", "--config", str(config)], settings.monitor_api_port,
+            lambda: _ready(settings.monitor_api_port), started,
+            {render.MQTT_PASSWORD_ENV: secrets.service("mqtt-monitor"),
+             render.INFLUX_PASSWORD_ENV: secrets.service("influx-monitor")})]
         for scope, port in zip(ALERT_SCOPES, settings.alerts_ports):
             render.write(self.run_dir / f"alerts-{scope}.toml", render.alerts_toml(settings, target, scope))
-            self._start_iotorino(f"alerts-{scope}", render.alerts_command(settings, target, scope, self.run_dir),
-                                 port, lambda port=port: _ready(port, "/healthz"), started,
-                                 {render.MQTT_PASSWORD_ENV: secrets.service(f"mqtt-alerts-{scope}")})
+            starters.append(lambda scope=scope, port=port: self._start_iotorino(
+                f"alerts-{scope}", render.alerts_command(settings, target, scope, self.run_dir), port,
+                lambda: _ready(port, "/healthz"), started,
+                {render.MQTT_PASSWORD_ENV: secrets.service(f"mqtt-alerts-{scope}")}))
         render.write(self.run_dir / "web.toml", render.web_toml(settings, target))
         env = render.web_environment(settings, target)
         env.update({render.MQTT_PASSWORD_ENV: secrets.service("mqtt-web"),
                     render.INFLUX_PASSWORD_ENV: secrets.service("influx-web")})
-        port = settings.web_port
-        self._start_iotorino("web", render.web_command(settings, target, self.run_dir), port,
-                             lambda: _ready(port, "/readyz", self.ca), started, env)
+        starters.append(lambda: self._start_iotorino(
+            "web", render.web_command(settings, target, self.run_dir), settings.web_port,
+            lambda: _ready(settings.web_port, "/readyz", self.ca), started, env))
+        return starters
 
     @property
     def ca(self) -> Path:
@@ -259,6 +266,15 @@ class SecureStack:
             if _alive(member.pid):
                 os.killpg(member.pid, signal.SIGKILL)
         self.record.unlink(missing_ok=True)
+
+
+def _together(starters: list) -> None:
+    """Run the starters in parallel threads and wait for all; then raise the first failure, if any (what did
+    start is in the caller's `started` list, which it stops)."""
+    with ThreadPoolExecutor(max_workers=len(starters)) as pool:
+        futures = [pool.submit(start) for start in starters]
+    for future in futures:
+        future.result()
 
 
 def _ready(port: int, path: str = "/readyz", ca: Path | None = None) -> bool:

@@ -24,7 +24,7 @@ MESSAGES = 400
 
 
 def _iotorino(python, cli_env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([python, "-m", "iotorino", *args], env=cli_env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([python, "-m", "iotorino", *args], env=cli_env, capture_output=True, text=True, timeout=600)
 
 
 def _received(port: int) -> float:
