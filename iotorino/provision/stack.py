@@ -217,7 +217,8 @@ class SecureStack:
             if subprocess.run([airflow, "db", "migrate"], env=env, stdout=log_file, stderr=subprocess.STDOUT).returncode:
                 raise ServiceError(f"airflow db migrate failed (log: {log_file.name})")
         port = self.settings.airflow_health_port
-        self._start("airflow-scheduler", [airflow, "scheduler"], port, lambda: _ready(port, "/health"), started, env)
+        self._start("airflow-scheduler", [airflow, "scheduler"], port, lambda: _ready(port, "/health"), started, env,
+                    timeout_s=180.0)
         self._start("airflow-dag-processor", [airflow, "dag-processor"], 0, lambda: True, started, env)
 
     def members(self) -> list[Member]:
