@@ -128,8 +128,8 @@ class SecureStack:
             raise ServiceError(f"{name}: port {port} is already in use; choose another in the stack settings")
         server = ConfiguredServer(name, argv, self.state / "logs" / f"{name}.log", port, ready, env=env,
                                   startup_timeout_s=timeout_s)
+        started.append((name, server))  # before it is ready: a start that times out is stopped with the rest
         server.start()
-        started.append((name, server))
         return server
 
     def _influx_ready(self) -> bool:
