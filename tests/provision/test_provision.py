@@ -7,6 +7,7 @@ import io
 import stat
 
 import pytest
+import tomllib
 
 from iotorino.core import inventory
 from iotorino.core.errors import ConfigError
@@ -115,11 +116,32 @@ def test_rotating_an_unknown_device_names_it(provisioned):
      "influxdb.retention_policies[0]"),
     ({"gateways": {"ids": ["GW/1"]}}, "gateways.ids"),
     ({"collectors": {"replicas": 3}}, "collectors.replicas"),
+    ({"gateways": {"ids": ["GW-1"], "places": {"GW-1": {"lon": 7.7, "lat": 95}}}}, "gateways.places.GW-1"),
+    ({"gateways": {"ids": ["GW-1"], "places": {"GW-2": {"lon": 7.7, "lat": 45}}}}, "gateways.places"),
+    ({"web": {"port": 70000}}, "web.port"),
+    ({"alerts": {"school_port": "8097"}}, "alerts.school_port"),
+    ({"monitor": {"metrics_port": 9466}}, "monitor.metrics_port"),
 ])
 def test_settings_errors_name_the_key(data, key):
     with pytest.raises(ConfigError) as error:
         stack_settings.from_dict(data)
     assert error.value.key == key
+
+
+def test_the_monitor_knows_where_each_gateway_stands(tmp_path, monkeypatch):
+    from iotorino.beacons import config as monitor_config
+    from iotorino.provision import render
+
+    settings = stack_settings.from_dict({"stack": {"output": str(tmp_path)}, "gateways": {
+        "ids": ["GW-1", "GW-2"], "places": {"GW-1": {"lon": 7.6784, "lat": 45.0621}}}})
+    (tmp_path / "tls").mkdir()
+    (tmp_path / "tls" / "ca.pem").write_text("a CA")
+    text = render.monitor_toml(settings, render.local(settings))
+    monkeypatch.setenv(render.MQTT_PASSWORD_ENV, "unused")
+    monkeypatch.setenv(render.INFLUX_PASSWORD_ENV, "unused")
+    loaded = monitor_config.parse(tomllib.loads(text), tmp_path)  # the monitor's own loader accepts it
+    assert loaded.gateways == {"GW-1": (7.6784, 45.0621)}
+    assert (loaded.mqtt.username, loaded.mqtt.tls, loaded.influx.username) == ("monitor", True, "monitor")
 
 
 def test_acl_has_no_anonymous_section():
