@@ -12,9 +12,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--settings", type=Path, default=None, help="stack settings (default deploy/stack.toml)")
     parser.add_argument("--output", type=Path, default=None, help="provisioned directory (default: the settings')")
     parser.add_argument("--exports", type=Path, default=None,
-                        help="exports directory whose manifests to keep (default IOTORINO_EXPORT_DIR or var/exports)")
+                        help="exports directory whose manifests to keep (default: the stack's, <output>/state/exports)")
     parser.add_argument("--monitor-spool", type=Path, default=None,
-                        help="the beacon monitor's status spool (default var/beacons/status-spool.sqlite)")
+                        help="a beacon monitor's status spool outside the stack (the stack's own is always kept)")
 
 
 def _stack(args: argparse.Namespace):
@@ -26,12 +26,12 @@ def _stack(args: argparse.Namespace):
 
 def run_backup(args: argparse.Namespace) -> int:
     """Take a backup of the running stack."""
-    from iotorino.core import paths
-    from iotorino.export.settings import export_dir_from_env
+    from iotorino.provision import render
     from iotorino.provision.backup import backup
 
-    made = backup(_stack(args), args.path, exports=args.exports or export_dir_from_env(),
-                  monitor_spool=args.monitor_spool or paths.VAR / "beacons" / "status-spool.sqlite")
+    stack = _stack(args)
+    made = backup(stack, args.path, exports=args.exports or Path(render.exports_dir(stack.target)),
+                  monitor_spool=args.monitor_spool)
     print(f"backup written to {made} (no secrets: keep <output>/secrets/ in the city's vault)")
     return 0
 
@@ -40,9 +40,7 @@ def run_restore(args: argparse.Namespace) -> int:
     """Restore a backup into the stopped stack's empty servers."""
     from iotorino.provision.backup import restore
 
-    from iotorino.core import paths
-
-    restore(_stack(args), args.path, monitor_spool=args.monitor_spool or paths.VAR / "beacons" / "status-spool.sqlite")
+    restore(_stack(args), args.path, monitor_spool=args.monitor_spool)
     print(f"restored {args.path}; start the stack with `iotorino stack up --secure`")
     return 0
 

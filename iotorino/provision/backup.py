@@ -69,8 +69,8 @@ def backup(stack: SecureStack, destination: Path, *, exports: Path | None = None
 
 
 def restore(stack: SecureStack, source: Path, *, monitor_spool: Path | None = None) -> None:
-    """Restore backup `source` into the stack's empty servers and state (the stack must be down), and
-    the monitor's status spool to `monitor_spool`. Missing provisioned files come back from the
+    """Restore backup `source` into the stack's empty servers and state (the stack must be down), the
+    monitor's status spool into the stack's state (or to `monitor_spool`, for a monitor run elsewhere). Missing provisioned files come back from the
     backup; secrets are the installer's (provisioning makes new ones where none are in place)."""
     source = Path(source)
     verify(source)
@@ -88,9 +88,8 @@ def restore(stack: SecureStack, source: Path, *, monitor_spool: Path | None = No
             relative = file.relative_to(source / "state")
             if not file.is_file():
                 continue
-            if relative.parts[0] == "monitor":
-                if monitor_spool:
-                    _copy(file, Path(monitor_spool))
+            if relative.parts[0] == "monitor" and monitor_spool:
+                _copy(file, Path(monitor_spool))
             else:
                 _copy(file, stack.state / relative)
     with stack.influx_only():
@@ -137,6 +136,7 @@ def verify(source: Path) -> dict:
 def _state_files(stack: SecureStack) -> list[Path]:
     found = sorted(stack.state.glob("collector-*/*.sqlite"))
     found += sorted(stack.state.glob("mosquitto/*.db"))
+    found += sorted(stack.state.glob("monitor/*.sqlite"))  # the beacon monitor's status spool
     return found
 
 

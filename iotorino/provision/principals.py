@@ -6,8 +6,10 @@ evaluators, web application). A device may publish only its own topics, one
 per measurement of its profile, and subscribe to nothing; a gateway only the
 beacon windows it hears and its own heartbeat; the collector only subscribes,
 to the native tree (directly or as a member of a shared subscription); the
-monitor publishes only beacon statuses. Nobody but the collector may read
-`iotorino/v1/#`, and nobody at all `#`.
+monitor publishes only beacon statuses; each alert service reads only the
+measurements it evaluates and writes only its own `iotorino/alerts/<scope>/`
+tree; the web application only reads the alerts. Nobody but the collector may
+read `iotorino/v1/#`, and nobody at all `#`.
 
 User names: a street unit's or a gateway's id, `<school id>.<point>` for a
 school's room, meter or outdoor station, the service's name otherwise. With
@@ -26,6 +28,11 @@ from ingest.ble_beacons.windows import MEASUREMENT as SIGHTING
 NATIVE = contract.PREFIX + "#"
 STATUS_TOPIC = "iotorino/beacons/{beacon}/status"
 ALERTS = "iotorino/alerts/#"
+# What each alert service evaluates (iotorino.alerts.service: city_scope, school_scope), by site kind.
+ALERT_SCOPES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "city": ("street", ("air_quality", "noise")),
+    "school": ("school", ("indoor_climate", "energy", "heat", "outdoor_climate")),
+}
 
 # InfluxDB users and their privilege on the database: WRITE, READ, or ALL (both; the downsampler reads
 # raw readings and writes hourly aggregates). The admin is created separately and used only to provision.
@@ -82,8 +89,10 @@ def services(settings: StackSettings) -> list[Principal]:
         Principal("monitor", "service",
                   (status, f"{contract.PREFIX}beacon/+/{settings.monitor_id}/beacon_status"),
                   (f"{contract.PREFIX}beacon/+/+/beacon_sighting", f"{contract.PREFIX}gateway/+/ble_gateway", status)),
-        Principal("alerts", "service", (ALERTS,)),
-        Principal("web", "service", (), (status, ALERTS)),
+        *(Principal(f"alerts-{scope}", "service", (f"iotorino/alerts/{scope}/#",),
+                    tuple(contract.topic_filter(site, m) for m in measurements))
+          for scope, (site, measurements) in ALERT_SCOPES.items()),
+        Principal("web", "service", (), (ALERTS,)),
     ]
 
 

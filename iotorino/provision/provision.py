@@ -5,8 +5,9 @@ Layout of the output directory (the compose file mounts it as /etc/iotorino):
     mosquitto/mosquitto.conf  passwords (hashes)  acl
     influxdb/influxdb.conf
     collector-1.toml, collector-2.toml, ...
+    monitor.toml  alerts-city.toml  alerts-school.toml  web.toml   (the other services' configs)
     prometheus/prometheus.yml  rules.yml
-    tls/ca.pem  server.pem  server.key  [clients/<user>.pem .key]   ca.key stays in secrets/
+    tls/ca.pem  server.pem  server.key  web.pem  web.key  [clients/<user>.pem .key]   ca.key stays in secrets/
     secrets/   devices.csv, mqtt-<service>, influx-<user>, ca.key   (0600 in a 0700 directory)
     principals.json   every user and its topics, no secrets (kept by backups)
 
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from iotorino.core import inventory as fleet
 from iotorino.provision import pki, render
-from iotorino.provision.principals import INFLUX_ADMIN, INFLUX_USERS, Principal, acl_file, all_principals
+from iotorino.provision.principals import ALERT_SCOPES, INFLUX_ADMIN, INFLUX_USERS, Principal, acl_file, all_principals
 from iotorino.provision.secrets import SecretStore, set_password, write_password_file
 from iotorino.provision.settings import StackSettings
 
@@ -61,6 +62,10 @@ def provision(settings: StackSettings, inventory: fleet.Inventory | None = None)
     render.write(out / "influxdb" / "influxdb.conf", render.influxdb_conf(settings, target))
     for replica in range(settings.collectors):
         render.write(out / f"collector-{replica + 1}.toml", render.collector_toml(settings, target, replica))
+    render.write(out / "monitor.toml", render.monitor_toml(settings, target))
+    for scope in ALERT_SCOPES:
+        render.write(out / f"alerts-{scope}.toml", render.alerts_toml(settings, target, scope))
+    render.write(out / "web.toml", render.web_toml(settings, target))
     render.write(out / "prometheus" / "prometheus.yml", render.prometheus_yml(settings, target))
     render.write(out / "prometheus" / "rules.yml", render.prometheus_rules(settings))
     render.write(out / "principals.json", json.dumps([asdict(p) for p in principals], indent=1))
@@ -87,11 +92,14 @@ def _certificates(settings: StackSettings, principals: list[Principal], store: S
     else:
         authority = pki.Authority.create()
         authority.write(tls / "ca.pem", ca_key)
-        (tls / "server.pem").unlink(missing_ok=True)  # signed by a CA whose key is gone
-    if not (tls / "server.pem").exists():
-        certificate, key = authority.issue("mosquitto", server_names=settings.broker_hosts)
-        pki.write_pem(tls / "server.pem", certificate)
-        pki.write_key(tls / "server.key", key)
+        for stale in ("server.pem", "web.pem"):  # signed by a CA whose key is gone
+            (tls / stale).unlink(missing_ok=True)
+    # The broker's certificate and the web application's (HTTPS), each valid for its host names.
+    for name, common_name, hosts in (("server", "mosquitto", settings.broker_hosts), ("web", "web", settings.web_hosts)):
+        if not (tls / f"{name}.pem").exists():
+            certificate, key = authority.issue(common_name, server_names=hosts)
+            pki.write_pem(tls / f"{name}.pem", certificate)
+            pki.write_key(tls / f"{name}.key", key)
     if settings.client_certificates:
         for principal in principals:
             if not (tls / "clients" / f"{principal.name}.pem").exists():

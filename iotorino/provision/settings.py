@@ -43,12 +43,15 @@ class StackSettings:
     database: str = "iotorino"
     retention_policies: tuple[RetentionPolicy, ...] = (RetentionPolicy("autogen", "INF", True),)
     gateways: tuple[str, ...] = ()
+    gateway_places: tuple[tuple[str, float, float], ...] = ()  # (id, lon, lat) in WGS84 degrees
     monitor_id: str = "HEALTH"
     collectors: int = 2
     share_group: str = "collectors"
     metrics_ports: tuple[int, ...] = (9464, 9465)
-    monitor_api_port: int = 8765
-    monitor_metrics_port: int = 9466
+    monitor_api_port: int = 8765  # the feed: its routes, /healthz, /readyz and /metrics
+    alerts_ports: tuple[int, int] = (8096, 8097)  # HTTP of the city and the school alert services
+    web_port: int = 8443  # the web application over HTTPS
+    web_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "web")  # names its certificate is valid for
     prometheus_port: int = 9090
     airflow: bool = False  # the process stack also runs Airflow's scheduler and dag-processor
     airflow_health_port: int = 8974
@@ -71,8 +74,8 @@ def load(file: Path = DEFAULT_FILE, *, output: Path | None = None) -> StackSetti
 def from_dict(data: dict, *, output: Path | None = None) -> StackSettings:
     """Settings from the parsed TOML tables; every key is checked and named in errors."""
     known = {"stack": {"output"}, "broker": {"port", "certificate_port", "hosts"},
-             "influxdb": {"port", "rpc_port", "database", "retention_policies"}, "gateways": {"ids"},
-             "monitor": {"id", "api_port", "metrics_port"},
+             "influxdb": {"port", "rpc_port", "database", "retention_policies"}, "gateways": {"ids", "places"},
+             "monitor": {"id", "api_port"}, "alerts": {"city_port", "school_port"}, "web": {"port", "hosts"},
              "collectors": {"replicas", "share_group", "metrics_ports"}, "prometheus": {"port"},
              "airflow": {"enabled", "health_port"}}
     for table, values in data.items():
@@ -103,21 +106,44 @@ def from_dict(data: dict, *, output: Path | None = None) -> StackSettings:
         database=_ident(get("influxdb", "database", "iotorino"), "influxdb.database"),
         retention_policies=policies,
         gateways=tuple(_ident(g, "gateways.ids") for g in get("gateways", "ids", [])),
+        gateway_places=_places(get("gateways", "places", {})),
         monitor_id=_ident(get("monitor", "id", "HEALTH"), "monitor.id"),
         collectors=int(get("collectors", "replicas", 2)),
         share_group=_ident(get("collectors", "share_group", "collectors"), "collectors.share_group"),
         metrics_ports=tuple(_port(p, "collectors.metrics_ports") for p in get("collectors", "metrics_ports",
                                                                                   [9464, 9465])),
         monitor_api_port=_port(get("monitor", "api_port", 8765), "monitor.api_port"),
-        monitor_metrics_port=_port(get("monitor", "metrics_port", 9466), "monitor.metrics_port"),
+        alerts_ports=(_port(get("alerts", "city_port", 8096), "alerts.city_port"),
+                      _port(get("alerts", "school_port", 8097), "alerts.school_port")),
+        web_port=_port(get("web", "port", 8443), "web.port"),
+        web_hosts=tuple(get("web", "hosts", ["127.0.0.1", "localhost", "web"])),
         prometheus_port=_port(get("prometheus", "port", 9090), "prometheus.port"),
         airflow=_bool(get("airflow", "enabled", False), "airflow.enabled"),
         airflow_health_port=_port(get("airflow", "health_port", 8974), "airflow.health_port"),
     )
+    unknown = {p[0] for p in settings.gateway_places} - set(settings.gateways)
+    if unknown:
+        raise ConfigError("gateways.places", f"places of gateways not in gateways.ids: {', '.join(sorted(unknown))}",
+                          "a place for each id of gateways.ids, or none")
     if not 1 <= settings.collectors <= len(settings.metrics_ports):
         raise ConfigError("collectors.replicas", f"{settings.collectors} replicas",
                           f"1 to {len(settings.metrics_ports)} (one metrics port each)")
     return settings
+
+
+def _places(found) -> tuple[tuple[str, float, float], ...]:
+    """`{GW-ID = {lon = 7.68, lat = 45.06}}` -> ((id, lon, lat), ...); each value checked and named in errors."""
+    if not isinstance(found, dict):
+        raise ConfigError("gateways.places", f"not a table: {found!r}", "{GW-ID = {lon = ..., lat = ...}}")
+    places = []
+    for gateway, place in found.items():
+        key = f"gateways.places.{gateway}"
+        if not isinstance(place, dict) or set(place) != {"lon", "lat"} or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in place.values()) \
+                or not (-180 <= place["lon"] <= 180 and -90 <= place["lat"] <= 90):
+            raise ConfigError(key, f"not a place: {place!r}", "{lon = -180..180, lat = -90..90} in WGS84 degrees")
+        places.append((_ident(gateway, key), float(place["lon"]), float(place["lat"])))
+    return tuple(places)
 
 
 def _port(value, key: str, zero: bool = False) -> int:

@@ -4,11 +4,14 @@ Provisioning's output is rendered once more for the `local` target (files in
 the provisioned directory, loopback addresses, free ports from the settings
 file) and run: Mosquitto (TLS, password and ACL files, persistence), influxd
 (authentication, retention policies, users and grants set up at start) and
-the collector replicas sharing one MQTT v5 subscription, Prometheus (when
-installed) scraping them with the alert rules, and with `[airflow] enabled`
-Airflow's scheduler and dag-processor (LocalExecutor, SQLite metadata). Passwords reach the
-collectors through their environment, read from the 0600 secret files, never
-through a command line. The processes outlive the command; their ids are kept
+the collector replicas sharing one MQTT v5 subscription, the beacon monitor
+and its fleet-health feed, the city and school alert services, the web
+application over HTTPS (certificate from the stack's CA), Prometheus (when
+installed) scraping them all with the alert rules, and with `[airflow] enabled`
+Airflow's scheduler and dag-processor (LocalExecutor, SQLite metadata) writing
+the exports the web application publishes. Every service has its own broker
+and InfluxDB user; passwords reach the processes through their environment,
+read from the 0600 secret files, never through a command line. The processes outlive the command; their ids are kept
 in `<output>/state/stack.json` for `status` and `down`, and their output in
 `<output>/state/logs/`.
 """
@@ -24,6 +27,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +35,7 @@ import requests
 
 from iotorino.core import paths
 from iotorino.provision import influx, render
+from iotorino.provision.principals import ALERT_SCOPES
 from iotorino.provision.provision import influx_users, provision
 from iotorino.provision.secrets import SecretStore
 from iotorino.provision.settings import StackSettings
@@ -71,7 +76,7 @@ class SecureStack:
         if self.running():
             raise ServiceError(f"the stack of {self.settings.output} is already running; `iotorino stack down` first")
         provisioned = provision(self.settings)
-        for sub in ("mosquitto", "influxdb", "logs"):
+        for sub in ("mosquitto", "influxdb", "logs", "monitor", "exports"):
             (self.state / sub).mkdir(parents=True, exist_ok=True)
         os.chmod(self.state, 0o700)
         started: list[tuple[str, ConfiguredServer]] = []
@@ -84,8 +89,9 @@ class SecureStack:
             admin, users = influx_users(self.settings.output / "secrets")
             influx.set_up(self.influx_url, self.settings, admin, users)
             secrets = provisioned.secrets
-            for replica in range(self.settings.collectors):
-                self._start_collector(replica, secrets, started)
+            # The project's own processes start side by side: each spends most of its start-up importing.
+            _together([lambda r=replica: self._start_collector(r, secrets, started)
+                       for replica in range(self.settings.collectors)] + self._services(secrets, started))
             if PROMETHEUS_BIN:
                 self._start_prometheus(started)
             if self.settings.airflow:
@@ -115,13 +121,15 @@ class SecureStack:
         return self._start("influxd", [INFLUXD_BIN, "-config", str(config)], self.settings.influx_port,
                            self._influx_ready, started)
 
-    def _start(self, name: str, argv: list[str], port: int, ready, started: list, env=None) -> ConfiguredServer:
+    def _start(self, name: str, argv: list[str], port: int, ready, started: list, env=None,
+               timeout_s: float = 60.0) -> ConfiguredServer:
         if port and port_open(port):
             # Otherwise the readiness check could pass on someone else's server.
             raise ServiceError(f"{name}: port {port} is already in use; choose another in the stack settings")
-        server = ConfiguredServer(name, argv, self.state / "logs" / f"{name}.log", port, ready, env=env)
+        server = ConfiguredServer(name, argv, self.state / "logs" / f"{name}.log", port, ready, env=env,
+                                  startup_timeout_s=timeout_s)
+        started.append((name, server))  # before it is ready: a start that times out is stopped with the rest
         server.start()
-        started.append((name, server))
         return server
 
     def _influx_ready(self) -> bool:
@@ -130,16 +138,52 @@ class SecureStack:
         except requests.RequestException:
             return False
 
+    def _start_iotorino(self, name: str, args: list[str], port: int, ready, started: list,
+                        passwords: dict[str, str]) -> None:
+        """`python -m iotorino ARGS` with `passwords` (environment variable -> secret) in its environment."""
+        env = dict(os.environ, **passwords)
+        env["PYTHONPATH"] = str(paths.ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        # Generous: on a busy machine importing the web or Airflow packages alone takes tens of seconds.
+        self._start(name, [sys.executable, "-m", "iotorino", *args], port, ready, started, env, timeout_s=180.0)
+
     def _start_collector(self, replica: int, secrets: SecretStore, started: list) -> None:
         config = render.write(self.run_dir / f"collector-{replica + 1}.toml",
                               render.collector_toml(self.settings, self.target, replica))
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(paths.ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        env[render.MQTT_PASSWORD_ENV] = secrets.service("mqtt-collector")
-        env[render.INFLUX_PASSWORD_ENV] = secrets.service("influx-collector")
         port = self.settings.metrics_ports[replica]
-        self._start(f"collector-{replica + 1}", [sys.executable, "-m", "iotorino", "collect", "mqtt", "--config",
-                                                 str(config)], port, lambda: _ready(port), started, env)
+        self._start_iotorino(f"collector-{replica + 1}", ["collect", "mqtt", "--config", str(config)], port,
+                             lambda: _ready(port), started,
+                             {render.MQTT_PASSWORD_ENV: secrets.service("mqtt-collector"),
+                              render.INFLUX_PASSWORD_ENV: secrets.service("influx-collector")})
+
+    def _services(self, secrets: SecretStore, started: list) -> list:
+        """Starters of the beacon monitor and its feed, the two alert services and the web application
+        (HTTPS), each with its own broker user (and InfluxDB reader where it reads the store)."""
+        settings, target = self.settings, self.target
+        config = render.write(self.run_dir / "monitor.toml", render.monitor_toml(settings, target))
+        starters = [lambda: self._start_iotorino(
+            "monitor", ["beacons", "serve", "--config", str(config)], settings.monitor_api_port,
+            lambda: _ready(settings.monitor_api_port), started,
+            {render.MQTT_PASSWORD_ENV: secrets.service("mqtt-monitor"),
+             render.INFLUX_PASSWORD_ENV: secrets.service("influx-monitor")})]
+        for scope, port in zip(ALERT_SCOPES, settings.alerts_ports):
+            render.write(self.run_dir / f"alerts-{scope}.toml", render.alerts_toml(settings, target, scope))
+            starters.append(lambda scope=scope, port=port: self._start_iotorino(
+                f"alerts-{scope}", render.alerts_command(settings, target, scope, self.run_dir), port,
+                lambda: _ready(port, "/healthz"), started,
+                {render.MQTT_PASSWORD_ENV: secrets.service(f"mqtt-alerts-{scope}")}))
+        render.write(self.run_dir / "web.toml", render.web_toml(settings, target))
+        env = render.web_environment(settings, target)
+        env.update({render.MQTT_PASSWORD_ENV: secrets.service("mqtt-web"),
+                    render.INFLUX_PASSWORD_ENV: secrets.service("influx-web")})
+        starters.append(lambda: self._start_iotorino(
+            "web", render.web_command(settings, target, self.run_dir), settings.web_port,
+            lambda: _ready(settings.web_port, "/readyz", self.ca), started, env))
+        return starters
+
+    @property
+    def ca(self) -> Path:
+        """The stack's CA certificate (clients of the broker and of the web application trust it)."""
+        return self.settings.output / "tls" / "ca.pem"
 
     def _start_prometheus(self, started: list) -> None:
         config = render.write(self.run_dir / "prometheus" / "prometheus.yml",
@@ -157,7 +201,7 @@ class SecureStack:
         home = self.state / "airflow"
         home.mkdir(parents=True, exist_ok=True)
         influx = f"127.0.0.1:{self.settings.influx_port}/{self.settings.database}"
-        env = dict(os.environ, AIRFLOW_HOME=str(home), AIRFLOW__CORE__DAGS_FOLDER=str(paths.DAGS),
+        env = dict(os.environ, AIRFLOW_HOME=str(home), IOTORINO_EXPORT_DIR=render.exports_dir(self.target), AIRFLOW__CORE__DAGS_FOLDER=str(paths.DAGS),
                    AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW__CORE__EXECUTOR="LocalExecutor",
                    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
                    AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="True",
@@ -173,7 +217,8 @@ class SecureStack:
             if subprocess.run([airflow, "db", "migrate"], env=env, stdout=log_file, stderr=subprocess.STDOUT).returncode:
                 raise ServiceError(f"airflow db migrate failed (log: {log_file.name})")
         port = self.settings.airflow_health_port
-        self._start("airflow-scheduler", [airflow, "scheduler"], port, lambda: _ready(port, "/health"), started, env)
+        self._start("airflow-scheduler", [airflow, "scheduler"], port, lambda: _ready(port, "/health"), started, env,
+                    timeout_s=180.0)
         self._start("airflow-dag-processor", [airflow, "dag-processor"], 0, lambda: True, started, env)
 
     def members(self) -> list[Member]:
@@ -191,13 +236,14 @@ class SecureStack:
         rows = []
         for member in self.members():
             alive = _ours(member, self.settings.output)
-            probe = {"prometheus": "/-/ready", "airflow-scheduler": "/health"}.get(member.name, "/readyz")
+            probe = {"prometheus": "/-/ready", "airflow-scheduler": "/health"}.get(
+                member.name, "/healthz" if member.name.startswith("alerts") else "/readyz")
             if not member.port:
                 ready = alive
-            elif member.name.startswith(("collector", "prometheus", "airflow")):
-                ready = alive and _ready(member.port, probe)
-            else:
+            elif member.name in ("mosquitto", "influxd"):
                 ready = alive and port_open(member.port)
+            else:
+                ready = alive and _ready(member.port, probe, self.ca if member.name == "web" else None)
             rows.append({"name": member.name, "pid": member.pid, "port": member.port, "alive": alive, "ready": ready})
         return rows
 
@@ -223,9 +269,20 @@ class SecureStack:
         self.record.unlink(missing_ok=True)
 
 
-def _ready(port: int, path: str = "/readyz") -> bool:
+def _together(starters: list) -> None:
+    """Run the starters in parallel threads and wait for all; then raise the first failure, if any (what did
+    start is in the caller's `started` list, which it stops)."""
+    with ThreadPoolExecutor(max_workers=len(starters)) as pool:
+        futures = [pool.submit(start) for start in starters]
+    for future in futures:
+        future.result()
+
+
+def _ready(port: int, path: str = "/readyz", ca: Path | None = None) -> bool:
+    """Whether 127.0.0.1:`port` answers `path` with 200 (over HTTPS checked against `ca` when given)."""
+    url = f"https://127.0.0.1:{port}{path}" if ca else f"http://127.0.0.1:{port}{path}"
     try:
-        return requests.get(f"http://127.0.0.1:{port}{path}", timeout=0.5).status_code == 200
+        return requests.get(url, timeout=2, verify=str(ca) if ca else True).status_code == 200
     except requests.RequestException:
         return False
 

@@ -22,7 +22,7 @@ from starlette.routing import Route as StarletteRoute
 from starlette.staticfiles import StaticFiles
 
 from iotorino.core.errors import ConfigError
-from iotorino.web import assets, i18n, pages
+from iotorino.web import assets, i18n, metrics, pages
 from iotorino.web.alertboard import AlertBoard, AlertFeed
 from iotorino.web.routes import PANELS, ROUTES
 from iotorino.web.settings import WebSettings
@@ -49,6 +49,7 @@ def create_app(settings: WebSettings) -> FastAPI:
             twin = "/index.json" if route.path == "/" else route.path + ".json"
             app.router.routes.append(StarletteRoute(twin, _endpoint(route.handler, as_json=True, panels=panels), methods=["GET", "HEAD"], name=route.name + "_json"))
         app.router.routes.append(StarletteRoute(route.path, endpoint, methods=["GET", "HEAD"], name=route.name))
+    app.router.routes.extend(metrics.routes(settings))  # /metrics, /healthz, /readyz
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(pages.NotFound, _not_found)
     app.add_exception_handler(HTTPException, _http_error)

@@ -16,7 +16,7 @@ GATEWAY = "GW-PORTA-NUOVA"
 
 def settings_file(directory: Path, airflow: bool = False) -> Path:
     """A stack settings file with free loopback ports, output in `directory`/stack; Airflow only if asked."""
-    ports = [free_port() for _ in range(9)]
+    ports = [free_port() for _ in range(12)]
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "stack.toml"
     path.write_text(f"""
@@ -33,6 +33,11 @@ retention_policies = [{{name = "raw", duration = "400d", default = true}}, {{nam
 ids = ["{GATEWAY}"]
 [monitor]
 api_port = {ports[5]}
+[alerts]
+city_port = {ports[9]}
+school_port = {ports[10]}
+[web]
+port = {ports[11]}
 [prometheus]
 port = {ports[6]}
 [airflow]
@@ -54,7 +59,8 @@ def provisioned(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def secure_stack(tmp_path_factory):
-    """`iotorino stack up --secure`'s building block: broker, influxd and two collectors, all secured."""
+    """`iotorino stack up --secure`'s building block: broker, influxd, two collectors, the beacon monitor and its
+    feed, the alert services, the web application over HTTPS and Prometheus, all secured (no Airflow)."""
     directory = tmp_path_factory.mktemp("stack")
     stack = SecureStack(stack_settings.load(settings_file(directory)))
     stack.up()

@@ -70,6 +70,7 @@ def test_backup_restores_into_empty_servers(secure_stack, tmp_path):
     assert "exports/air_quality/manifest.json" in names and not any(n.endswith(".parquet") for n in names)
     assert any(n.startswith("influxdb/") for n in names)
     assert any(n.startswith("state/collector-") and n.endswith("deadletters.sqlite") for n in names)
+    assert "state/monitor/status-spool.sqlite" in names  # the running monitor's outbox
     assert "provisioned/mosquitto/acl" in names and not any(n.endswith(".key") or "secrets" in n for n in names)
     secret_values = [p.read_text().strip() for p in (secure_stack.settings.output / "secrets").iterdir()
                      if p.name != "devices.csv"]
@@ -78,6 +79,7 @@ def test_backup_restores_into_empty_servers(secure_stack, tmp_path):
 
     empty = SecureStack(stack_settings.load(settings_file(tmp_path / "second")))
     restore(empty, made)
+    assert (empty.state / "monitor" / "status-spool.sqlite").is_file()  # restored before the monitor starts
     empty.up()
     try:
         for q in ('SELECT * FROM "hourly"."backup_probe"',

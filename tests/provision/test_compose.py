@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -52,8 +53,8 @@ def test_the_quick_local_file_is_valid_too(provisioned):
 
 def test_every_service_is_hardened(compose):
     services = compose["services"]
-    assert {"mosquitto", "influxdb", "collector-1", "collector-2", "postgres", "airflow-api-server",
-            "airflow-scheduler", "airflow-dag-processor", "prometheus"} <= set(services)
+    assert {"mosquitto", "influxdb", "collector-1", "collector-2", "monitor", "alerts-city", "alerts-school", "web",
+            "postgres", "airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "prometheus"} <= set(services)
     for name, service in services.items():
         user = str(service.get("user", ""))
         assert user and not user.startswith(("0", "root")), name
@@ -69,13 +70,16 @@ def test_every_service_is_hardened(compose):
             else:
                 assert mode == "ro", f"{name} writes to the host at {target}"
     read_only = {name for name, s in services.items() if s.get("read_only")}
-    assert {"mosquitto", "influxdb", "collector-1", "collector-2", "prometheus"} <= read_only
+    assert {"mosquitto", "influxdb", "collector-1", "collector-2", "monitor", "alerts-city", "alerts-school", "web",
+            "prometheus"} <= read_only
 
 
-def test_only_the_broker_tls_port_is_published(compose):
+def test_only_tls_ports_are_published(compose):
+    """The broker's TLS listeners and the web application's HTTPS; nothing else leaves the internal network."""
     published = {name: [p["target"] if isinstance(p, dict) else int(str(p).rsplit(":", 1)[1])
                         for p in s.get("ports", [])] for name, s in compose["services"].items()}
-    assert {name: ports for name, ports in published.items() if ports} == {"mosquitto": [8883, 8884]}
+    assert {name: ports for name, ports in published.items() if ports} == {"mosquitto": [8883, 8884], "web": [8443]}
+    assert "--ssl-certfile" in compose["services"]["web"]["command"]
 
 
 def test_secrets_are_docker_secrets_from_the_provisioned_files(compose, provisioned):
@@ -126,6 +130,35 @@ def test_compose_runs_the_provisioned_configuration(compose, provisioned):
         assert _mount(service, f"{root}/tls/ca.pem") == str(provisioned.output / "tls" / "ca.pem")
         metrics_port = toml["metrics"]["listen"].rsplit(":", 1)[1]
         assert f"127.0.0.1:{metrics_port}/readyz" in " ".join(service["healthcheck"]["test"])
+    settings = provisioned.settings
+    commands = {"monitor": ["beacons", "serve", "--config", f"{root}/monitor.toml"],
+                "alerts-city": render.alerts_command(settings, render.COMPOSE, "city"),
+                "alerts-school": render.alerts_command(settings, render.COMPOSE, "school"),
+                "web": render.web_command(settings, render.COMPOSE)}
+    for name, command in commands.items():
+        service = services[name]
+        assert service["command"] == ["iotorino", *command], name
+        config_path = command[command.index("--config") + 1]
+        assert _mount(service, config_path) == str(provisioned.output / config_path.rsplit("/", 1)[1])
+        toml = tomllib.loads((provisioned.output / config_path.rsplit("/", 1)[1]).read_text())
+        assert toml["mqtt"]["ca_file"] == f"{root}/tls/ca.pem" and toml["mqtt"]["username"] == name, name
+        assert _mount(service, f"{root}/tls/ca.pem") == str(provisioned.output / "tls" / "ca.pem")
+        # Every password the config names comes from a Docker secret of that service's own user.
+        for table in ("mqtt", "influxdb"):
+            if table in toml:
+                secret = f"/run/secrets/{'mqtt' if table == 'mqtt' else 'influx'}-{toml[table]['username']}"
+                assert service["environment"][toml[table]["password_env"] + "_FILE"] == secret, (name, table)
+    web = services["web"]
+    assert _mount(web, f"{root}/tls/web.pem") == str(provisioned.output / "tls" / "web.pem")
+    assert {s.get("target") for s in web["secrets"]} == {None, f"{root}/tls/web.key"}
+    assert compose["secrets"]["web-key"]["file"] == str(provisioned.output / "tls" / "web.key")
+    environment = {k: v for k, v in web["environment"].items() if not k.endswith("_FILE")}
+    assert environment == render.web_environment(settings, render.COMPOSE)
+    assert web["environment"]["IOTORINO_INFLUX_PASSWORD_FILE"] == "/run/secrets/influx-web"
+    assert _mount(web, environment["IOTORINO_EXPORT_DIR"]) == "exports"
+    assert all(_mount(services[a], environment["IOTORINO_EXPORT_DIR"]) == "exports"
+               for a in ("airflow-scheduler", "airflow-dag-processor"))
+    assert services["airflow-scheduler"]["environment"]["IOTORINO_EXPORT_DIR"] == environment["IOTORINO_EXPORT_DIR"]
     influx = services["influxdb"]
     assert influx["command"][-1] == f"{root}/influxdb/influxdb.conf"
     assert _mount(influx, f"{root}/influxdb") == str(provisioned.output / "influxdb")
@@ -136,13 +169,14 @@ def _normalised(text: str, target: render.Target) -> str:
     """A rendering with the target's paths, addresses and host names replaced by placeholders."""
     # influxd's backup RPC listens on loopback in both targets (the top-level, unindented bind-address).
     text = re.sub(r'^bind-address = "127\.0\.0\.1:', 'bind-address = "<LOOPBACK>:', text, flags=re.M)
+    # Locally the broker, the servers' address and every service host are 127.0.0.1: one placeholder.
     for value, name in ((target.state_root, "<STATE>"), (target.config_root, "<CONFIG>"),
-                        (target.influx_url, "<INFLUX>"), (f'"{target.broker_host}"', '"<BROKER>"'),
-                        (f" {target.bind}", " <BIND>"), (f'"{target.bind}:', '"<BIND>:')):
+                        (target.influx_url, "<INFLUX>"), (f'"{target.broker_host}"', '"<HOST>"'),
+                        (f'"{target.bind}"', '"<HOST>"'), (f" {target.bind}", " <HOST>"), (f'"{target.bind}:', '"<HOST>:')):
         text = text.replace(value, name)
     text = re.sub(r"^user .*\n", "", text, flags=re.M)
     # Ports are per target too (standard ones in containers, the settings' ones locally).
-    return re.sub(r"(listener |port = |:)\d+", r"\1<PORT>", text)
+    return re.sub(r"(listener |port = |:|--port |--http-port )\d+", r"\1<PORT>", text)
 
 
 def test_the_process_stack_renders_the_same_configuration(provisioned):
@@ -151,7 +185,12 @@ def test_the_process_stack_renders_the_same_configuration(provisioned):
     settings = provisioned.settings
     local = render.local(settings)
     for render_one in (render.mosquitto_conf, render.influxdb_conf,
-                       lambda s, t: render.collector_toml(s, t, 0), lambda s, t: render.collector_toml(s, t, 1)):
+                       lambda s, t: render.collector_toml(s, t, 0), lambda s, t: render.collector_toml(s, t, 1),
+                       render.monitor_toml, render.web_toml,
+                       lambda s, t: render.alerts_toml(s, t, "city"), lambda s, t: render.alerts_toml(s, t, "school"),
+                       lambda s, t: " ".join(render.alerts_command(s, t, "city")),
+                       lambda s, t: " ".join(render.web_command(s, t)),
+                       lambda s, t: json.dumps(render.web_environment(s, t))):
         assert _normalised(render_one(settings, local), local) == \
             _normalised(render_one(settings, render.COMPOSE), render.COMPOSE)
     # And the compose files on disk are the compose rendering of the same settings.

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
+from iotorino.provision import render
 
 PROMTOOL = shutil.which("promtool")
 pytestmark = pytest.mark.skipif(PROMTOOL is None, reason="Debian's prometheus package (scripts/setup.sh) is missing")
@@ -142,6 +146,63 @@ tests:
             exp_annotations:
               summary: "1 beacon non visti da 15 minuti / beacons unseen for 15 minutes"
               runbook: "README.md#runbook-a-gateway-is-down"
+
+  - interval: 1m
+    input_series:
+      # The web application fails its scrapes from 3m; the monitor answers throughout.
+      - series: 'up{job="web", instance="web:8443"}'
+        values: '1 1 1 0 0 0 0 0 0 0'
+      - series: 'up{job="monitor", instance="monitor:8765"}'
+        values: '1 1 1 1 1 1 1 1 1 1'
+    alert_rule_test:
+      - eval_time: 4m
+        alertname: IotorinoServiceDown
+        exp_alerts: []
+      - eval_time: 6m
+        alertname: IotorinoServiceDown
+        exp_alerts:
+          - exp_labels: {severity: warning, job: web, instance: "web:8443"}
+            exp_annotations:
+              summary: "web (web:8443) non risponde / is not answering"
+              runbook: "README.md#runbook-a-service-is-down"
+
+  - interval: 1m
+    input_series:
+      # The newest published day ended at t=0 and no later day comes (exports stopped).
+      - series: 'iotorino_export_last_partition_timestamp_seconds{instance="web:8443", dataset="air_quality_hourly"}'
+        values: '0x2400'
+      # noise_daily's day ends 6 h later (06:00-06:00): the same stop alerts 6 hours later.
+      - series: 'iotorino_export_last_partition_timestamp_seconds{instance="web:8443", dataset="noise_daily"}'
+        values: '0x2400'
+      # A dataset exported every day: its newest day moves on by 86400 s every 24 hours.
+      - series: 'iotorino_export_last_partition_timestamp_seconds{instance="web:8443", dataset="noise_hourly"}'
+        values: '0x1439 86400x960'
+    alert_rule_test:
+      - eval_time: 30h
+        alertname: IotorinoExportsLate
+        exp_alerts: []
+      # Late since 30h01m, alerting 10 minutes later.
+      - eval_time: 30h5m
+        alertname: IotorinoExportsLate
+        exp_alerts: []
+      - eval_time: 31h
+        alertname: IotorinoExportsLate
+        exp_alerts:
+          - exp_labels: {severity: warning, instance: "web:8443", dataset: air_quality_hourly}
+            exp_annotations:
+              summary: "Open data air_quality_hourly in ritardo: ultimo giorno pubblicato 1d 7h 0m 0s fa / export late"
+              runbook: "README.md#runbook-exports-are-late"
+      - eval_time: 37h
+        alertname: IotorinoExportsLate
+        exp_alerts:
+          - exp_labels: {severity: warning, instance: "web:8443", dataset: air_quality_hourly}
+            exp_annotations:
+              summary: "Open data air_quality_hourly in ritardo: ultimo giorno pubblicato 1d 13h 0m 0s fa / export late"
+              runbook: "README.md#runbook-exports-are-late"
+          - exp_labels: {severity: warning, instance: "web:8443", dataset: noise_daily}
+            exp_annotations:
+              summary: "Open data noise_daily in ritardo: ultimo giorno pubblicato 1d 13h 0m 0s fa / export late"
+              runbook: "README.md#runbook-exports-are-late"
 """
 
 
@@ -156,7 +217,7 @@ def test_rules_and_config_are_valid(provisioned):
     result = subprocess.run([PROMTOOL, "check", "config", str(provisioned.output / "prometheus" / "prometheus.yml")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 8 rules found" in result.stdout
+    assert "SUCCESS: 10 rules found" in result.stdout
 
 
 def test_alert_rules_fire_when_they_should(rules_dir):
@@ -185,17 +246,36 @@ def _poll(fetch, done, timeout_s: float = 60.0):
 
 
 @pytest.mark.integration
-def test_prometheus_scrapes_the_running_collectors(secure_stack):
+def test_prometheus_scrapes_the_running_stack(secure_stack):
+    """The collectors, the monitor's feed and the web application (over HTTPS, trusting the stack's CA) are
+    scraped; a dataset whose newest day is long past makes IotorinoExportsLate pending, through the web
+    application's /metrics reading the export manifest."""
     assert any(m.name == "prometheus" for m in secure_stack.members())
     api = f"http://127.0.0.1:{secure_stack.settings.prometheus_port}/api/v1"
-    result = _poll(lambda: requests.get(f"{api}/query", params={"query": "iotorino_mqtt_connected"}, timeout=5).json(),
-                   lambda r: len(r["data"]["result"]) == secure_stack.settings.collectors)
-    connected = {r["metric"]["instance"]: r["value"][1] for r in result["data"]["result"]}
+    late = Path(render.exports_dir(secure_stack.target)) / "noise_hourly"
+    late.mkdir(parents=True, exist_ok=True)
+    (late / "manifest.json").write_text(json.dumps({"dataset": "noise_hourly", "modified": "2026-01-31T00:40:00Z", "files": {
+        "noise_hourly/data/date=2026-01-30/part-0.parquet": {"period": "2026-01-30", "format": "parquet"}}}))
+
+    def query(expr: str) -> list[dict]:
+        return requests.get(f"{api}/query", params={"query": expr}, timeout=5).json()["data"]["result"]
+
+    result = _poll(lambda: query("iotorino_mqtt_connected"), lambda r: len(r) == secure_stack.settings.collectors)
+    connected = {r["metric"]["instance"]: r["value"][1] for r in result}
     assert connected == {f"127.0.0.1:{p}": "1" for p in secure_stack.settings.metrics_ports}
+    up = _poll(lambda: query("up"), lambda r: {x["metric"]["job"] for x in r} >= {"collector", "monitor", "alerts", "web"})
+    assert {x["metric"]["job"] for x in up if x["value"][1] == "1"} >= {"collector", "monitor", "web"}
+    # 31 January 2026, 00:00 in Turin: the end of the newest published day.
+    end = _poll(lambda: query('iotorino_export_last_partition_timestamp_seconds{dataset="noise_hourly"}'), bool)
+    assert float(end[0]["value"][1]) == dt.datetime(2026, 1, 30, 23, tzinfo=dt.timezone.utc).timestamp()
+    pending = _poll(lambda: requests.get(f"{api}/alerts", timeout=5).json()["data"]["alerts"],
+                    lambda alerts: any(a["labels"]["alertname"] == "IotorinoExportsLate"
+                                       and a["labels"].get("dataset") == "noise_hourly" for a in alerts))
+    assert {a["state"] for a in pending if a["labels"].get("dataset") == "noise_hourly"} == {"pending"}
     # Every rule evaluated without error against the real series (health "unknown" until the first run).
     groups = _poll(lambda: requests.get(f"{api}/rules", timeout=5).json()["data"]["groups"],
                    lambda gs: all(rule["health"] != "unknown" for g in gs for rule in g["rules"]))
-    assert {g["name"] for g in groups} == {"iotorino-collectors", "iotorino-ble"}
+    assert {g["name"] for g in groups} == {"iotorino-collectors", "iotorino-ble", "iotorino-services", "iotorino-exports"}
     assert {rule["health"] for g in groups for rule in g["rules"]} == {"ok"}
     firing = requests.get(f"{api}/alerts", timeout=5).json()["data"]["alerts"]
     assert [a["labels"]["alertname"] for a in firing if a["labels"]["alertname"].startswith("IotorinoCollector")] == []

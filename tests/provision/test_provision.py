@@ -7,6 +7,7 @@ import io
 import stat
 
 import pytest
+import tomllib
 
 from iotorino.core import inventory
 from iotorino.core.errors import ConfigError
@@ -33,9 +34,24 @@ def _acl_blocks(text: str) -> dict[str, list[str]]:
 def test_one_user_per_device_gateway_and_service(provisioned):
     names = {p.name for p in provisioned.principals}
     points = sum(len(s.rooms) + len(s.meters) + 1 for s in FLEET.schools.values())
-    assert len(names) == len(provisioned.principals) == len(FLEET.street_units) + points + 1 + 4
+    assert len(names) == len(provisioned.principals) == len(FLEET.street_units) + points + 1 + 5
     assert set(FLEET.street_units) <= names
-    assert {"collector", "monitor", "alerts", "web", "GW-PORTA-NUOVA"} <= names
+    assert {"collector", "monitor", "alerts-city", "alerts-school", "web", "GW-PORTA-NUOVA"} <= names
+
+
+def test_each_service_reads_what_it_subscribes_to_and_writes_only_its_own_topics(provisioned):
+    """The alert services' ACL entries are exactly the topics their scope subscribes to; each writes only its
+    own iotorino/alerts/<scope>/ tree; the web application only reads the alerts."""
+    from types import SimpleNamespace
+
+    from iotorino.alerts.service import city_scope, school_scope
+
+    blocks = _acl_blocks((provisioned.output / "mosquitto" / "acl").read_text())
+    evaluator = SimpleNamespace(feed=None, advance=None)  # only the scopes' topics are looked at
+    for scope in (city_scope(evaluator), school_scope(evaluator)):
+        assert blocks[f"alerts-{scope.name}"] == [f"topic write iotorino/alerts/{scope.name}/#"] + [
+            f"topic read {topic}" for topic in scope.topics]
+    assert blocks["web"] == ["topic read iotorino/alerts/#"]
 
 
 def test_acl_gives_each_device_its_own_topics_only(provisioned):
@@ -100,11 +116,32 @@ def test_rotating_an_unknown_device_names_it(provisioned):
      "influxdb.retention_policies[0]"),
     ({"gateways": {"ids": ["GW/1"]}}, "gateways.ids"),
     ({"collectors": {"replicas": 3}}, "collectors.replicas"),
+    ({"gateways": {"ids": ["GW-1"], "places": {"GW-1": {"lon": 7.7, "lat": 95}}}}, "gateways.places.GW-1"),
+    ({"gateways": {"ids": ["GW-1"], "places": {"GW-2": {"lon": 7.7, "lat": 45}}}}, "gateways.places"),
+    ({"web": {"port": 70000}}, "web.port"),
+    ({"alerts": {"school_port": "8097"}}, "alerts.school_port"),
+    ({"monitor": {"metrics_port": 9466}}, "monitor.metrics_port"),
 ])
 def test_settings_errors_name_the_key(data, key):
     with pytest.raises(ConfigError) as error:
         stack_settings.from_dict(data)
     assert error.value.key == key
+
+
+def test_the_monitor_knows_where_each_gateway_stands(tmp_path, monkeypatch):
+    from iotorino.beacons import config as monitor_config
+    from iotorino.provision import render
+
+    settings = stack_settings.from_dict({"stack": {"output": str(tmp_path)}, "gateways": {
+        "ids": ["GW-1", "GW-2"], "places": {"GW-1": {"lon": 7.6784, "lat": 45.0621}}}})
+    (tmp_path / "tls").mkdir()
+    (tmp_path / "tls" / "ca.pem").write_text("a CA")
+    text = render.monitor_toml(settings, render.local(settings))
+    monkeypatch.setenv(render.MQTT_PASSWORD_ENV, "unused")
+    monkeypatch.setenv(render.INFLUX_PASSWORD_ENV, "unused")
+    loaded = monitor_config.parse(tomllib.loads(text), tmp_path)  # the monitor's own loader accepts it
+    assert loaded.gateways == {"GW-1": (7.6784, 45.0621)}
+    assert (loaded.mqtt.username, loaded.mqtt.tls, loaded.influx.username) == ("monitor", True, "monitor")
 
 
 def test_acl_has_no_anonymous_section():

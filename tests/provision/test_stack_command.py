@@ -24,7 +24,7 @@ MESSAGES = 400
 
 
 def _iotorino(python, cli_env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([python, "-m", "iotorino", *args], env=cli_env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([python, "-m", "iotorino", *args], env=cli_env, capture_output=True, text=True, timeout=600)
 
 
 def _received(port: int) -> float:
@@ -54,8 +54,8 @@ def test_stack_command_up_status_down(python, cli_env, tmp_path):
     try:
         assert up.returncode == 0, up.stderr
         assert {line.split(":")[0] for line in up.stdout.splitlines()} == {
-            "mosquitto", "influxd", "collector-1", "collector-2", "prometheus", "airflow-scheduler",
-            "airflow-dag-processor"}
+            "mosquitto", "influxd", "collector-1", "collector-2", "monitor", "alerts-city", "alerts-school", "web",
+            "prometheus", "airflow-scheduler", "airflow-dag-processor"}
         status = _iotorino(python, cli_env, "stack", "status", "--settings", str(config))
         assert status.returncode == 0, status.stdout
         assert all(row["alive"] and row["ready"] for row in json.loads(status.stdout))

@@ -31,3 +31,10 @@ def test_iotorino_web_serves_the_portal(published, python, cli_env):
     finally:
         process.terminate()
         process.wait(15)
+
+
+def test_https_needs_both_the_certificate_and_its_key(python, cli_env, tmp_path):
+    (tmp_path / "web.pem").write_text("not used")
+    done = subprocess.run([python, "-m", "iotorino", "web", "--port", str(free_port()), "--ssl-certfile",
+                           str(tmp_path / "web.pem")], env=cli_env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "--ssl-keyfile" in done.stderr + done.stdout
