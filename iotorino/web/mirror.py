@@ -23,7 +23,7 @@ from iotorino.web.app import HERE, create_app
 from iotorino.web.routes import ROUTES
 from iotorino.web.settings import WebSettings
 
-SECTION_PAGES = ("/", "/dati", "/scuole", "/citta")
+SECTION_PAGES = ("/", "/dati", "/scuole", "/citta", "/allerte")  # a static /allerte says the live board is off
 SIDE_FILES = ("manifest.json", "changelog.jsonl", "dictionary.csv", "dcat.jsonld")
 
 

@@ -208,6 +208,7 @@ def test_without_mqtt_the_pages_say_the_board_is_not_configured(tmp_path):
     for path in ("/allerte", "/scuole", "/scuole/TO-SC-01", "/citta"):
         answer = client.get(path)
         assert answer.status_code == 200 and "non è configurato" in answer.text, path
+        assert "alerts.js" not in answer.text, path  # a board that is off is not polled (nor in the static mirror)
     assert "ventilate" not in client.get("/scuole/TO-SC-01/alunni").text
 
 
