@@ -140,6 +140,7 @@ class Lagged:
     pairs: int
     r_at_0: float | None
     pairs_at_0: int
+    curve: tuple[tuple[int, float | None, int], ...] = ()  # (lag, r, matched hours) for every lag, ascending
 
 
 def pearson(x: Iterable[float], y: Iterable[float]) -> float | None:
@@ -154,11 +155,11 @@ def pearson(x: Iterable[float], y: Iterable[float]) -> float | None:
     return float(np.dot(da, db) / denominator)
 
 
-def _pairs(indoor: pd.Series, outdoor: pd.Series, lag_h: int) -> tuple[np.ndarray, np.ndarray]:
-    # outdoor(t - lag) is the outdoor value whose hour start plus the lag is t.
-    shifted = pd.Series(outdoor.to_numpy(dtype=float), index=outdoor.index + lag_h * HOUR_NS)
-    joined = pd.concat([indoor.astype(float).rename("i"), shifted.rename("o")], axis=1, join="inner").dropna()
-    return joined["i"].to_numpy(), joined["o"].to_numpy()
+def _pairs(hours_in: np.ndarray, values_in: np.ndarray, hours_out: np.ndarray, values_out: np.ndarray,
+           lag_h: int) -> tuple[np.ndarray, np.ndarray]:
+    # outdoor(t - lag) is the outdoor value whose hour start plus the lag is t: match on timestamps.
+    _, i, o = np.intersect1d(hours_in, hours_out + lag_h * HOUR_NS, assume_unique=True, return_indices=True)
+    return values_in[i], values_out[o]
 
 
 def lagged_correlation(indoor: pd.Series, outdoor: pd.Series, max_lag_h: int = MAX_LAG_H,
@@ -168,20 +169,23 @@ def lagged_correlation(indoor: pd.Series, outdoor: pd.Series, max_lag_h: int = M
     Both series are indexed by the hour's UTC start in ns (`date_observed_from`),
     one value per hour; missing hours are simply absent (or NaN).
     """
-    indoor = indoor.dropna()
-    outdoor = outdoor.dropna()
+    indoor = indoor.dropna().groupby(level=0).mean()  # one value per hour
+    outdoor = outdoor.dropna().groupby(level=0).mean()
+    arrays = (indoor.index.to_numpy(dtype="int64"), indoor.to_numpy(dtype=float),
+              outdoor.index.to_numpy(dtype="int64"), outdoor.to_numpy(dtype=float))
     best: tuple[float, int, int] | None = None  # (r, lag, pairs)
-    at_0: tuple[float | None, int] = (None, 0)
+    curve: dict[int, tuple[int, float | None, int]] = {}
     for lag in sorted(range(-max_lag_h, max_lag_h + 1), key=lambda k: (abs(k), -k)):
-        x, y = _pairs(indoor, outdoor, lag)
+        x, y = _pairs(*arrays, lag)
         r = pearson(x, y) if len(x) >= min_pairs else None
-        if lag == 0:
-            at_0 = (r, len(x))
+        curve[lag] = (lag, r, len(x))
         if r is not None and (best is None or r > best[0] + 1e-12):
             best = (r, lag, len(x))
+    ordered = tuple(curve[k] for k in sorted(curve))
+    _, r_0, pairs_0 = curve[0]
     if best is None:
-        return Lagged(None, None, at_0[1], at_0[0], at_0[1])
-    return Lagged(best[1], best[0], best[2], at_0[0], at_0[1])
+        return Lagged(None, None, pairs_0, r_0, pairs_0, ordered)
+    return Lagged(best[1], best[0], best[2], r_0, pairs_0, ordered)
 
 
 def reading(result: Lagged, strong: float = 0.6, weak: float = 0.3) -> str:
