@@ -184,8 +184,9 @@ def write_hourly_day(out: Path, day: date, units, schools) -> None:
             _write(out, dataset, columns, rows, day)
 
 
-def write_daily_day(out: Path, day: date, units, with_indicators: bool) -> None:
-    """`air_quality_daily` (PM10), `noise_daily` and, when asked, `air_quality_indicators` of local `day`."""
+def write_daily_day(out: Path, day: date, units, with_indicators: bool, since: date | None = None) -> None:
+    """`air_quality_daily` (PM10), `noise_daily` and, when asked, `air_quality_indicators` of local `day`
+    (counting the daily values published since `since`, default 1 January)."""
     rules = limits.default()
     n_hours = len(hours_of(day))
     need = air.required_hours(n_hours, rules.validity)
@@ -202,7 +203,7 @@ def write_daily_day(out: Path, day: date, units, with_indicators: bool) -> None:
                               "daily_mean": mean if valid else None, "max_hourly": mean * 1.5, "unit": "ug/m3",
                               "quality": QUALITY_LABEL})
             if with_indicators:
-                indicators += _indicator_rows(u, k, day, first)
+                indicators += _indicator_rows(u, k, day, first, since or first)
         if u.profile != "street-air":
             levels = {"l_day": 62 + k % 4, "l_evening": 58 + k % 4, "l_night": 52 + k % 4, "dpcm_day": 61 + k % 4,
                       "dpcm_night": 52 + k % 4}
@@ -221,11 +222,12 @@ def write_daily_day(out: Path, day: date, units, with_indicators: bool) -> None:
         _write(out, "air_quality_indicators", aq.INDICATOR_COLUMNS, indicators, day)
 
 
-def _indicator_rows(u, k: int, day: date, first: date) -> list[dict]:
-    """The year-to-date rows of a unit: PM10 daily exceedances counted from `pm10_day`, the rest from the formulas."""
+def _indicator_rows(u, k: int, day: date, first: date, since: date) -> list[dict]:
+    """The year-to-date rows of a unit: PM10 daily exceedances counted from `pm10_day` (days from `since`),
+    the rest from the formulas."""
     rules = limits.default()
     days = [first + timedelta(days=i) for i in range((day - first).days + 1)]
-    states = [pm10_day(k, d) for d in days]
+    states = [pm10_day(k, d) if d >= since else ("absent", 0.0) for d in days]
     valid_means = [m for s, m in states if s == "valid"]
     rows = []
     for regime in rules.regimes:
@@ -260,7 +262,7 @@ def write_city(out: Path, units, schools, last: date, hourly_days: int = 28, dai
     """The city's published tree up to local day `last` (see the module docstring)."""
     for i in range(hourly_days):
         write_hourly_day(out, last - timedelta(days=hourly_days - 1 - i), units, schools)
-    day = daily_from or date(last.year, 1, 1)
+    since = day = daily_from or date(last.year, 1, 1)
     while day <= last:
-        write_daily_day(out, day, units, with_indicators=(last - day).days < indicator_days)
+        write_daily_day(out, day, units, with_indicators=(last - day).days < indicator_days, since=since)
         day += timedelta(days=1)

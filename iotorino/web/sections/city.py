@@ -227,6 +227,9 @@ INDICATOR_FIELDS = ("limit_id", "pollutant", "averaging", "limit_value", "unit",
                     "percentile_value", "annual_mean_ytd", "citation")
 
 
+COUNT_FIELDS = ("allowed_exceedances", "periods_elapsed", "periods_valid", "exceedances_ytd", "remaining_allowed")
+
+
 def _regimes(rows: pd.DataFrame | None, as_of: date | None) -> list[dict]:
     """The published year-to-date rows of a unit by regime: the one in force first, then the 2030 one."""
     rules = limits.default()
@@ -242,11 +245,27 @@ def _regimes(rows: pd.DataFrame | None, as_of: date | None) -> list[dict]:
                          percentile=limit.percentile, citation=limit.citation)
             if match is not None and len(match):
                 entry.update({f: _plain(match.iloc[0][f]) for f in INDICATOR_FIELDS if f in match.columns})
+                for f in COUNT_FIELDS:  # counts stay integers (pandas makes an integer column with gaps float)
+                    if entry[f] is not None:
+                        entry[f] = int(entry[f])
+            entry["status"] = limit_state(entry)
             entries.append(entry)
         out.append({"id": regime.id, "title_it": regime.title_it, "title_en": regime.title_en,
                     "applies": regime.applies_to(as_of.year) if as_of else None, "applies_from": regime.applies_from,
                     "limits": entries})
     return out
+
+
+def limit_state(entry: dict) -> str:
+    """Where a unit stands against one limit: broken, projected_broken, within (counted limits); above or within
+    (annual means, compared at the limit's precision); no_value (nothing valid published)."""
+    if entry.get("exceedances_ytd") is not None:
+        if entry.get("limit_broken"):
+            return "broken"
+        return "projected_broken" if entry.get("projected_broken") else "within"
+    if entry.get("annual_mean_ytd") is not None:
+        return "above_annual" if air.exceeds(entry["annual_mean_ytd"], entry["limit_value"]) else "within"
+    return "no_value"
 
 
 def pm10_daily_limit(year: int) -> limits.Limit:
@@ -538,5 +557,10 @@ def school(request: Request) -> Page:
             {"key": "indoor_temperature", "y": values("indoor:temperature_mean")},
             {"key": "station_temperature", "y": values("station:temperature_mean")},
             {"key": "unit_temperature", "y": values("unit:temperature_mean")}]}
+        # A series without a value is left out, and a chart without any series (no data published) too.
+        for name, chart in list(charts.items()):
+            chart["series"] = [s for s in chart["series"] if any(v is not None for v in s["y"])]
+            if not chart["series"]:
+                del charts[name]
     return Page("citta/school.html", {"quality": QUALITY_LABEL, **{k: v for k, v in found.items() if k != "series"},
                                       "charts": charts}, "citta.school_title", {"name": found["name"]})
