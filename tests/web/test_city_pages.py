@@ -23,6 +23,7 @@ from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
 from iotorino.services import free_port
 from iotorino.testing import city_exports as gen
 from iotorino.web import WebSettings, create_app
+from tests.web.test_browser import CONTRAST
 
 LAST = date(2026, 10, 27)  # a Tuesday: the two weeks of hours hold the 25-hour Sunday of 25 October
 DAILY_FROM = date(2026, 9, 1)
@@ -316,19 +317,6 @@ def test_schools_indoor_against_outdoor(client):
     assert "Classroom CO₂ does not follow outdoor CO₂" in client.get(f"/en/citta/scuole/{SCHOOLS[1].id}").text
 
 
-CONTRAST = """
-(() => {
-  const lum = (rgb) => { const [r, g, b] = rgb.match(/[\\d.]+/g).slice(0, 3).map(Number).map(c => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
-  const background = (el) => { for (; el; el = el.parentElement) { const c = getComputedStyle(el).backgroundColor; const a = c.match(/[\\d.]+/g); if (a && (a.length < 4 || Number(a[3]) > 0.5)) return c; } return "rgb(255,255,255)"; };
-  const worst = [];
-  for (const el of document.querySelectorAll("h1, p, a, th, td, li, figcaption, summary, code")) {
-    if (!el.offsetParent || !el.textContent.trim()) continue;
-    const [l1, l2] = [lum(getComputedStyle(el).color), lum(background(el))].sort((x, y) => y - x);
-    if ((l1 + 0.05) / (l2 + 0.05) < 4.5) worst.push([el.tagName, el.textContent.trim().slice(0, 30)]);
-  }
-  return worst;
-})()
-"""
 
 
 @pytest.mark.integration
