@@ -4,7 +4,7 @@
     .venv/bin/python -m benchmarks latency drain        # a subset
     .venv/bin/python -m benchmarks soak --soak-s 1800   # the 30-minute soak
 
-Names: exports, drain, latency, soak, restore, simulate, schools. Each prints its
+Names: exports, drain, latency, soak, restore, simulate, schools, city. Each prints its
 progress, then the table gives every figure with its baseline measured in the
 same run, the ratio, the target and whether it is met, under a header naming
 the machine and the date. Run on a quiet machine: other load skews everything
@@ -20,7 +20,7 @@ from datetime import date
 
 from benchmarks.report import Figure, now, table
 
-NAMES = ("exports", "drain", "latency", "soak", "restore", "simulate", "schools")
+NAMES = ("exports", "drain", "latency", "soak", "restore", "simulate", "schools", "city")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-s", type=float, default=30.0, help="latency: seconds at each rate (default 30)")
     parser.add_argument("--soak-s", type=float, default=1800.0, help="soak: seconds at 2,000 msg/s (default 1,800)")
     parser.add_argument("--beacons", type=int, default=500, help="restore: beacons (default 500)")
+    parser.add_argument("--city-tree", help="city: a folder keeping the generated year of datasets (reused when complete)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in NAMES]
     if unknown:
@@ -65,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "schools":
             from benchmarks import schools
             figures += schools.run(args.repeat)
+        elif name == "city":
+            from benchmarks import city
+            figures += city.run(args.repeat, args.city_tree)
     print()
     print(table(figures, started))
     return 0

@@ -17,7 +17,8 @@ formulas below, so a test can read the files back and recompute what a page show
   k % 4 dB with completeness 0.5 when % 29 == 0;
 - PM10 daily mean = 35 + 25·sin(2π·(day of year + k)/40); the day is invalid (12 of 18
   hours) when (day of year + k) % 13 == 0 and absent when % 31 == 0;
-- schools: outdoor temperature = 10 + 6·sin(2π(h−14)/24) + jitter, outdoor CO₂ =
+- street temperature = 11 + 6·sin(2π(h−14)/24) + 3·jitter (weather_hourly);
+- schools: outdoor temperature = 10 + 6·sin(2π(h−14)/24) + 3·jitter, outdoor CO₂ =
   420 + 60·traffic + jitter; the classrooms' temperature follows the outdoor one three
   hours later, and their CO₂ follows outdoor CO₂ at schools whose position % 4 == 0 and
   occupancy (+800 ppm in school hours on weekdays) elsewhere.
@@ -35,22 +36,17 @@ from pathlib import Path
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from iotorino.core import catalogue
 from iotorino.export import parquet
 from iotorino.export import air_quality as aq
 from iotorino.export.columns import COMPLETENESS, HOUR_COLUMNS, Column, stat_columns, tag_column
-from iotorino.indicators import QUALITY_LABEL, air, eaqi, limits
+from iotorino.indicators import QUALITY_LABEL, air, limits
 
 ROME = ZoneInfo("Europe/Rome")
 HOUR_NS = 3_600_000_000_000
 POLLUTANTS = ("pm25", "pm10", "no2", "o3")
-
-
-def traffic(hour: int, odd: bool = False) -> float:
-    """The daily cycle of traffic at local `hour` (an odd unit peaks at night)."""
-    if odd:
-        return 1 + 1.2 * math.exp(-((hour - 2) ** 2) / 4)
-    return 1 + 0.8 * math.exp(-((hour - 8) ** 2) / 4) + 0.6 * math.exp(-((hour - 18) ** 2) / 4)
 
 
 def hours_of(day: date) -> list[tuple[int, datetime]]:
@@ -65,27 +61,6 @@ def hours_of(day: date) -> list[tuple[int, datetime]]:
     return out
 
 
-def air_values(k: int, district: int, local: datetime) -> dict[str, float]:
-    """The four pollutants of unit `k` at a local hour (before validity)."""
-    t = traffic(local.hour, k % 50 == 7)
-    weekend = 0.7 if local.weekday() >= 5 else 1.0
-    pm10 = (20 + district / 2) * (0.6 + 0.4 * t)
-    return {"no2": (15 + district + k % 5) * t * weekend, "pm10": pm10, "pm25": 0.6 * pm10, "o3": 50.0 + 2 * local.hour}
-
-
-def hour_state(start_ns: int, k: int, missing: int = 19, invalid: int = 23) -> str:
-    """'absent', 'invalid' or 'valid' for unit `k`'s hour starting at `start_ns`."""
-    n = start_ns // HOUR_NS + k
-    if n % missing == 0:
-        return "absent"
-    return "invalid" if n % invalid == 0 else "valid"
-
-
-def laeq(k: int, local: datetime) -> float:
-    """The hour's LAeq of unit `k` (dB)."""
-    return 50 + 8 * traffic(local.hour, k % 50 == 7) + k % 4
-
-
 def pm10_day(k: int, day: date) -> tuple[str, float]:
     """('absent' | 'invalid' | 'valid', daily mean) of unit `k`'s PM10 on `day`."""
     n = day.timetuple().tm_yday + k
@@ -93,17 +68,6 @@ def pm10_day(k: int, day: date) -> tuple[str, float]:
     if n % 31 == 0:
         return "absent", mean
     return ("invalid" if n % 13 == 0 else "valid"), mean
-
-
-def jitter(start_ns: int, k: int) -> float:
-    """A repeatable pseudo-random number in [0, 1) for an hour and a site."""
-    return ((start_ns // HOUR_NS) * 7919 + k * 104729) % 1000 / 1000
-
-
-def outdoor(start_ns: int, k: int, local: datetime) -> tuple[float, float]:
-    """(temperature °C, CO₂ ppm) at school `k`'s outdoor station."""
-    temperature = 10 + 6 * math.sin(2 * math.pi * (local.hour - 14) / 24) + 3 * jitter(start_ns, k)
-    return temperature, 420 + 60 * traffic(local.hour) + 40 * jitter(start_ns, k + 1)
 
 
 def _hourly_columns(measurement: str, tags: dict[str, str]) -> list[Column]:
@@ -128,65 +92,137 @@ def _label(local: datetime) -> str:
     return local.isoformat()
 
 
+def _nullable(values: np.ndarray, keep: np.ndarray) -> list:
+    """`values` as a list with None where `keep` is false (a published empty value)."""
+    return [v if k else None for v, k in zip(values.tolist(), keep.tolist())]
+
+
+def _traffic(hours: np.ndarray, odd: np.ndarray) -> np.ndarray:
+    """`traffic` over a (site, hour) grid: `hours` local hours (H,), `odd` (U,)."""
+    normal = 1 + 0.8 * np.exp(-((hours - 8.0) ** 2) / 4) + 0.6 * np.exp(-((hours - 18.0) ** 2) / 4)
+    night = 1 + 1.2 * np.exp(-((hours - 2.0) ** 2) / 4)
+    return np.where(odd[:, None], night[None, :], normal[None, :])
+
+
+def _bands(values: dict[str, np.ndarray], rules) -> tuple[np.ndarray, np.ndarray]:
+    """Per row the index level (0: none) and the position in `rules.eaqi.upper` of the pollutant setting it."""
+    order = [p for p in rules.eaqi.upper if p in values]
+    levels = np.stack([np.where(np.isnan(values[p]), 0,
+                                np.searchsorted(np.asarray(rules.eaqi.upper[p]), np.nan_to_num(values[p]), side="left") + 1)
+                       for p in order])
+    return levels.max(axis=0), np.asarray(order, dtype=object)[levels.argmax(axis=0)]
+
+
 def write_hourly_day(out: Path, day: date, units, schools) -> None:
-    """The hourly datasets of local `day` for `units` and `schools`."""
+    """The hourly datasets of local `day` for `units` and `schools` (vectorised: a year of them is a benchmark's input)."""
     rules = limits.default()
-    index_cols = aq.index_columns()
-    noise_cols = _hourly_columns("noise", {"unit": "unit_id", "district": "district"})
-    weather_cols = _hourly_columns("weather", {"unit": "unit_id", "district": "district"})
-    room_cols = _hourly_columns("indoor_climate", {"school": "school_id", "room": "room_id"})
-    station_cols = _hourly_columns("outdoor_climate", {"school": "school_id"})
-    index_rows, noise_rows, weather_rows, room_rows, station_rows = [], [], [], [], []
     hours = hours_of(day)
-    for k, u in enumerate(units):
-        profile = u.profile
-        for start, local in hours:
-            base = {"unit_id": u.id, "district": u.district, "date_observed_from": start,
-                    "date_observed_to": start + HOUR_NS, "local_time_from": _label(local)}
-            state = hour_state(start, k)
-            if profile != "street-noise" and state != "absent":
-                values = air_values(k, u.district, local)
-                valid = {p: (values[p] if state == "valid" else None) for p in POLLUTANTS}
-                hour = eaqi.index_hour(rules.eaqi, valid)
-                band = rules.eaqi.bands[hour.level - 1] if hour.level else None
-                row = dict(base, eaqi_level=hour.level, eaqi_pollutant=hour.pollutant,
-                           eaqi_band_it=band.name_it if band else None, eaqi_band_en=band.name_en if band else None,
-                           eaqi_version=rules.eaqi.version, quality=QUALITY_LABEL)
-                for p in POLLUTANTS:
-                    row[f"{p}_hourly"] = valid[p]
-                    row[f"{p}_coverage"] = 1.0 if state == "valid" else 0.5
-                index_rows.append(row)
-            if profile != "street-air" and state != "absent":
-                level = laeq(k, local)
-                thin = (start // HOUR_NS + k) % 29 == 0
-                noise_rows.append(dict(base, laeq_mean=level, laeq_min=level - 6, laeq_max=level + 6,
-                                       laeq_count=30 if thin else 60, completeness=0.5 if thin else 1.0))
-            temperature, _ = outdoor(start, k % 40, local)
-            weather_rows.append(dict(base, temperature_mean=temperature + 1, temperature_count=12, completeness=1.0))
-    for k, s in enumerate(schools):
-        for start, local in hours:
-            base = {"school_id": s.id, "date_observed_from": start, "date_observed_to": start + HOUR_NS,
-                    "local_time_from": _label(local)}
-            temperature, co2 = outdoor(start, k, local)
-            station_rows.append(dict(base, temperature_mean=temperature, co2_mean=co2, co2_count=6, completeness=1.0))
-            before = start - 3 * HOUR_NS
-            earlier, _ = outdoor(before, k, datetime.fromtimestamp(before / 1e9, timezone.utc).astimezone(ROME))
-            occupied = local.weekday() < 5 and 8 <= local.hour < 16
-            for r, room in enumerate(s.rooms):
-                inside_co2 = co2 + 50 + 10 * r if k % 4 == 0 else 450 + (800 if occupied else 0) + 100 * jitter(start, k + r)
-                room_rows.append(dict(base, room_id=room.id, temperature_mean=19 + 0.3 * earlier + 0.1 * r,
-                                      co2_mean=inside_co2, co2_count=12, completeness=1.0))
-    for dataset, columns, rows in (("air_quality_index_hourly", index_cols, index_rows), ("noise_hourly", noise_cols, noise_rows),
-                                   ("weather_hourly", weather_cols, weather_rows),
-                                   ("classroom_environment_hourly", room_cols, room_rows),
-                                   ("school_outdoor_hourly", station_cols, station_rows)):
-        if rows:
-            _write(out, dataset, columns, rows, day)
+    starts = np.asarray([s for s, _ in hours], dtype=np.int64)
+    local_hours = np.asarray([t.hour for _, t in hours], dtype=float)
+    weekend = np.asarray([t.weekday() >= 5 for _, t in hours])
+    labels = [_label(t) for _, t in hours]
+    n_h = len(hours)
+    k = np.arange(len(units))
+    district = np.asarray([u.district for u in units], dtype=float)
+    grid = starts[None, :] // HOUR_NS + k[:, None]
+    absent, invalid = grid % 19 == 0, (grid % 23 == 0) & ~(grid % 19 == 0)
+    t = _traffic(local_hours, k % 50 == 7)
+    pm10 = (20 + district[:, None] / 2) * (0.6 + 0.4 * t)
+    values = {"pm25": 0.6 * pm10, "pm10": pm10,
+              "no2": (15 + district[:, None] + (k % 5)[:, None]) * t * np.where(weekend, 0.7, 1.0)[None, :],
+              "o3": np.broadcast_to(50.0 + 2 * local_hours, t.shape)}
+    valid_values = {p: np.where(invalid, np.nan, v) for p, v in values.items()}
+    level, setter = _bands(valid_values, rules)
+
+    def base(mask: np.ndarray) -> dict[str, list]:
+        ui, hi = np.nonzero(mask)
+        return {"unit_id": [units[i].id for i in ui], "district": [units[i].district for i in ui],
+                "date_observed_from": starts[hi].tolist(), "date_observed_to": (starts[hi] + HOUR_NS).tolist(),
+                "local_time_from": [labels[h] for h in hi]}, (ui, hi)
+
+    air_units = np.asarray([u.profile != "street-noise" for u in units], dtype=bool)
+    noise_units = np.asarray([u.profile != "street-air" for u in units], dtype=bool)
+    data, (ui, hi) = base(air_units[:, None] & ~absent)
+    ok = ~invalid[ui, hi]
+    lv = level[ui, hi]
+    names = {b.level: b for b in rules.eaqi.bands}
+    data.update(eaqi_level=_nullable(lv, lv > 0), eaqi_pollutant=_nullable(setter[ui, hi], lv > 0),
+                eaqi_band_it=[names[x].name_it if x else None for x in lv.tolist()],
+                eaqi_band_en=[names[x].name_en if x else None for x in lv.tolist()],
+                eaqi_version=[rules.eaqi.version] * len(ui), quality=[QUALITY_LABEL] * len(ui))
+    for p in aq.POLLUTANTS:
+        data[f"{p}_hourly"] = _nullable(values[p][ui, hi], ok) if p in values else [None] * len(ui)
+        data[f"{p}_coverage"] = np.where(ok, 1.0, 0.5).tolist() if p in values else [None] * len(ui)
+    _write_columns(out, "air_quality_index_hourly", aq.index_columns(), data, day)
+
+    data, (ui, hi) = base(noise_units[:, None] & ~absent)
+    level_db = 50 + 8 * t[ui, hi] + (k % 4)[ui]
+    thin = grid[ui, hi] % 29 == 0
+    data.update(laeq_mean=level_db.tolist(), laeq_min=(level_db - 6).tolist(), laeq_max=(level_db + 6).tolist(),
+                laeq_count=np.where(thin, 30, 60).tolist(), completeness=np.where(thin, 0.5, 1.0).tolist())
+    _write_columns(out, "noise_hourly", _hourly_columns("noise", {"unit": "unit_id", "district": "district"}), data, day)
+
+    street_t = 11 + 6 * np.sin(2 * np.pi * (local_hours - 14) / 24)[None, :] + 3 * _jitter(starts, k % 40)
+    data, (ui, hi) = base(np.ones((len(units), n_h), dtype=bool))
+    data.update(temperature_mean=street_t[ui, hi].tolist(),
+                temperature_count=[12] * len(ui), completeness=[1.0] * len(ui))
+    _write_columns(out, "weather_hourly", _hourly_columns("weather", {"unit": "unit_id", "district": "district"}), data, day)
+    if schools:
+        _write_schools(out, day, schools, starts, local_hours, weekend, labels)
 
 
-def write_daily_day(out: Path, day: date, units, with_indicators: bool, since: date | None = None) -> None:
+def _jitter(starts: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """`jitter` over a (site, hour) grid."""
+    return (((starts[None, :] // HOUR_NS) * 7919 + k[:, None] * 104729) % 1000) / 1000
+
+
+def _write_schools(out: Path, day: date, schools, starts, local_hours, weekend, labels) -> None:
+    k = np.arange(len(schools))
+    before = starts - 3 * HOUR_NS
+    before_hours = np.asarray([datetime.fromtimestamp(b / 1e9, timezone.utc).astimezone(ROME).hour for b in before.tolist()],
+                              dtype=float)
+    temperature = 10 + 6 * np.sin(2 * np.pi * (local_hours - 14) / 24)[None, :] + 3 * _jitter(starts, k)
+    earlier = 10 + 6 * np.sin(2 * np.pi * (before_hours - 14) / 24)[None, :] + 3 * _jitter(before, k)
+    co2 = 420 + 60 * _traffic(local_hours, np.zeros(len(schools), dtype=bool)) + 40 * _jitter(starts, k + 1)
+    occupied = (~weekend) & (local_hours >= 8) & (local_hours < 16)
+    station = {"school_id": [], "date_observed_from": [], "date_observed_to": [], "local_time_from": [],
+               "temperature_mean": [], "co2_mean": [], "co2_count": [], "completeness": []}
+    rooms = {name: [] for name in (*station, "room_id")}
+    for i, school in enumerate(schools):
+        hour_base = {"school_id": [school.id] * len(starts), "date_observed_from": starts.tolist(),
+                     "date_observed_to": (starts + HOUR_NS).tolist(), "local_time_from": labels}
+        for name, values in hour_base.items():
+            station[name] += values
+        station["temperature_mean"] += temperature[i].tolist()
+        station["co2_mean"] += co2[i].tolist()
+        station["co2_count"] += [6] * len(starts)
+        station["completeness"] += [1.0] * len(starts)
+        for r, room in enumerate(school.rooms):
+            for name, values in hour_base.items():
+                rooms[name] += values
+            rooms["room_id"] += [room.id] * len(starts)
+            inside = co2[i] + 50 + 10 * r if i % 4 == 0 else \
+                450 + np.where(occupied, 800, 0) + 100 * _jitter(starts, np.asarray([i + r]))[0]
+            rooms["co2_mean"] += inside.tolist()
+            rooms["temperature_mean"] += (19 + 0.3 * earlier[i] + 0.1 * r).tolist()
+            rooms["co2_count"] += [12] * len(starts)
+            rooms["completeness"] += [1.0] * len(starts)
+    _write_columns(out, "school_outdoor_hourly", _hourly_columns("outdoor_climate", {"school": "school_id"}), station, day)
+    _write_columns(out, "classroom_environment_hourly",
+                   _hourly_columns("indoor_climate", {"school": "school_id", "room": "room_id"}), rooms, day)
+
+
+def _write_columns(out: Path, dataset: str, columns: Sequence[Column], data: dict[str, list], day: date) -> None:
+    n = len(next(iter(data.values())))
+    full = {c.name: data.get(c.name, [None] * n) for c in columns}
+    parquet.write_partition(parquet.build_table(columns, full), out, dataset, day)
+
+
+def write_daily_day(out: Path, day: date, units, with_indicators: bool, since: date | None = None,
+                    history: dict[str, list[float]] | None = None) -> None:
     """`air_quality_daily` (PM10), `noise_daily` and, when asked, `air_quality_indicators` of local `day`
-    (counting the daily values published since `since`, default 1 January)."""
+    (counting the daily values published since `since`, default 1 January). `history`, kept by the caller across
+    consecutive days, holds each unit's valid PM10 daily means so far (else they are recomputed)."""
     rules = limits.default()
     n_hours = len(hours_of(day))
     need = air.required_hours(n_hours, rules.validity)
@@ -194,7 +230,9 @@ def write_daily_day(out: Path, day: date, units, with_indicators: bool, since: d
     first = date(day.year, 1, 1)
     for k, u in enumerate(units):
         if u.profile != "street-noise":
-            state, mean = pm10_day(k, day)
+            state, mean = pm10_day(k, day) if day >= (since or first) else ("absent", 0.0)
+            if history is not None and state == "valid":
+                history.setdefault(u.id, []).append(mean)
             if state != "absent":
                 valid = state == "valid"
                 daily.append({"unit_id": u.id, "district": u.district, "local_date": day, "pollutant": "pm10",
@@ -203,7 +241,9 @@ def write_daily_day(out: Path, day: date, units, with_indicators: bool, since: d
                               "daily_mean": mean if valid else None, "max_hourly": mean * 1.5, "unit": "ug/m3",
                               "quality": QUALITY_LABEL})
             if with_indicators:
-                indicators += _indicator_rows(u, k, day, first, since or first)
+                means = history.get(u.id, []) if history is not None else \
+                    [m for d in _days(first, day) if d >= (since or first) for s, m in [pm10_day(k, d)] if s == "valid"]
+                indicators += _indicator_rows(u, k, day, first, means)
         if u.profile != "street-air":
             levels = {"l_day": 62 + k % 4, "l_evening": 58 + k % 4, "l_night": 52 + k % 4, "dpcm_day": 61 + k % 4,
                       "dpcm_night": 52 + k % 4}
@@ -222,13 +262,16 @@ def write_daily_day(out: Path, day: date, units, with_indicators: bool, since: d
         _write(out, "air_quality_indicators", aq.INDICATOR_COLUMNS, indicators, day)
 
 
-def _indicator_rows(u, k: int, day: date, first: date, since: date) -> list[dict]:
-    """The year-to-date rows of a unit: PM10 daily exceedances counted from `pm10_day` (days from `since`),
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _indicator_rows(u, k: int, day: date, first: date, valid_means: list[float]) -> list[dict]:
+    """The year-to-date rows of a unit: PM10 daily exceedances counted from its valid daily means so far,
     the rest from the formulas."""
     rules = limits.default()
-    days = [first + timedelta(days=i) for i in range((day - first).days + 1)]
-    states = [pm10_day(k, d) if d >= since else ("absent", 0.0) for d in days]
-    valid_means = [m for s, m in states if s == "valid"]
+    days = _days(first, day)
+    means = np.asarray(valid_means, dtype=float)
     rows = []
     for regime in rules.regimes:
         for limit in regime.limits:
@@ -236,7 +279,7 @@ def _indicator_rows(u, k: int, day: date, first: date, since: date) -> list[dict
                 continue
             periods = len(days) if limit.averaging == "day" else len(days) * 24
             valid = len(valid_means) if limit.averaging == "day" else int(periods * 0.9)
-            count = sum(1 for m in valid_means if air.exceeds(m, limit.value)) if limit.id == "pm10_daily" else (k % 3)
+            count = int((means >= air.exceedance_floor(limit.value)).sum()) if limit.id == "pm10_daily" else (k % 3)
             annual = limit.averaging == "year"
             rows.append({
                 "unit_id": u.id, "district": u.district, "local_date": day, "regime": regime.id,
@@ -263,6 +306,7 @@ def write_city(out: Path, units, schools, last: date, hourly_days: int = 28, dai
     for i in range(hourly_days):
         write_hourly_day(out, last - timedelta(days=hourly_days - 1 - i), units, schools)
     since = day = daily_from or date(last.year, 1, 1)
+    history: dict[str, list[float]] = {}
     while day <= last:
-        write_daily_day(out, day, units, with_indicators=(last - day).days < indicator_days, since=since)
+        write_daily_day(out, day, units, with_indicators=(last - day).days < indicator_days, since=since, history=history)
         day += timedelta(days=1)
