@@ -14,13 +14,13 @@ time is reported too). Baseline from the same run: the home page's p95.
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
 from benchmarks.report import Figure
+from benchmarks.schools import _p95  # the same timing as the school pages: p95 of server time, ms
 
 LAST = date(2026, 11, 30)
 MARKER = ".city-benchmark-complete"
@@ -35,16 +35,6 @@ def _write_year(out: Path) -> None:
     schools = sorted(fleet.schools.values(), key=lambda s: s.id)
     write_city(out, units, schools, LAST, hourly_days=(LAST - date(LAST.year, 1, 1)).days + 1, indicator_days=366)
     (out / MARKER).write_text(LAST.isoformat())
-
-
-def _p95(client, paths: list[str], count: int) -> float:
-    times = []
-    for i in range(count):
-        started = time.perf_counter()
-        response = client.get(paths[i % len(paths)])
-        times.append(time.perf_counter() - started)
-        assert response.status_code == 200, (paths[i % len(paths)], response.status_code)
-    return statistics.quantiles(times, n=20)[-1] * 1000
 
 
 def run(repeat: int = 3, tree: Path | None = None) -> list[Figure]:
