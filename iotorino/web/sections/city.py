@@ -234,17 +234,17 @@ def _regimes(rows: pd.DataFrame | None, as_of: date | None) -> list[dict]:
     """The published year-to-date rows of a unit by regime: the one in force first, then the 2030 one."""
     rules = limits.default()
     out = []
+    published = {(r["regime"], r["limit_id"]): r for r in rows.to_dict("records")} if rows is not None else {}
     for regime in sorted(rules.regimes, key=lambda r: (not r.applies_to(as_of.year if as_of else date.today().year), r.applies_from)):
-        found = rows[rows["regime"] == regime.id] if rows is not None else None
         entries = []
         for limit in regime.limits:
-            match = found[found["limit_id"] == limit.id] if found is not None else None
+            match = published.get((regime.id, limit.id))
             entry = dict.fromkeys(INDICATOR_FIELDS)
             entry.update(limit_id=limit.id, pollutant=limit.pollutant, averaging=limit.averaging,
                          limit_value=float(limit.value), unit=limit.unit, allowed_exceedances=limit.allowed,
                          percentile=limit.percentile, citation=limit.citation)
-            if match is not None and len(match):
-                entry.update({f: _plain(match.iloc[0][f]) for f in INDICATOR_FIELDS if f in match.columns})
+            if match is not None:
+                entry.update({f: _plain(match[f]) for f in INDICATOR_FIELDS if f in match})
                 for f in COUNT_FIELDS:  # counts stay integers (pandas makes an integer column with gaps float)
                     if entry[f] is not None:
                         entry[f] = int(entry[f])

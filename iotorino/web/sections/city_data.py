@@ -15,6 +15,7 @@ site are kept with their frame (`by_site`), so a unit's page does not scan the c
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 RECENT_DAYS = 28  # four weeks: four weekends for the weekend profiles, enough hours for a lag
+LISTING_TTL_S = 5.0  # a new or replaced partition shows on the pages within this many seconds
 
 INDICATORS = "air_quality_indicators"
 DAILY = "air_quality_daily"
@@ -55,9 +57,19 @@ class CityData:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], tuple[tuple, pd.DataFrame]] = {}
         self._derived: dict[str, tuple[tuple, object]] = {}
+        self._listings: dict[str, tuple[float, list]] = {}
 
     def partitions(self, dataset: str) -> list[tuple[date, Path, int]]:
-        """(day, file, mtime ns) of every published day of `dataset`, oldest first."""
+        """(day, file, mtime ns) of every published day of `dataset`, oldest first.
+
+        The folder is listed again at most every `LISTING_TTL_S` seconds: a year of partitions is
+        hundreds of `stat` calls, and a page asks for several datasets.
+        """
+        now = time.monotonic()
+        with self._lock:
+            listed = self._listings.get(dataset)
+            if listed is not None and now - listed[0] < LISTING_TTL_S:
+                return listed[1]
         found = []
         for folder in (self.exports_dir / dataset / "data").glob("date=*"):
             path = folder / "part-0.parquet"
@@ -65,7 +77,10 @@ class CityData:
                 found.append((date.fromisoformat(folder.name[5:]), path, path.stat().st_mtime_ns))
             except (ValueError, FileNotFoundError):
                 continue
-        return sorted(found)
+        found.sort()
+        with self._lock:
+            self._listings[dataset] = (now, found)
+        return found
 
     def last_day(self, dataset: str) -> date | None:
         """The newest day published of `dataset`."""
