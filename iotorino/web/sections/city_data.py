@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 RECENT_DAYS = 28  # four weeks: four weekends for the weekend profiles, enough hours for a lag
-LISTING_TTL_S = 5.0  # a new or replaced partition shows on the pages within this many seconds
+LISTING_TTL_S = 60.0  # a new or replaced partition shows on the pages within this many seconds (exports are daily)
 
 INDICATORS = "air_quality_indicators"
 DAILY = "air_quality_daily"
