@@ -4,7 +4,7 @@
     .venv/bin/python -m benchmarks latency drain        # a subset
     .venv/bin/python -m benchmarks soak --soak-s 1800   # the 30-minute soak
 
-Names: exports, drain, latency, soak, restore, simulate, schools. Each prints its
+Names: exports, drain, latency, soak, restore, simulate, schools, city. Each prints its
 progress, then the table gives every figure with its baseline measured in the
 same run, the ratio, the target and whether it is met, under a header naming
 the machine and the date. Run on a quiet machine: other load skews everything
@@ -20,7 +20,7 @@ from datetime import date
 
 from benchmarks.report import Figure, now, table
 
-NAMES = ("exports", "drain", "latency", "soak", "restore", "simulate", "schools")
+NAMES = ("exports", "drain", "latency", "soak", "restore", "simulate", "schools", "city")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--beacons", type=int, default=500, help="restore: beacons (default 500)")
     parser.add_argument("--school-days", type=int, default=365, help="schools: simulated days in InfluxDB (default 365)")
     parser.add_argument("--jobs", type=int, default=2, help="schools: processes loading and exporting (default 2)")
+    parser.add_argument("--city-tree", help="city: a folder keeping the generated year of datasets (reused when complete)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in NAMES]
     if unknown:
@@ -67,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "schools":
             from benchmarks import schools
             figures += schools.run(args.repeat, args.school_days, args.jobs)
+        elif name == "city":
+            from benchmarks import city
+            figures += city.run(args.repeat, args.city_tree)
     print()
     print(table(figures, started))
     return 0

@@ -35,6 +35,11 @@ ROUTES: list[Route] = [
     Route("/scuole/{school}", schools.school, "school"),
     Route("/scuole/{school}/alunni", schools.pupils, "school_pupils"),
     Route("/citta", city.index, "city"),
+    Route("/citta/circoscrizioni", city.districts, "city_districts"),
+    Route("/citta/circoscrizioni/{n}", city.district, "city_district"),
+    Route("/citta/scuole", city.schools, "city_schools"),
+    Route("/citta/scuole/{school}", city.school, "city_school"),
+    Route("/citta/unita/{unit}", city.unit, "city_unit"),
     Route("/allerte", alerts.index, "alerts"),
 ]
 

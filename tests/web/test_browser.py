@@ -65,7 +65,7 @@ def test_schools_and_city_maps_hold_every_place(server, browser_page):
     for path, count in (("/scuole", len(fleet.schools)), ("/citta", len(fleet.street_units))):
         browser_page.goto(server.url + path)
         browser_page.assert_clean(server.url)
-        assert browser_page.evaluate("document.querySelector('[data-map]').dataset.markers") == str(count)
+        assert browser_page.evaluate("document.querySelector('[data-map], [data-city-map]').dataset.markers") == str(count)
 
 
 def test_keyboard_reaches_the_skip_link_first_and_it_moves_focus_to_the_content(server, browser_page):

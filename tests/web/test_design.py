@@ -24,6 +24,6 @@ def imported_modules():
 def test_web_imports_only_core_web_and_the_export_package():
     for source, module, names in imported_modules():
         if module.startswith(("iotorino", "ingest")):
-            assert module.startswith(("iotorino.core", "iotorino.web", "iotorino.schools")) or module in ("iotorino.export",), (source, module)
+            assert module.startswith(("iotorino.core", "iotorino.web", "iotorino.schools", "iotorino.indicators")) or module in ("iotorino.export",), (source, module)
             if module == "iotorino.export":
                 assert set(names) <= set(iotorino.export.__all__), (source, names)
