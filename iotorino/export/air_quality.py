@@ -10,9 +10,11 @@
   day/night L_Aeq with coverage.
 
 Hourly values come from the store's per-hour count and mean and the unit's
-reporting interval (inventory). The year so far is read from the exported
-`air_quality_index_hourly` partitions where they exist (same rules, so the same
-values) and from the store for the days that have none.
+reporting interval (inventory). The day being exported is read once per export
+run (`ExportContext.hourly_stats`, shared with `air_quality_hourly`); the year
+before it from the exported `air_quality_index_hourly` partitions where they
+exist (same rules, so the same values) and from the store for the days that
+have none.
 """
 
 from __future__ import annotations
@@ -66,19 +68,31 @@ class UnitHours:
 # --- hourly values ---------------------------------------------------------------------------
 
 
-def day_hours(client, window: DayWindow, inventory, chunk_hours: int = 6) -> dict[str, UnitHours]:
-    """Every unit's validated hourly values for the local day `window`, from the store."""
-    return store_hours(client, [window], inventory, chunk_hours)[window.day]
+def day_hours(ctx: ExportContext) -> dict[str, UnitHours]:
+    """Every unit's validated hourly values for the context's local day, from the day's shared hourly statistics.
+
+    The statistics are the ones `air_quality_hourly` reads (same fields and tags), so
+    the datasets of one export run read the store once for the day.
+    """
+    spec = catalogue_mod.default().measurement(MEASUREMENT)
+    fields = [f for f, s in spec.fields.items() if s.kind == "gauge"]  # as the hourly dataset asks: one cache key
+    rows = ctx.hourly_stats(MEASUREMENT, fields, STREET_TAGS)
+    return unit_hours(rows, [ctx.window], ctx.inventory)[ctx.window.day]
 
 
 def store_hours(client, windows: list[DayWindow], inventory, chunk_hours: int) -> dict[date, dict[str, UnitHours]]:
     """Validated hourly values by local day and unit for consecutive local days `windows`, in one chunked read."""
+    rows = query.hourly_stats(client, MEASUREMENT, list(POLLUTANTS), STREET_TAGS, windows[0].start_ns, windows[-1].end_ns,
+                              chunk_hours=chunk_hours)
+    return unit_hours(rows, windows, inventory)
+
+
+def unit_hours(rows: Iterable[query.Row], windows: list[DayWindow], inventory) -> dict[date, dict[str, UnitHours]]:
+    """Validated hourly values by local day and unit from hourly statistics rows (`{field}_count/_mean`)."""
     rules = limits.default().validity
     interval = expected.intervals(inventory, "street", MEASUREMENT)
     slot = {t: (w, i) for w in windows for i, t in enumerate(w.hour_starts_ns())}
     out: dict[date, dict[str, UnitHours]] = {w.day: {} for w in windows}
-    rows = query.hourly_stats(client, MEASUREMENT, list(POLLUTANTS), STREET_TAGS, windows[0].start_ns, windows[-1].end_ns,
-                              chunk_hours=chunk_hours)
     for row in rows:
         where, unit = slot.get(row.time_ns), row.tags.get("unit")
         if where is None or not unit:
@@ -130,7 +144,7 @@ def index_columns() -> list[Column]:
 def build_index_hourly(ctx: ExportContext) -> Built:
     """`air_quality_index_hourly` for one local day: one row per unit and hour with any air-quality data."""
     index = limits.default().eaqi
-    units = day_hours(ctx.client, ctx.window, ctx.inventory, ctx.chunk_hours)
+    units = day_hours(ctx)
     columns = index_columns()
     data: dict[str, list] = {c.name: [] for c in columns}
     for unit in sorted(units):
@@ -178,7 +192,7 @@ def build_daily(ctx: ExportContext) -> Built:
     """`air_quality_daily` for one local day: one row per unit and pollutant with any hour of data."""
     rules = limits.default().validity
     spec = catalogue_mod.default().measurement(MEASUREMENT)
-    units = day_hours(ctx.client, ctx.window, ctx.inventory, ctx.chunk_hours)
+    units = day_hours(ctx)
     data: dict[str, list] = {c.name: [] for c in DAILY_COLUMNS}
     for unit in sorted(units):
         entry = units[unit]
@@ -236,15 +250,18 @@ def year_hours(ctx: ExportContext, out_dir: Path | None) -> tuple[dict[str, list
     """Per unit, the day-by-day validated hourly values from 1 January to the context's day.
 
     Returns ({unit: {pollutant: [day values...]}}, {unit: district}, number of days).
-    Earlier days come from `air_quality_index_hourly` partitions when present, else the store.
+    The day itself comes from the run's shared hourly statistics (`ExportContext.hourly_stats`);
+    earlier days from `air_quality_index_hourly` partitions when present, else the store.
     """
     first = date(ctx.window.day.year, 1, 1)
     days = [first + timedelta(days=k) for k in range((ctx.window.day - first).days + 1)]
     kept = limited_pollutants(limits.default())  # a year of values only for pollutants with a limit: memory
     by_day: dict[date, dict[str, UnitHours] | None] = {}
-    for day in days:
-        earlier = out_dir is not None and day < ctx.window.day
-        by_day[day] = _read_index_partition(out_dir, local_day(day), kept) if earlier else None
+    for day in days[:-1]:
+        by_day[day] = _read_index_partition(out_dir, local_day(day), kept) if out_dir is not None else None
+    # The day itself: the statistics the run's other air-quality datasets share (read once).
+    by_day[ctx.window.day] = {u: UnitHours(e.district, {p: e.values[p] for p in kept}, {})
+                              for u, e in day_hours(ctx).items()}
     missing = [d for d in days if by_day[d] is None]
     while missing:  # runs of up to a week of consecutive days without a partition: one store read each
         run = [missing.pop(0)]
