@@ -4,7 +4,7 @@
     .venv/bin/python -m benchmarks latency drain        # a subset
     .venv/bin/python -m benchmarks soak --soak-s 1800   # the 30-minute soak
 
-Names: exports, drain, latency, soak, restore, simulate, schools. Each prints its
+Names: exports, drain, latency, soak, restore, simulate, schools, indicators, opendata. Each prints its
 progress, then the table gives every figure with its baseline measured in the
 same run, the ratio, the target and whether it is met, under a header naming
 the machine and the date. Run on a quiet machine: other load skews everything
@@ -20,7 +20,7 @@ from datetime import date
 
 from benchmarks.report import Figure, now, table
 
-NAMES = ("exports", "drain", "latency", "soak", "restore", "simulate", "schools")
+NAMES = ("exports", "drain", "latency", "soak", "restore", "simulate", "schools", "indicators", "opendata")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-s", type=float, default=30.0, help="latency: seconds at each rate (default 30)")
     parser.add_argument("--soak-s", type=float, default=1800.0, help="soak: seconds at 2,000 msg/s (default 1,800)")
     parser.add_argument("--beacons", type=int, default=500, help="restore: beacons (default 500)")
+    parser.add_argument("--units", type=int, default=500, help="indicators, opendata: street units (default 500)")
+    parser.add_argument("--days", type=int, default=365, help="opendata: days of daily partitions (default 365)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in NAMES]
     if unknown:
@@ -65,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "schools":
             from benchmarks import schools
             figures += schools.run(args.repeat)
+        elif name == "indicators":
+            from benchmarks import indicators_year
+            figures += indicators_year.run(args.units, args.repeat)
+        elif name == "opendata":
+            from benchmarks import opendata
+            figures += opendata.run(args.units, args.days, args.repeat)
     print()
     print(table(figures, started))
     return 0
