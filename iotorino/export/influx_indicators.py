@@ -64,7 +64,8 @@ class Scheme:
 
 def _noise_flags() -> dict[str, tuple[str, str | None]]:
     periods = ("l_day", "l_evening", "l_night", "dpcm_day", "dpcm_night")
-    return {**{f"{p}_valid": (p, f"{p}_coverage") for p in periods}, "l_den_valid": ("l_den", None)}
+    return {**{f"{p}_valid": (p, f"{p}_coverage") for p in periods}, "l_den_valid": ("l_den", None),
+            "l_den_ytd_valid": ("l_den_ytd", None)}
 
 
 def _index_flags() -> dict[str, tuple[str, str | None]]:
