@@ -4,7 +4,7 @@
     .venv/bin/python -m benchmarks latency drain        # a subset
     .venv/bin/python -m benchmarks soak --soak-s 1800   # the 30-minute soak
 
-Names: exports, drain, latency, soak, restore, simulate, schools, city. Each prints its
+Names: exports, drain, latency, soak, restore, simulate, schools, city, indicators, opendata. Each prints its
 progress, then the table gives every figure with its baseline measured in the
 same run, the ratio, the target and whether it is met, under a header naming
 the machine and the date. Run on a quiet machine: other load skews everything
@@ -20,7 +20,7 @@ from datetime import date
 
 from benchmarks.report import Figure, now, table
 
-NAMES = ("exports", "drain", "latency", "soak", "restore", "simulate", "schools", "city")
+NAMES = ("exports", "drain", "latency", "soak", "restore", "simulate", "schools", "city", "indicators", "opendata")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--school-days", type=int, default=365, help="schools: simulated days in InfluxDB (default 365)")
     parser.add_argument("--jobs", type=int, default=2, help="schools: processes loading and exporting (default 2)")
     parser.add_argument("--city-tree", help="city: a folder keeping the generated year of datasets (reused when complete)")
+    parser.add_argument("--units", type=int, default=500, help="indicators, opendata: street units (default 500)")
+    parser.add_argument("--days", type=int, default=365, help="opendata: days of daily partitions (default 365)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in NAMES]
     if unknown:
@@ -71,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "city":
             from benchmarks import city
             figures += city.run(args.repeat, args.city_tree)
+        elif name == "indicators":
+            from benchmarks import indicators_year
+            figures += indicators_year.run(args.units, args.repeat)
+        elif name == "opendata":
+            from benchmarks import opendata
+            figures += opendata.run(args.units, args.days, args.repeat)
     print()
     print(table(figures, started))
     return 0

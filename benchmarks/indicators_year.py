@@ -1,6 +1,7 @@
 """Air-quality indicators for 500 simulated street units: one day, and a whole year (backfill).
 
-    .venv/bin/python benchmarks/indicators_year.py [--units 500] [--repeat 3]
+    .venv/bin/python -m benchmarks indicators [--units 500] [--repeat 3]
+    .venv/bin/python -m benchmarks.indicators_year [--units 500] [--repeat 3]   # this one alone
 
 Each unit gets a simulated year (2026, Europe/Rome days) of hourly statistics
 (reading count and mean for pm25, pm10, no2, o3, co, pm1; 3 % of hours short of
@@ -17,7 +18,8 @@ store, no Parquet):
 Times are CPU seconds of this process (`time.process_time`), so other load on
 a shared machine does not count. Baseline from the same run: one plain pass
 over the same hourly values (their sum), the least any computation over them
-must do. Prints medians and ratios.
+must do. Prints medians and ratios; `python -m benchmarks indicators` puts them in
+the common table.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from benchmarks.report import Figure, now, table
 from iotorino.export.air_quality import POLLUTANTS, unit_statuses
 from iotorino.export.window import local_day
 from iotorino.indicators import air, eaqi, limits
@@ -97,20 +100,16 @@ def floor_pass(stats) -> float:
     return sum(m for days in stats.values() for day in days for _, m in day)
 
 
-def main() -> None:
-    """Measure and print."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--units", type=int, default=500)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+def measure(units: int, repeat: int) -> dict:
+    """CPU seconds per run of the day, the year and the floor pass over `units` simulated units."""
     rules = limits.default()
     first = date(YEAR, 1, 1)
     hours_per_day = [local_day(first + timedelta(days=k)).hours for k in range(365)]
     runs: dict[str, list[float]] = {"day": [], "year": [], "floor": []}
     rows = {"day": 0, "year": 0}
-    for r in range(args.repeat):
+    for r in range(repeat):
         spent = {"day": 0.0, "year": 0.0, "floor": 0.0}
-        for unit in range(args.units):
+        for unit in range(units):
             stats = simulated_unit(unit, hours_per_day)  # not timed
             earlier = validated({p: days[:-1] for p, days in stats.items()}, rules)  # not timed
             t0 = CLOCK()
@@ -128,14 +127,33 @@ def main() -> None:
             runs[k].append(v)
         print(f"run {r + 1}: day {spent['day']:.2f} s, year {spent['year']:.2f} s, floor {spent['floor']:.3f} s "
               "(CPU)", flush=True)
-    med = {k: statistics.median(v) for k, v in runs.items()}
-    print(f"units: {args.units}; hours in {YEAR}: {sum(hours_per_day)}; limit statuses per unit: "
-          f"{rows['day']} for one day, {rows['year']} for the year's day ends")
-    print(f"one day (31 Dec, year so far), all units: median {med['day']:.2f} s "
-          f"({med['day'] / args.units * 1000:.1f} ms per unit); ratio to the floor pass {med['day'] / med['floor']:.0f}x")
-    print(f"whole year (backfill, every day's standing), all units: median {med['year']:.2f} s "
-          f"({med['year'] / args.units * 1000:.1f} ms per unit); ratio to the floor pass {med['year'] / med['floor']:.0f}x")
-    print(f"floor (one pass over the {6 * sum(hours_per_day) * args.units:,} hourly means): median {med['floor']:.3f} s")
+    return {"runs": runs, "rows": rows, "hours": sum(hours_per_day)}
+
+
+def run(units: int = 500, repeat: int = 3) -> list[Figure]:
+    """The figures for `python -m benchmarks indicators`: one day and a year's backfill for `units` units."""
+    measured = measure(units, repeat)
+    med = {k: statistics.median(v) for k, v in measured["runs"].items()}
+    runs = measured["runs"]
+    note = (f"CPU seconds of the computation alone (no store, no Parquet), {units} units, median of {repeat}; "
+            f"runs day {', '.join(f'{x:.1f}' for x in runs['day'])} s, year {', '.join(f'{x:.1f}' for x in runs['year'])} s; "
+            f"{measured['rows']['day']} limit statuses per unit for a day, {measured['rows']['year']} for the year's day ends")
+    floor = f"one pass over the {6 * measured['hours'] * units:,} hourly means"
+    return [
+        Figure(f"indicators: one day (31 Dec, year so far), {units} units", med["day"], "s", med["floor"], floor,
+               note=note),
+        Figure(f"indicators: whole-year backfill (365 day ends), {units} units", med["year"], "s", med["floor"], floor),
+    ]
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    started = now()
+    print(table(run(args.units, args.repeat), started))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@
    pyarrow over fsspec (bytes fetched); the server's peak RSS (VmHWM) against
    its idle RSS after start-up. Baseline throughput: reading the file from disk.
 
-    .venv/bin/python benchmarks/opendata.py [--units 500] [--days 365] [--repeat 3] [--datasets 1]
+    .venv/bin/python -m benchmarks opendata [--units 500] [--days 365] [--repeat 3]
+    .venv/bin/python benchmarks/opendata.py [--units 500] [--days 365] [--repeat 3] [--datasets 1]   # alone
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
+from benchmarks.report import Figure, now, table  # noqa: E402
 from iotorino.export import parquet, provenance  # noqa: E402
 from iotorino.services import free_port  # noqa: E402
 from tests.export.published import hourly_columns, hourly_rows  # noqa: E402
@@ -106,15 +108,20 @@ def serve(out: Path, dataset: str, year: int, repeat: int) -> dict:
     disk_mb_s = size / 1e6 / (time.monotonic() - began)
     port = free_port()
     env = dict(os.environ, IOTORINO_EXPORT_DIR=str(out), PYTHONPATH=str(ROOT))
-    server = subprocess.Popen([sys.executable, "-m", "iotorino", "web", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = out / "web.log"
+    with open(log, "wb") as sink:
+        server = subprocess.Popen([sys.executable, "-m", "iotorino", "web", "--port", str(port)], env=env,
+                                  stdout=sink, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/dati/{dataset}/{year}.parquet"
     try:
-        for _ in range(300):
+        deadline = time.monotonic() + 300  # a crowded machine starts the app slowly
+        while True:
             try:
                 requests.head(url, timeout=5)
                 break
             except requests.ConnectionError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"iotorino web did not start: {log.read_text()[-2000:]}") from None
                 time.sleep(0.2)
         idle = vm_kib(server.pid, "VmRSS")
         speeds = []
@@ -138,6 +145,51 @@ def serve(out: Path, dataset: str, year: int, repeat: int) -> dict:
             "groups": parquet_file.metadata.num_row_groups}
 
 
+def run(units: int = 500, days: int = 365, repeat: int = 3, datasets: int = 1) -> list[Figure]:
+    """Both parts, printed as they go; the figures for `python -m benchmarks opendata`."""
+    unit_ids = tuple(f"TO-SU-{i:04d}" for i in range(1, units + 1))
+    first = date(2025, 1, 1)
+    out_figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="iotorino-opendata-bench-") as tmp:
+        out = Path(tmp)
+        for dataset in STREET[:datasets]:
+            wrote = write_year(out, dataset, first, days, unit_ids)
+            rows = units * 24 * days
+            print(f"{dataset}: {days} daily partitions, {rows:,} rows, written in {wrote:.1f} s")
+            read_s, read_rss = child(
+                f"import pyarrow.parquet as pq\nfor p in sorted(Path({str(out / dataset / 'data')!r}).glob('date=*/part-0.parquet')):\n    pq.read_table(p)")
+            build_s, build_rss = child(f"from iotorino.export import refresh_rollups\nrefresh_rollups(Path({str(out)!r}), {dataset!r})")
+            yearly = out / dataset / "yearly" / f"{dataset}_{first.year}.parquet"
+            print(f"  monthly + yearly files: {build_s:.1f} s, peak RSS {build_rss / 1e6:.0f} MB "
+                  f"(baseline: reading every day once {read_s:.1f} s, {read_rss / 1e6:.0f} MB; ratios {build_s / read_s:.1f}x, "
+                  f"{build_rss / read_rss:.1f}x); yearly file {yearly.stat().st_size / 1e6:.0f} MB")
+            out_figures += [
+                Figure(f"opendata: monthly + yearly files of {dataset}, {days} days x {units} units", build_s, "s",
+                       read_s, "reading every day once", note=f"{rows:,} rows; yearly file {yearly.stat().st_size / 1e6:.0f} MB"),
+                Figure(f"opendata: peak memory building them ({dataset})", build_rss / 1e6, "MB", read_rss / 1e6,
+                       "reading every day once"),
+            ]
+        figures = serve(out, STREET[0], first.year, repeat)
+        median = statistics.median(figures["speeds"])
+        print(f"serving the yearly Parquet ({figures['size'] / 1e6:.0f} MB, {figures['groups']} row groups), {repeat} downloads: "
+              f"median {median:.0f} MB/s (runs {', '.join(f'{s:.0f}' for s in figures['speeds'])}; baseline disk read "
+              f"{figures['disk']:.0f} MB/s, ratio {median / figures['disk']:.2f})")
+        print(f"  server RSS: idle {figures['idle_kib'] / 1024:.0f} MB, peak {figures['peak_kib'] / 1024:.0f} MB "
+              f"(+{(figures['peak_kib'] - figures['idle_kib']) / 1024:.0f} MB while streaming a {figures['size'] / 1e6:.0f} MB file)")
+        print(f"  partial read (one row group, two columns) over HTTP ranges: {figures['fetched'] / 1e6:.1f} MB fetched "
+              f"of {figures['size'] / 1e6:.0f} MB ({figures['fetched'] / figures['size']:.1%})")
+        out_figures += [
+            Figure(f"opendata: serving the yearly file ({figures['size'] / 1e6:.0f} MB), median of {repeat}", median, "MB/s",
+                   figures["disk"], "disk read", lower_is_better=False,
+                   note=f"runs {', '.join(f'{s:.0f}' for s in figures['speeds'])} MB/s"),
+            Figure("opendata: server memory while streaming it", figures["peak_kib"] / 1024, "MB",
+                   figures["idle_kib"] / 1024, "idle after start-up"),
+            Figure("opendata: partial read (one row group, two columns) over HTTP ranges", figures["fetched"] / 1e6, "MB",
+                   figures["size"] / 1e6, "the whole file"),
+        ]
+    return out_figures
+
+
 def main() -> int:
     """Run both parts and print the figures with their baselines."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -146,30 +198,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--datasets", type=int, default=1, choices=(1, 2, 3))
     args = parser.parse_args()
-    units = tuple(f"TO-SU-{i:04d}" for i in range(1, args.units + 1))
-    first = date(2025, 1, 1)
-    with tempfile.TemporaryDirectory(prefix="iotorino-opendata-bench-") as tmp:
-        out = Path(tmp)
-        for dataset in STREET[: args.datasets]:
-            wrote = write_year(out, dataset, first, args.days, units)
-            rows = args.units * 24 * args.days
-            print(f"{dataset}: {args.days} daily partitions, {rows:,} rows, written in {wrote:.1f} s")
-            read_s, read_rss = child(
-                f"import pyarrow.parquet as pq\nfor p in sorted(Path({str(out / dataset / 'data')!r}).glob('date=*/part-0.parquet')):\n    pq.read_table(p)")
-            build_s, build_rss = child(f"from iotorino.export import refresh_rollups\nrefresh_rollups(Path({str(out)!r}), {dataset!r})")
-            yearly = out / dataset / "yearly" / f"{dataset}_{first.year}.parquet"
-            print(f"  monthly + yearly files: {build_s:.1f} s, peak RSS {build_rss / 1e6:.0f} MB "
-                  f"(baseline: reading every day once {read_s:.1f} s, {read_rss / 1e6:.0f} MB; ratios {build_s / read_s:.1f}x, "
-                  f"{build_rss / read_rss:.1f}x); yearly file {yearly.stat().st_size / 1e6:.0f} MB")
-        figures = serve(out, STREET[0], first.year, args.repeat)
-        median = statistics.median(figures["speeds"])
-        print(f"serving the yearly Parquet ({figures['size'] / 1e6:.0f} MB, {figures['groups']} row groups), {args.repeat} downloads: "
-              f"median {median:.0f} MB/s (runs {', '.join(f'{s:.0f}' for s in figures['speeds'])}; baseline disk read "
-              f"{figures['disk']:.0f} MB/s, ratio {median / figures['disk']:.2f})")
-        print(f"  server RSS: idle {figures['idle_kib'] / 1024:.0f} MB, peak {figures['peak_kib'] / 1024:.0f} MB "
-              f"(+{(figures['peak_kib'] - figures['idle_kib']) / 1024:.0f} MB while streaming a {figures['size'] / 1e6:.0f} MB file)")
-        print(f"  partial read (one row group, two columns) over HTTP ranges: {figures['fetched'] / 1e6:.1f} MB fetched "
-              f"of {figures['size'] / 1e6:.0f} MB ({figures['fetched'] / figures['size']:.1%})")
+    started = now()
+    figures = run(args.units, args.days, args.repeat, args.datasets)
+    print(table(figures, started))
     return 0
 
 

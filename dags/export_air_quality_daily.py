@@ -1,5 +1,5 @@
-"""Daily export of air_quality_daily (see iotorino/export/airflow_dags.py and dags/README.md)."""
+"""Daily export of air_quality_daily, also written back into InfluxDB (see iotorino/export/airflow_dags.py and dags/README.md)."""
 
 from iotorino.export.airflow_dags import daily_export_dag
 
-dag = daily_export_dag("air_quality_daily")
+dag = daily_export_dag("air_quality_daily", to_influx=True)

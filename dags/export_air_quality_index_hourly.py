@@ -1,5 +1,5 @@
-"""Daily export of air_quality_index_hourly (see iotorino/export/airflow_dags.py and dags/README.md)."""
+"""Daily export of air_quality_index_hourly, also written back into InfluxDB (see iotorino/export/airflow_dags.py and dags/README.md)."""
 
 from iotorino.export.airflow_dags import daily_export_dag
 
-dag = daily_export_dag("air_quality_index_hourly")
+dag = daily_export_dag("air_quality_index_hourly", to_influx=True)

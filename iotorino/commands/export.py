@@ -35,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=1, help="days exported at once in a backfill (processes; default 1)")
     parser.add_argument("--resume", action="store_true",
                         help="skip the days the backfill journal records as done for these datasets")
+    parser.add_argument("--to-influx", action="store_true",
+                        help="also write the indicator datasets' days back into InfluxDB, as their DAGs do "
+                             "(needs a user allowed to write; see docs/indicators.md)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from iotorino.core.errors import ConfigError
-    from iotorino.export import backfill, registry, settings
+    from iotorino.export import backfill, influx_indicators, registry, settings
     from iotorino.export.window import parse_day
 
     names = list(registry())
@@ -72,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     if args.jobs < 1:
         raise ConfigError("--jobs", f"{args.jobs} is not a number of processes", "1 or more")
+    written_back = set(influx_indicators.schemes()) if args.to_influx else set()
     journal = backfill.Journal(Path(out_dir), chosen)
     done = journal.done() if args.resume else set()
     todo = [day for day in days if day not in done]
@@ -82,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
         journal.record(day)
         for result in results:
             bar.write(f"{result.dataset} {result.day} {result.rows} rows {result.path}", file=sys.stdout)
+            if args.to_influx and result.dataset in written_back:
+                points = influx_indicators.write_day(result.dataset, result.day, influx, out_dir)
+                bar.write(f"{result.dataset} {result.day} {points} points InfluxDB "
+                          f"{influx.database}.{influx_indicators.RETENTION_POLICY}.{result.dataset}", file=sys.stdout)
         bar.set_description(str(day))
         bar.update(1)
     bar.close()

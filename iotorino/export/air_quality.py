@@ -7,7 +7,8 @@
 - `air_quality_indicators`: per unit, day, regime and limit, the year-to-date
   standing (exceedances, percentile, allowances left, projection, annual mean);
 - `noise_daily`: per unit and day, L_day/L_evening/L_night/L_den and the DPCM
-  day/night L_Aeq with coverage.
+  day/night L_Aeq with coverage, and the year so far (the directive's long-term
+  L_day/L_evening/L_night/L_den from 1 January, with its capture).
 
 Hourly values come from the store's per-hour count and mean and the unit's
 reporting interval (inventory). The day being exported is read once per export
@@ -391,8 +392,43 @@ def noise_columns() -> list[Column]:
     out.append(Column("l_den", pa.float64(), "L_den del giorno con penalità +5 dB sera e +10 dB notte, pesi 14/2/8 h; "
                       "aggregato giornaliero (il L_den della direttiva è annuale). Daily L_den with +5/+10 dB penalties, "
                       "weights 14/2/8 h; a daily aggregate (the directive's L_den is yearly).", "dB(A)"))
+    for name, period in YTD_LEVELS.items():
+        out.append(Column(f"{name}_ytd", pa.float64(), f"{period} from 1 January to this day: energetic mean of the "
+                          "year's valid daily levels; empty unless valid on 75 % of the days elapsed.", "dB(A)"))
+    out += [
+        Column("l_den_ytd", pa.float64(), "L_den from 1 January to this day (the directive's yearly indicator, so far): "
+               "from l_day_ytd, l_evening_ytd and l_night_ytd with +5/+10 dB penalties and 14/2/8 h weights; empty "
+               "unless all three are valid.", "dB(A)"),
+        Column("ytd_days", pa.int16(), "Days elapsed from 1 January to this day, both included.", "d"),
+        Column("ytd_capture", pa.float64(), "Share (0-1) of the days elapsed with a valid level, for the period "
+               "with the fewest (the share l_den_ytd rests on).", "1"),
+    ]
     out.append(QUALITY)
     return out
+
+
+YTD_LEVELS = {"l_day": "L_day", "l_evening": "L_evening", "l_night": "L_night"}  # column -> name; den period = suffix
+
+
+def noise_year_to_date(out_dir: Path | None, day: date, today: dict[str, dict[str, float | None]],
+                       rules: limits.NoiseRules) -> dict[str, noise.YearToDate]:
+    """Per unit, the long-term levels from 1 January to `day`: the earlier days from the exported
+    `noise_daily` partitions in `out_dir` (a day not exported counts as a day without data), `day` from `today`
+    ({unit: {period: level or None}})."""
+    first = date(day.year, 1, 1)
+    daily: dict[str, list[dict[str, float | None]]] = defaultdict(list)
+    names = ["unit_id", *YTD_LEVELS]
+    for k in range((day - first).days):
+        path = partition_dir(out_dir, "noise_daily", first + timedelta(days=k)) / PART_NAME if out_dir else None
+        if path is None or not path.exists():
+            continue
+        table = pq.read_table(path, columns=names).to_pydict()
+        for r, unit in enumerate(table["unit_id"]):
+            daily[unit].append({column.removeprefix("l_"): table[column][r] for column in YTD_LEVELS})
+    for unit, levels in today.items():
+        daily[unit].append(levels)
+    days = (day - first).days + 1
+    return {unit: noise.year_to_date(levels, days, rules) for unit, levels in daily.items() if unit in today}
 
 
 NOISE_PERIODS = {"l_day": ("den", "day"), "l_evening": ("den", "evening"), "l_night": ("den", "night"),
@@ -415,6 +451,7 @@ def build_noise_daily(ctx: ExportContext) -> Built:
         levels.append(float(value))
     columns = noise_columns()
     data: dict[str, list] = {c.name: [] for c in columns}
+    rows = []
     for unit in sorted(series):
         tags, times, levels = series[unit]
         seconds = interval(tags)
@@ -429,6 +466,13 @@ def build_noise_daily(ctx: ExportContext) -> Built:
             level = getattr(result, group)[period]
             row[name] = level.level
             row[f"{name}_coverage"] = level.coverage
+        rows.append(row)
+    today = {r["unit_id"]: {name.removeprefix("l_"): r[name] for name in YTD_LEVELS} for r in rows}
+    year = noise_year_to_date(ctx.out_dir, day, today, rules)
+    for row in rows:
+        ytd = year[row["unit_id"]]
+        row.update({f"{name}_ytd": ytd.levels[name.removeprefix("l_")] for name in YTD_LEVELS})
+        row.update({"l_den_ytd": ytd.lden, "ytd_days": ytd.days, "ytd_capture": ytd.min_capture})
         for name in data:
             data[name].append(row[name])
     return Built(columns, data, {"iotorino:periods": f"{rules.den_citation}; {rules.dpcm_citation}",

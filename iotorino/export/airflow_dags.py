@@ -65,12 +65,15 @@ def export_day_from_context() -> str:
     return local_date_of(context["data_interval_start"]).isoformat()
 
 
-def daily_export_dag(dataset: str, local_hour: int = 0):
+def daily_export_dag(dataset: str, local_hour: int = 0, to_influx: bool = False):
     """The DAG `export_<dataset>`: export one local day of `dataset` to Parquet.
 
     `local_hour` shifts the daily run: the data interval runs from that local
     hour to the same hour of the next day and the run exports the local date it
     starts on (noise_daily runs at 06:00, when the night of the day has ended).
+    `to_influx` adds a task after the export that writes the day's partition back
+    into InfluxDB (`iotorino.export.influx_indicators`) with the writer connection
+    (`iotorino_influx_writer`, else `iotorino_influx`), replacing the day's points.
     """
 
     @dag(
@@ -108,6 +111,19 @@ def daily_export_dag(dataset: str, local_hour: int = 0):
                 "summary": result.summary,
             }
 
-        export()
+        exported = export()
+        if to_influx:
+
+            @task
+            def write_influx(result: dict) -> int:
+                """Write the exported partition into InfluxDB; returns the points written."""
+                from iotorino.export import settings
+                from iotorino.export.influx_indicators import write_day
+                from iotorino.export.window import parse_day
+
+                return write_day(result["dataset"], parse_day(result["date"]), influx_settings(INFLUX_WRITER_CONN_ID),
+                                 settings.export_dir_from_env())
+
+            write_influx(exported)
 
     return export_dag()

@@ -37,14 +37,20 @@ CONTEXT = {
     "foaf": "http://xmlns.com/foaf/0.1/",
     "vcard": "http://www.w3.org/2006/vcard/ns#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "csvw": "http://www.w3.org/ns/csvw#",
+    "iotorino": "https://w3id.org/iotorino/terms#",
 }
 
 
-def dataset_document(dataset, modified: str, has_csv: bool) -> dict:
-    """The DCAT-AP_IT JSON-LD document of `dataset` (a `Dataset`), last modified on day `modified`."""
+def dataset_document(dataset, modified: str, has_csv: bool, columns: Sequence[Column] = ()) -> dict:
+    """The DCAT-AP_IT JSON-LD document of `dataset` (a `Dataset`), last modified on day `modified`.
+
+    With `columns`, a CSVW table schema lists each column with its description in Italian and English.
+    """
     from iotorino.export.texts import default as portal_texts  # the Italian titles' owner: schemas/opendata.yaml
 
-    text = portal_texts().dataset(dataset)
+    portal = portal_texts()
+    text = portal.dataset(dataset)
     landing = f"{PORTAL}/{dataset.name}"
     distributions = [_distribution(dataset.name, "PARQUET", "Parquet (Hive partitions date=YYYY-MM-DD, zstd)", landing)]
     if has_csv:
@@ -65,7 +71,20 @@ def dataset_document(dataset, modified: str, has_csv: bool) -> dict:
         "dcat:keyword": list(dataset.keywords),
         "dct:language": {"@id": "http://publications.europa.eu/resource/authority/language/ITA"},
         "dcat:distribution": distributions,
+        **({"csvw:tableSchema": _table_schema(dataset.name, columns, portal)} if columns else {}),
     }
+
+
+def _table_schema(name: str, columns: Sequence[Column], portal) -> dict:
+    """The columns as a CSVW table schema: name, datatype, unit and the descriptions tagged @it and @en."""
+    out = []
+    for column, described in zip(columns, portal.columns_of(name, columns)):
+        entry = {"csvw:name": column.name, "csvw:datatype": str(column.type),
+                 "dct:description": _texts(described["it"] or "", described["en"])}
+        if column.unit:
+            entry["iotorino:unit"] = column.unit
+        out.append(entry)
+    return {"@type": "csvw:Schema", "csvw:column": out}
 
 
 def _texts(italian: str, english: str) -> dict | list[dict]:
@@ -89,9 +108,13 @@ def write_metadata(dataset, columns: Sequence[Column], dataset_dir: Path) -> tup
     """Write `dcat.jsonld` and `dictionary.csv` into `dataset_dir` (atomically); return both paths."""
     days = sorted(p.name.removeprefix("date=") for p in (dataset_dir / "data").glob("date=*"))
     has_csv = (dataset_dir / "csv").is_dir()
-    document = dataset_document(dataset, days[-1] if days else "", has_csv)
+    from iotorino.export.texts import default as portal_texts
+
+    document = dataset_document(dataset, days[-1] if days else "", has_csv, columns)
     dcat_path = _atomic_text(dataset_dir / "dcat.jsonld", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    lines = [["column", "type", "unit", "description"]] + [[c.name, str(c.type), c.unit, c.description] for c in columns]
+    described = portal_texts().columns_of(dataset.name, columns)
+    lines = [["column", "type", "unit", "description_it", "description_en"]] + [
+        [c.name, str(c.type), c.unit, d["it"] or "", d["en"]] for c, d in zip(columns, described)]
     dictionary = _atomic_text(dataset_dir / "dictionary.csv", _csv_text(lines))
     return dcat_path, dictionary
 

@@ -3,14 +3,22 @@
 English title and description come from the dataset registry unless the file
 overrides them; Italian text is written in the file. A dataset without an
 entry falls back to its English text in both languages (and a test fails).
+
+Column descriptions, for the data dictionary, the DCAT document and the
+portal pages: the English one is the column's own (`Column.description`, also
+in the Parquet metadata) unless the file gives `en`; the Italian one is looked
+up in the file, most specific first: the dataset's `dataset_columns`, the
+shared `columns`, and for an hourly statistic `{field}_{stat}` the `statistics`
+template filled with the field's Italian text (the dataset's `fields`, then the
+shared `fields`). A column with no Italian text has None (and a test fails).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import yaml
 
@@ -43,6 +51,27 @@ class PortalText:
     attribution: Mapping[str, str]
     common_quality: Mapping[str, tuple[str, ...]]
     datasets: Mapping[str, dict]
+    columns: Mapping[str, dict] = field(default_factory=dict)
+    dataset_columns: Mapping[str, dict] = field(default_factory=dict)
+    fields: Mapping[str, str] = field(default_factory=dict)
+    statistics: Mapping[str, str] = field(default_factory=dict)
+
+    def column(self, dataset_name: str, name: str, english: str) -> dict[str, str | None]:
+        """The descriptions of column `name` of dataset `dataset_name` by language; `english` is the column's own."""
+        entry = self.dataset_columns.get(dataset_name) or {}
+        text = (entry.get(name) if name != "fields" else None) or self.columns.get(name) or {}
+        italian = text.get("it") or self._statistic(entry, name)
+        return {"it": italian, "en": text.get("en") or english}
+
+    def columns_of(self, dataset_name: str, columns: Sequence) -> list[dict[str, str | None]]:
+        """`column()` of every `Column` in `columns`, in order."""
+        return [self.column(dataset_name, c.name, c.description) for c in columns]
+
+    def _statistic(self, entry: Mapping, name: str) -> str | None:
+        field_name, _, stat = name.rpartition("_")
+        template = self.statistics.get(stat)
+        italian = (entry.get("fields") or {}).get(field_name) or self.fields.get(field_name)
+        return template.format(italian) if template and italian else None
 
     def dataset(self, dataset) -> DatasetText:
         """The texts of `dataset` (a registry `Dataset`)."""
@@ -80,6 +109,10 @@ def load(path: Path | None = None) -> PortalText:
         attribution=publisher.get("attribution") or {},
         common_quality={lang: tuple(common.get(lang) or ()) for lang in LANGUAGES},
         datasets=data.get("datasets") or {},
+        columns=data.get("columns") or {},
+        dataset_columns=data.get("dataset_columns") or {},
+        fields=data.get("fields") or {},
+        statistics=data.get("statistics") or {},
     )
 
 

@@ -114,3 +114,41 @@ def noise_day(day: date, times_ns: Sequence[int], levels: Sequence[float], inter
 def _ns(moment: datetime) -> int:
     delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
     return (delta.days * 86_400 + delta.seconds) * NS + delta.microseconds * 1000
+
+
+@dataclass(frozen=True)
+class YearToDate:
+    """A unit's long-term levels from 1 January to a day: each D.Lgs. 194/2005 period's level over the year's
+    valid days (energetic mean of the daily levels), its share of days, and L_den from them."""
+
+    days: int
+    levels: dict[str, float | None]
+    capture: dict[str, float]
+    lden: float | None
+
+    @property
+    def min_capture(self) -> float:
+        """The lowest period capture: the share L_den rests on."""
+        return min(self.capture.values()) if self.capture else 0.0
+
+
+def year_to_date(daily: Sequence[dict[str, float | None]], days: int, rules: NoiseRules) -> YearToDate:
+    """Long-term levels from the valid daily period levels of the year so far (`daily`: one mapping
+    {period name: level or None} per day with data; `days`: the days elapsed since 1 January).
+
+    Every day period lasts the same nominal hours, so the energetic mean of the daily levels is the
+    level of the whole period over those days. A period's yearly level is valid when it is valid on
+    `rules.min_share` (75 %) of the elapsed days; L_den when all three are.
+    """
+    levels: dict[str, float | None] = {}
+    capture: dict[str, float] = {}
+    for p in rules.den:
+        valid = [d[p.name] for d in daily if d.get(p.name) is not None]
+        capture[p.name] = len(valid) / days if days else 0.0
+        ok = bool(valid) and capture[p.name] >= rules.min_share - 1e-12
+        levels[p.name] = energetic_mean(valid) if ok else None
+    value = None
+    if all(levels[p.name] is not None for p in rules.den):
+        value = lden(levels["day"], levels["evening"], levels["night"], rules)
+    return YearToDate(days, levels, capture, value)
+

@@ -158,3 +158,27 @@ def test_the_noise_run_at_six_exports_the_day_that_started_a_day_earlier(airflow
     assert result.state == "success"
     (row,) = rows(exports, "noise_daily", "2026-11-20")
     assert row["l_night_coverage"] == 1.0 and row["l_den"] is not None
+
+
+def test_noise_daily_carries_the_year_so_far(influx, exports):
+    from iotorino.export.run import run_export
+
+    readings = noise_readings(datetime(2026, 1, 1, 0, tzinfo=ROME), 56, seed=8)  # to 3 January 08:00
+    influx.write(readings)
+    data = [(datetime.fromtimestamp(r.time_ns // NS, ref.UTC), r.fields["laeq"]) for r in readings]
+    at = lambda d, h: datetime(d.year, d.month, d.day, h, tzinfo=ROME)  # noqa: E731
+    levels = {}
+    for day in (date(2026, 1, 1), date(2026, 1, 2)):
+        nxt = day + timedelta(days=1)
+        levels[day] = {"l_day": ref.period_level(data, at(day, 6), at(day, 20), STEP_MIN)[0],
+                       "l_evening": ref.period_level(data, at(day, 20), at(day, 22), STEP_MIN)[0],
+                       "l_night": ref.period_level(data, at(day, 22), at(nxt, 6), STEP_MIN)[0]}
+        run_export("noise_daily", day, influx.settings, exports)
+    (first,) = rows(exports, "noise_daily", "2026-01-01")
+    (second,) = rows(exports, "noise_daily", "2026-01-02")
+    assert first["l_den_ytd"] == pytest.approx(first["l_den"]) and first["ytd_days"] == 1
+    want = {name: ref.energetic([levels[d][name] for d in levels]) for name in ("l_day", "l_evening", "l_night")}
+    for name, value in want.items():
+        assert second[f"{name}_ytd"] == pytest.approx(value), name
+    assert second["l_den_ytd"] == pytest.approx(ref.lden(want["l_day"], want["l_evening"], want["l_night"]))
+    assert (second["ytd_days"], second["ytd_capture"]) == (2, 1.0)

@@ -46,7 +46,15 @@ def test_every_dataset_opens_everywhere_and_reruns_identically(influx, tmp_path)
         assert len(frame) == result.rows
         (count,) = duckdb.sql(f"SELECT count(*) FROM read_parquet('{root}/data/*/*.parquet', hive_partitioning=true)").fetchall()[0]
         assert count == result.rows
-        jsonschema.validate(json.loads((root / "dcat.jsonld").read_text()), schema)
+        document = json.loads((root / "dcat.jsonld").read_text())
+        jsonschema.validate(document, schema)
+        dictionary = pd.read_csv(root / "dictionary.csv", keep_default_na=False)
+        assert list(dictionary["column"]) == list(frame.columns.drop("date", errors="ignore")), name
+        for row in dictionary.itertuples():  # every column described in Italian and in English
+            assert row.description_it and row.description_en and row.description_it != row.description_en, (name, row.column)
+        columns = document["csvw:tableSchema"]["csvw:column"]
+        assert [c["csvw:name"] for c in columns] == list(dictionary["column"])
+        assert all([t["@language"] for t in c["dct:description"]] == ["it", "en"] for c in columns), name
         first[name] = sorted((p.relative_to(tmp_path), p.read_bytes()) for p in root.rglob("*") if p.is_file())
     for name in registry():
         run_export(name, DAY, influx.settings, tmp_path)

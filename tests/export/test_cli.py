@@ -73,3 +73,18 @@ def test_jobs_must_be_positive(python, cli_env, jobs):
     done = export(python, cli_env, "air_quality_hourly", "--date", "2026-11-21", "--jobs", jobs)
     assert done.returncode == 2
     assert f"{jobs} is not a number of processes" in done.stderr
+
+
+@pytest.mark.integration
+def test_a_backfill_can_write_the_indicators_back_into_influxdb(python, cli_env, influx, tmp_path):
+    influx.write(air_quality_readings("TO-SU-0001", "2", utc(2026, 11, 21, 9), 60))
+    done = export(
+        python, cli_env, "air_quality_daily", "--date", "2026-11-21", "--out", str(tmp_path), "--to-influx",
+        "--influx-url", influx.settings.url, "--database", influx.settings.database,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = pq.read_table(tmp_path / "air_quality_daily" / "data" / "date=2026-11-21").to_pylist()
+    assert f"air_quality_daily 2026-11-21 {len(rows)} points InfluxDB" in done.stdout
+    series = influx.query('SELECT count("capture") FROM "hourly"."air_quality_daily"')
+    assert series[0]["values"][0][1] == len(rows) > 0
+

@@ -109,3 +109,23 @@ def test_a_period_under_75_percent_is_invalid_and_so_is_lden():
     assert got.den["night"].level is None and got.den["night"].coverage == pytest.approx(345 / 480)
     assert got.dpcm["night"].level is None and got.lden is None
     assert got.den["day"].level is not None
+
+
+def test_year_to_date_levels_are_energetic_over_the_valid_days_and_need_three_quarters_of_them():
+    rng = random.Random(11)
+    days = 40
+    daily = []
+    for k in range(days):
+        night = None if k % 9 == 0 else round(rng.uniform(45, 60), 1)  # 5 nights of 40 invalid: 87.5 % valid
+        daily.append({"day": round(rng.uniform(60, 72), 1), "evening": round(rng.uniform(58, 68), 1), "night": night})
+    ytd = noise.year_to_date(daily, days, RULES)
+    nights = [d["night"] for d in daily if d["night"] is not None]
+    want = {"day": ref.energetic([d["day"] for d in daily]), "evening": ref.energetic([d["evening"] for d in daily]),
+            "night": ref.energetic(nights)}
+    assert ytd.levels == pytest.approx(want)
+    assert ytd.lden == pytest.approx(ref.lden(want["day"], want["evening"], want["night"]))
+    assert ytd.capture["night"] == len(nights) / days and ytd.min_capture == len(nights) / days
+    # Only the days with data so far (the rest of the elapsed days had none): below 75 %, no number.
+    short = noise.year_to_date(daily[:20], days, RULES)
+    assert short.levels == {"day": None, "evening": None, "night": None} and short.lden is None
+    assert short.capture["day"] == 0.5

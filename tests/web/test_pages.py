@@ -63,7 +63,8 @@ def test_dataset_page_says_what_issue_14_asks(client):
     assert data["frequency"] == "DAILY" and data["temporal"]["days"] == 4
     assert data["spatial"]["places"] == len(inventory.default().street_units)
     columns = {c["column"]: c for c in data["columns"]}
-    assert columns["pm10_mean"]["unit"] == "ug/m3" and "10 µm" in columns["pm10_mean"]["description"]
+    assert columns["pm10_mean"]["unit"] == "ug/m3" and "10 µm" in columns["pm10_mean"]["description_en"]
+    assert "10 µm" in columns["pm10_mean"]["description_it"] and columns["pm10_mean"]["description_it"].startswith("Media")
     assert data["quality"]["it"] and data["quality"]["en"]
     kinds = {(f["kind"], f["format"]) for f in data["files"]}
     assert kinds == {(k, f) for k in ("day", "month", "year") for f in ("parquet", "csv")}
@@ -73,6 +74,13 @@ def test_dataset_page_says_what_issue_14_asks(client):
     for f in data["files"]:
         assert f'href="{f["url"]}"' in html
     assert "read_parquet" in html and "library(arrow)" in html and "CC BY 4.0" in html
+
+
+def test_the_data_dictionary_speaks_the_page_language(client):
+    italian, english = client.get(f"/dati/{DATASET}").text, client.get(f"/en/dati/{DATASET}").text
+    assert "Media oraria di: Particolato con diametro inferiore a 10 µm" in italian
+    assert "Mean over the hour of: Particulate matter below 10 µm" in english
+    assert "Mean over the hour of" not in italian and "Media oraria di" not in english
 
 
 def test_schools_and_city_pages_show_the_inventory(client):

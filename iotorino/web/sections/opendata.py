@@ -226,12 +226,21 @@ def _files(out_dir: Path, name: str, manifest: dict) -> list[dict[str, Any]]:
 
 
 def _columns(out_dir: Path, name: str) -> list[dict[str, str]]:
-    """The data dictionary written beside the data: column, type, unit, description."""
+    """The data dictionary written beside the data: column, type, unit, description_it, description_en.
+
+    A dictionary written before the Italian descriptions (one `description` column) shows it in both languages.
+    """
     path = out_dir / name / "dictionary.csv"
     if not path.is_file():
         return []
     with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        if "description" in row:
+            text = row.pop("description")
+            row.setdefault("description_it", text)
+            row.setdefault("description_en", text)
+    return rows
 
 
 def _examples(base: str, name: str, example: dict | None) -> dict[str, str]:
