@@ -151,8 +151,9 @@ def stored_evidence(client: InfluxV1Client, beacons: Mapping, thresholds: Thresh
         sightings = pool.submit(_sighting_summaries, client, start, end)
         heartbeats = pool.submit(_latest_heartbeats, client)
         cached = pool.submit(history.read, first_whole, cached_until) if cached_until > first_whole else None
-        queried = [pool.submit(battery_hours, client, a, min(a + BATTERY_CHUNK_H * HOUR_NS, b))
-                   for a, b in spans for a in range(a, b, BATTERY_CHUNK_H * HOUR_NS)]
+        queried = [pool.submit(battery_hours, client, chunk, min(chunk + BATTERY_CHUNK_H * HOUR_NS, span_end))
+                   for span_start, span_end in spans
+                   for chunk in range(span_start, span_end, BATTERY_CHUNK_H * HOUR_NS)]  # oldest first
         battery = cached.result() if cached is not None else {}
         from_file = sum(map(len, battery.values()))
         from_store, skipped = [], 0
