@@ -6,6 +6,11 @@ below (the DST day with 25 hours, the repeated 02:00 hour included, eight
 street units and two schools, plus hand-made edge cases: a value out of the
 sensor's range, a point with one field only, a second series of the same unit
 under an extra tag). See golden/README.md for how they were made.
+
+`noise_hourly` was regenerated when its hourly means of sound levels became energetic
+(10·lg(mean(10^(L/10))), the catalogue's `average: energetic`) instead of arithmetic means
+of decibels: only `laeq_mean`, `lamax_mean` and their descriptions differ from the old output
+(golden/README.md); every other dataset is still the old server-side output, byte for byte.
 """
 
 from __future__ import annotations
