@@ -89,13 +89,18 @@ def test_reject_message_measurements_are_all_or_nothing():
         CAT.check(status)
 
 
-def test_the_setting_is_read_from_the_catalogue_file(tmp_path):
+def changed_catalogue(tmp_path, old: str, new: str):
+    """The project's catalogue file with its first `old` replaced by `new`, written under `tmp_path`."""
     text = (catalogue.paths.SCHEMAS / "catalogue.yaml").read_text(encoding="utf-8")
-    changed = text.replace("    fiware_entity: AirQualityObserved\n",
-                           "    fiware_entity: AirQualityObserved\n    invalid_fields: reject_message\n", 1)
+    changed = text.replace(old, new, 1)
     assert changed != text
     (tmp_path / "catalogue.yaml").write_text(changed, encoding="utf-8")
-    strict = catalogue.load(tmp_path / "catalogue.yaml")
+    return tmp_path / "catalogue.yaml"
+
+
+def test_the_setting_is_read_from_the_catalogue_file(tmp_path):
+    strict = catalogue.load(changed_catalogue(tmp_path, "    fiware_entity: AirQualityObserved\n",
+                                              "    fiware_entity: AirQualityObserved\n    invalid_fields: reject_message\n"))
     with pytest.raises(Rejected, match="pm10"):
         strict.check(reading(pm25=12, pm10=-3.0))
 
@@ -119,12 +124,9 @@ def test_sound_levels_average_energetically_and_everything_else_arithmetically()
 
 
 def test_an_unknown_averaging_rule_names_the_key_and_the_accepted_rules(tmp_path):
-    text = (catalogue.paths.SCHEMAS / "catalogue.yaml").read_text(encoding="utf-8")
-    changed = text.replace("average: energetic, description: A-weighted equivalent",
-                           "average: median, description: A-weighted equivalent", 1)
-    assert changed != text
-    (tmp_path / "catalogue.yaml").write_text(changed, encoding="utf-8")
+    path = changed_catalogue(tmp_path, "average: energetic, description: A-weighted equivalent",
+                             "average: median, description: A-weighted equivalent")
     with pytest.raises(ConfigError) as raised:
-        catalogue.load(tmp_path / "catalogue.yaml")
+        catalogue.load(path)
     assert raised.value.key == "measurements.noise.fields.laeq.average"
     assert "median" in str(raised.value) and "arithmetic, energetic" in str(raised.value)
