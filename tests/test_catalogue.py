@@ -5,7 +5,7 @@ import math
 import pytest
 
 from iotorino.core import catalogue
-from iotorino.core.errors import Rejected
+from iotorino.core.errors import ConfigError, Rejected
 from iotorino.core.reading import Reading
 
 CAT = catalogue.default()
@@ -89,13 +89,18 @@ def test_reject_message_measurements_are_all_or_nothing():
         CAT.check(status)
 
 
-def test_the_setting_is_read_from_the_catalogue_file(tmp_path):
+def changed_catalogue(tmp_path, old: str, new: str):
+    """The project's catalogue file with its first `old` replaced by `new`, written under `tmp_path`."""
     text = (catalogue.paths.SCHEMAS / "catalogue.yaml").read_text(encoding="utf-8")
-    changed = text.replace("    fiware_entity: AirQualityObserved\n",
-                           "    fiware_entity: AirQualityObserved\n    invalid_fields: reject_message\n", 1)
+    changed = text.replace(old, new, 1)
     assert changed != text
     (tmp_path / "catalogue.yaml").write_text(changed, encoding="utf-8")
-    strict = catalogue.load(tmp_path / "catalogue.yaml")
+    return tmp_path / "catalogue.yaml"
+
+
+def test_the_setting_is_read_from_the_catalogue_file(tmp_path):
+    strict = catalogue.load(changed_catalogue(tmp_path, "    fiware_entity: AirQualityObserved\n",
+                                              "    fiware_entity: AirQualityObserved\n    invalid_fields: reject_message\n"))
     with pytest.raises(Rejected, match="pm10"):
         strict.check(reading(pm25=12, pm10=-3.0))
 
@@ -106,3 +111,22 @@ def test_a_beacon_sighting_is_kept_when_its_advertised_power_is_odd():
     checked = CAT.check(sighting)
     assert checked.reading.fields == {"sightings": 12, "rssi_median": -71.5, catalogue.QUARANTINED_FIELD: 1}
     assert [r.field for r in checked.rejected] == ["measured_power"]
+
+
+def test_sound_levels_average_energetically_and_everything_else_arithmetically():
+    averages = {(m.name, f.name): f.average for m in CAT.measurements.values() for f in m.fields.values()}
+    assert {k for k, a in averages.items() if a == catalogue.ENERGETIC} == {("noise", "laeq"), ("noise", "lamax")}
+    assert CAT.energetic_fields("noise") == frozenset({"laeq", "lamax"})
+    # Every sound level (dB(A)) is energetic; dBm signal strengths are not sound energies.
+    assert all(f.average == catalogue.ENERGETIC for m in CAT.measurements.values() for f in m.fields.values()
+               if f.label == "dB(A)")
+    assert CAT.energetic_fields("weather") == frozenset() and CAT.energetic_fields("no_such") == frozenset()
+
+
+def test_an_unknown_averaging_rule_names_the_key_and_the_accepted_rules(tmp_path):
+    path = changed_catalogue(tmp_path, "average: energetic, description: A-weighted equivalent",
+                             "average: median, description: A-weighted equivalent")
+    with pytest.raises(ConfigError) as raised:
+        catalogue.load(path)
+    assert raised.value.key == "measurements.noise.fields.laeq.average"
+    assert "median" in str(raised.value) and "arithmetic, energetic" in str(raised.value)

@@ -31,6 +31,10 @@ from iotorino.core.reading import Reading
 QUARANTINED_FIELD = "quarantined_values"
 # What a measurement does with a message whose fields are partly invalid (catalogue key `invalid_fields`).
 QUARANTINE, REJECT_MESSAGE = "quarantine", "reject_message"
+# How a field's values average (catalogue key `average`): arithmetic, or energetic for levels in
+# decibels, 10·lg(mean(10^(L/10))), the level of the steady sound carrying the same energy.
+ARITHMETIC, ENERGETIC = "arithmetic", "energetic"
+AVERAGES = (ARITHMETIC, ENERGETIC)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class FieldSpec:
     type: str  # "float", "integer" or "boolean"
     fiware: str
     description: str
+    average: str = ARITHMETIC  # ARITHMETIC or ENERGETIC: how means of the field's values are taken
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,11 @@ class Catalogue:
                 value=name,
                 accepted=", ".join(sorted(self.measurements)),
             ) from None
+
+    def energetic_fields(self, measurement: str) -> frozenset[str]:
+        """The fields of `measurement` whose means are energetic (`average: energetic`); none for an unknown one."""
+        spec = self.measurements.get(measurement)
+        return frozenset(f for f, s in spec.fields.items() if s.average == ENERGETIC) if spec else frozenset()
 
     def validate(self, reading: Reading) -> Reading:
         """`reading` with its values in the field types, if every field is known and in range.
@@ -189,9 +199,13 @@ def load(path: Path | None = None) -> Catalogue:
                 type=f["type"],
                 fiware=f["fiware"],
                 description=f["description"],
+                average=f.get("average", ARITHMETIC),
             )
             for fname, f in m["fields"].items()
         }
+        for fname, f in fields.items():
+            if f.average not in AVERAGES:
+                raise ConfigError(f"measurements.{name}.fields.{fname}.average", f"unknown {f.average!r}", ", ".join(AVERAGES))
         if QUARANTINED_FIELD in fields:
             raise ConfigError(f"measurements.{name}.fields.{QUARANTINED_FIELD}",
                               "reserved: the collector's count of a message's quarantined values", "another name")

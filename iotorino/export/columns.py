@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from iotorino.core.catalogue import FieldSpec, MeasurementSpec
+from iotorino.core.catalogue import ENERGETIC, FieldSpec, MeasurementSpec
 
 UTC_MS = pa.timestamp("ms", tz="UTC")
 
@@ -21,6 +21,11 @@ STAT_TEXT = {
     "max": "Maximum over the hour of: {}",
     "count": "Number of values received in the hour of: {}",
 }
+# The mean of a field whose catalogue `average` is energetic (sound levels in dB).
+ENERGETIC_MEAN_TEXT = (
+    "Energetic mean over the hour, 10·lg(mean(10^(L/10))) of the hour's readings (never the arithmetic "
+    "mean of the decibels), of: {}"
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,8 @@ def stat_columns(field: FieldSpec) -> list[Column]:
         if stat == "count":
             out.append(Column(f"{field.name}_count", pa.int32(), text.format(field.description), "count"))
         else:
+            if stat == "mean" and field.average == ENERGETIC:
+                text = ENERGETIC_MEAN_TEXT
             out.append(Column(f"{field.name}_{stat}", pa.float64(), text.format(field.description), field.unit))
     return out
 

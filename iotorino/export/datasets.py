@@ -56,12 +56,17 @@ def hourly(measurement: str, tag_columns: dict[str, str]) -> Callable[[ExportCon
 
 def _street(measurement: str, what: str) -> Dataset:
     spec = catalogue_mod.default().measurement(measurement)
+    energetic = sorted(catalogue_mod.default().energetic_fields(measurement))
+    averaging = (
+        f" The means of the sound levels ({', '.join(energetic)}) are energetic, 10·lg(mean(10^(L/10))) of the "
+        "hour's readings, never arithmetic means of decibels." if energetic else ""
+    )
     return Dataset(
         name=f"{measurement}_hourly",
         title=f"IoTorino street sensors: hourly {what}",
         description=(
             f"Hourly aggregates (mean, minimum, maximum, count, completeness) per street-furniture unit "
-            f"and local hour (Europe/Rome). Source measurement: {spec.description}"
+            f"and local hour (Europe/Rome). Source measurement: {spec.description}{averaging}"
         ),
         theme="ENVI",
         build=hourly(measurement, STREET_TAGS),

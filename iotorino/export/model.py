@@ -75,13 +75,18 @@ class ExportContext:
             self.points = PointCache(self.client)
 
     def hourly_stats(self, measurement: str, fields: Sequence[str], group_tags: Sequence[str]) -> list[Row]:
-        """`{field}_mean/_min/_max/_count` per UTC hour and tag group over the day (float fields; see rawstats)."""
+        """`{field}_mean/_min/_max/_count` per UTC hour and tag group over the day (float fields; see rawstats).
+
+        Each field's mean follows its catalogue `average` rule: energetic for sound levels, else arithmetic.
+        """
+        from iotorino.core import catalogue
         from iotorino.export import rawstats
 
         key = (measurement, tuple(sorted(fields)), tuple(sorted(group_tags)), self.window.start_ns, self.window.end_ns)
         return self.cache.get(key, lambda: rawstats.hourly_stats(
             self.client, measurement, fields, group_tags, self.window.start_ns, self.window.end_ns,
             chunk_hours=self.chunk_hours, read=self.points.read,
+            energetic=catalogue.default().energetic_fields(measurement),
         ))
 
     def raw_points(self, measurement: str, fields: Sequence[str], group_tags: Sequence[str], start_ns: int,

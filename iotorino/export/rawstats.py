@@ -12,7 +12,10 @@ pyarrow), grouped by the same tags, and reduced here with the server's own rules
 - mean: the float64 sum of the hour's values in time order, starting from 0.0, divided
   by the count — InfluxDB's FloatMeanReducer. Adding in any other order (numpy's
   pairwise `sum`, `math.fsum`) would change the last bit of some means, so the sums
-  run position by position across all hours at once, each hour strictly in order.
+  run position by position across all hours at once, each hour strictly in order;
+- energetic mean (the `energetic` fields: sound levels, the catalogue's `average:
+  energetic`): the same sum and division on the energies 10^(L/10), then back to dB,
+  10·lg(mean(10^(L/10))) (`iotorino.export.means`); no server statistic matches it.
 
 A row exists for an hour and tag group with at least one value (`fill(none)`).
 Series that differ only in tags outside `group_tags` are merged in time order, as the
@@ -23,13 +26,14 @@ server merges them. Float fields only (every field the hourly exports aggregate)
 from __future__ import annotations
 
 import io
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Collection, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from iotorino.core.store.influx_v1 import InfluxV1Client, parse_tags
+from iotorino.export import means
 from iotorino.export.query import STATS, Row, chunks
 from iotorino.export.window import HOUR_NS
 
@@ -44,12 +48,14 @@ def hourly_stats(
     *,
     chunk_hours: int = 6,
     read: Callable[[str, Sequence[str], Sequence[str], int, int], pa.Table | None] | None = None,
+    energetic: Collection[str] = (),
 ) -> list[Row]:
     """Per UTC hour and tag group: `{field}_mean/_min/_max/_count`, as `query.hourly_stats` answers them.
 
     `start_ns` must fall on a UTC hour (local days in Europe/Rome do); one request per chunk.
     `read(measurement, fields, group_tags, lo, hi)` gives a chunk's points (default: `read_points`
     on `client`); it may answer more fields than asked, such as a day's shared read (`model.PointCache`).
+    The `energetic` fields' means are energetic (module docstring), the others' arithmetic.
     """
     if start_ns % HOUR_NS:
         raise ValueError(f"start_ns {start_ns} is not on a UTC hour")
@@ -58,7 +64,7 @@ def hourly_stats(
     for lo, hi in chunks(start_ns, end_ns, chunk_hours):
         table = read(measurement, fields, group_tags, lo, hi)
         if table is not None:
-            out += reduce_hours(table, fields, lo)
+            out += reduce_hours(table, fields, lo, energetic)
     return out
 
 
@@ -105,8 +111,11 @@ def parse_csv(body: bytes, fields: Sequence[str]) -> pa.Table:
     return table
 
 
-def reduce_hours(table: pa.Table, fields: Sequence[str], start_ns: int) -> list[Row]:
-    """Rows of (tag group, hour) statistics from a parsed answer whose points are grouped by tags, in time order."""
+def reduce_hours(table: pa.Table, fields: Sequence[str], start_ns: int, energetic: Collection[str] = ()) -> list[Row]:
+    """Rows of (tag group, hour) statistics from a parsed answer whose points are grouped by tags, in time order.
+
+    The `energetic` fields' means are energetic (module docstring), the others' arithmetic.
+    """
     times = _numpy(table["time"], np.int64)
     encoded = table["tags"].combine_chunks().dictionary_encode()
     groups = _numpy(encoded.indices, np.int32).astype(np.int64)
@@ -123,9 +132,14 @@ def reduce_hours(table: pa.Table, fields: Sequence[str], start_ns: int) -> list[
         count = np.add.reduceat(present.astype(np.int64), starts)
         low = np.minimum.reduceat(np.where(present, values, np.inf), starts) + 0.0  # -0.0 -> 0.0
         high = np.maximum.reduceat(np.where(present, values, -np.inf), starts) + 0.0
-        total = sequential_sums(np.where(present, values, 0.0), starts, lengths)
+        if f in energetic:  # sound levels: their energies add, then the mean energy goes back to dB
+            total = sequential_sums(means.energies(np.where(present, values, -np.inf)), starts, lengths)
+        else:
+            total = sequential_sums(np.where(present, values, 0.0), starts, lengths)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / count + 0.0
+        if f in energetic:
+            mean = means.levels(mean) + 0.0
         empty = count == 0
         any_value |= ~empty
         for stat, column in zip(STATS, (mean, low, high, count)):

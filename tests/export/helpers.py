@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -34,14 +35,23 @@ def air_quality_readings(unit: str, district: str, start: datetime, minutes: int
     return out
 
 
-def expected_hourly(readings: list[Reading], field: str) -> dict[tuple[str, int], tuple[float, float, float, int]]:
-    """(unit, hour start ns) → (mean, min, max, count) of `field`, computed in plain Python."""
+def expected_hourly(readings: list[Reading], field: str, energetic: bool = False) -> dict[tuple[str, int], tuple[float, float, float, int]]:
+    """(unit, hour start ns) → (mean, min, max, count) of `field`, computed in plain Python.
+
+    With `energetic` (sound levels) the mean is 10·lg of the mean of 10^(L/10).
+    """
     groups: dict[tuple[str, int], list[float]] = {}
     hour = 3600 * NS
     for r in readings:
         if field in r.fields:
             groups.setdefault((r.tags["unit"], r.time_ns - r.time_ns % hour), []).append(float(r.fields[field]))
-    return {k: (statistics.fmean(v), min(v), max(v), len(v)) for k, v in groups.items()}
+
+    def mean(values: list[float]) -> float:
+        if energetic:
+            return 10 * math.log10(statistics.fmean(math.pow(10, v / 10) for v in values))
+        return statistics.fmean(values)
+
+    return {k: (mean(v), min(v), max(v), len(v)) for k, v in groups.items()}
 
 
 def utc(*args: int) -> datetime:

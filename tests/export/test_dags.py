@@ -53,10 +53,11 @@ def test_hourly_dags(airflow_db, influx, exports, dataset, measurement, tags, id
     influx.write(readings)
     assert run_dag(f"export_{dataset}").state == "success"
     rows = partition(exports, dataset)
-    for field in catalogue.default().measurement(measurement).fields:
+    for field, spec in catalogue.default().measurement(measurement).fields.items():
         want = {
             hour: stats for (_, hour), stats in expected_hourly(
-                [Reading(r.measurement, {"unit": "x"}, r.fields, r.time_ns) for r in readings], field
+                [Reading(r.measurement, {"unit": "x"}, r.fields, r.time_ns) for r in readings], field,
+                energetic=spec.average == catalogue.ENERGETIC,
             ).items()
         }
         got = {int(r["date_observed_from"].timestamp()) * NS: (

@@ -8,6 +8,11 @@ sensor's range, a point with one field only, a second series of the same unit
 under an extra tag). Every registered dataset has its files there (a new dataset
 must add its own); those added after the README's list were written by the code of
 commit a40528f, which wrote exactly the stored files of the others. See golden/README.md for how they were made.
+
+`noise_hourly` was regenerated when its hourly means of sound levels became energetic
+(10·lg(mean(10^(L/10))), the catalogue's `average: energetic`) instead of arithmetic means
+of decibels: only `laeq_mean`, `lamax_mean` and their descriptions differ from the old output
+(golden/README.md); every other dataset is still the old server-side output, byte for byte.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from iotorino.core.store.influx_v1 import parse_tags
 from iotorino.export.rawstats import parse_csv, reduce_hours, sequential_sums
@@ -45,3 +46,38 @@ def test_sums_add_in_time_order_like_influxdb():
 def test_tags_parse_escapes_and_empty():
     assert parse_tags("") == {}
     assert parse_tags("a=1,b=x\\,y\\=z\\ w") == {"a": "1", "b": "x,y=z w"}
+
+
+# Two LAeq readings of one hour, 60 and 70 dB, a point without laeq, and a weather-like arithmetic field.
+NOISE_ANSWER = (
+    b"name,tags,time,laeq,temperature\n"
+    b'noise,"unit=TO-SU-0001",10,60,10\n'
+    b'noise,"unit=TO-SU-0001",20,,20\n'
+    b'noise,"unit=TO-SU-0001",30,70,\n'
+    b'noise,"unit=TO-SU-0001",3600000000040,-0,1\n'
+)
+
+
+def test_energetic_fields_average_their_energies_and_the_others_stay_arithmetic():
+    fields = ["laeq", "temperature"]
+    table = parse_csv(NOISE_ANSWER, fields)
+    first, late = reduce_hours(table, fields, 0, energetic={"laeq"})
+    # By hand: 10·lg((10^6 + 10^7) / 2) = 10·lg(5.5e6) = 60 + 10·lg(5.5) = 67.4036 dB, not 65.
+    assert first.values["laeq_mean"] == pytest.approx(67.4036, abs=5e-5)
+    assert (first.values["laeq_min"], first.values["laeq_max"], first.values["laeq_count"]) == (60.0, 70.0, 2)
+    assert first.values["temperature_mean"] == 15.0  # arithmetic, as without the rule
+    assert str(late.values["laeq_mean"]) == "0.0"  # 10·lg(10^0) = +0.0
+    arithmetic = reduce_hours(table, fields, 0)
+    assert arithmetic[0].values["laeq_mean"] == 65.0
+    assert {k: v for k, v in arithmetic[0].values.items() if k != "laeq_mean"} == {
+        k: v for k, v in first.values.items() if k != "laeq_mean"}
+
+
+def test_energetic_means_are_the_noise_indicators_energetic_mean_bit_for_bit():
+    from iotorino.indicators.noise import energetic_mean
+
+    levels = [round(35 + (k * 7919 % 600) / 10, 1) for k in range(240)]  # one decimal, as sensors send
+    body = b"name,tags,time,laeq\n" + b"".join(
+        b'noise,"unit=U",%d,%r\n' % (k * 15 * 1_000_000_000, level) for k, level in enumerate(levels))
+    rows = reduce_hours(parse_csv(body, ["laeq"]), ["laeq"], 0, energetic={"laeq"})
+    assert [r.values["laeq_mean"] for r in rows] == [energetic_mean(levels)]  # one hour: 240 readings 15 s apart
