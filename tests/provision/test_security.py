@@ -295,8 +295,9 @@ def test_each_alert_service_writes_only_its_own_alerts_and_the_web_only_reads_th
     assert not city.publish(f"iotorino/v1/street/{UNIT_A}/{MEASUREMENT_A}")
     assert not web.publish("iotorino/alerts/city/x/y")
     assert not session("monitor").publish("iotorino/alerts/city/x/y")
-    _until(lambda: len(web.messages) == 2, "the web application got the alerts")
-    assert {m.topic.split("/")[2] for m in web.messages} == {"city", "school"}
+    probes = {f"iotorino/alerts/city/{UNIT_A}/pm10_daily", f"iotorino/alerts/school/{SCHOOL.id}/co2"}
+    # (Alerts the running services retained earlier arrive too.)
+    _until(lambda: probes <= {m.topic for m in web.messages if m.payload == alert}, "the web application got the alerts")
 
 
 def test_an_alert_service_reads_only_its_scope(session):
