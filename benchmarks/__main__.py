@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="repeats where a median is taken (default 3)")
     parser.add_argument("--day", type=date.fromisoformat, default=date(2026, 11, 21), help="exports: the simulated day")
     parser.add_argument("--store-url", help="exports: a scratch InfluxDB that already holds the day (skips loading)")
-    parser.add_argument("--backfill-days", type=int, default=7, help="exports: days of the backfill run (default 7)")
+    parser.add_argument("--backfill-days", type=int, default=30, help="exports: days of the backfill run (default 30)")
     parser.add_argument("--messages", type=int, default=200_000, help="drain: queued messages (default 200,000)")
     parser.add_argument("--latency-s", type=float, default=30.0, help="latency: seconds at each rate (default 30)")
     parser.add_argument("--soak-s", type=float, default=1800.0, help="soak: seconds at 2,000 msg/s (default 1,800)")

@@ -9,9 +9,12 @@ private influxd, unless `store_url` names a scratch store that already holds it
   fastest transfer InfluxDB 1.x offers) — no export can be faster than this;
 - export: `iotorino export all --date DAY` in a subprocess, wall time and peak
   memory (max RSS of that process); medians over `repeat`;
-- backfill: the day's points copied to the `backfill_days - 1` days before it,
-  then `iotorino export all --from --to --jobs 2` over them; per-day time and a
-  year (365 days) extrapolated from it.
+- backfill: the day's points copied to the `backfill_days - 1` days before it
+  (default 30 days in all), then `iotorino export all --from --to --jobs 2` over
+  them with the progress bar and journal as an operator runs it; a year (365
+  days) extrapolated linearly from the wall time per day. Linear is optimistic
+  for one dataset: `air_quality_indicators` reads the year so far, so its day
+  costs more late in a year than in the benchmark's month.
 """
 
 from __future__ import annotations

@@ -91,8 +91,8 @@ class ExportContext:
 
     def raw_points(self, measurement: str, fields: Sequence[str], group_tags: Sequence[str], start_ns: int,
                    end_ns: int) -> Iterator[Row]:
-        """`query.raw_points` over [start, end), chunk by chunk from the day's shared reads (chunks counted from
-        `start_ns`, so a window that starts on a chunk of the day's shares that chunk's read)."""
+        """`query.raw_points` over [start, end), from the day's shared reads: the window is cut on the day's chunk
+        boundaries, so its chunks inside the day are the very reads the day's other datasets make."""
         from iotorino.export import rawstats
 
         day_start, step = self.window.start_ns, self.chunk_hours * HOUR_NS
