@@ -321,9 +321,11 @@ def latency(rates: list[float], seconds: float, runs: int = 1) -> list[Figure]:
         for rate in rates:
             new, old = [], []
             for run in range(runs):
-                # Both beside a bare subscriber: on a crowded machine its CPU and the broker's fan-out count.
-                old.append(_latency_run(broker, influxd, workdir, rate, seconds, FixedDelayCollector, run, floor=True))
-                new.append(_latency_run(broker, influxd, workdir, rate, seconds, TimedCollector, run, floor=True))
+                # Both beside a bare subscriber (on a crowded machine its CPU and the broker's fan-out count), and
+                # each first in turn: InfluxDB compacts what the run before wrote while the next one runs.
+                for kind in (FixedDelayCollector, TimedCollector)[::-1 if run % 2 else 1]:
+                    done = _latency_run(broker, influxd, workdir, rate, seconds, kind, run, floor=True)
+                    (old if kind is FixedDelayCollector else new).append(done)
                 n, o = new[-1], old[-1]
                 print(f"  latency {rate:,.0f} msg/s run {run + 1}: p50 {n.p(0.5):.1f} / p99 {n.p(0.99):.1f} / "
                       f"p999 {n.p(0.999):.1f} ms (floor p99 {n.p(0.99, 'floor'):.1f}, own p99 "
