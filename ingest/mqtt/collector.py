@@ -241,9 +241,10 @@ class Collector:
         latency about one write), at 5,000 msg/s 10 ms, so that a write carries
         ~50 readings instead of the handful that arrive during one short write
         (many tiny writes cost more CPU per message than they save in waiting).
-        Never longer than `max_delay_s` from its first message, never more than
-        `max_readings`; a backlog gives full batches without waiting. The linger
-        is one sleep, not a wake-up per arriving message.
+        It lingers at most `max_linger_s` (20 ms: a burst measures as a very high
+        rate), gathers never longer than `max_delay_s` from its first message and
+        never more than `max_readings`; a backlog gives full batches without
+        waiting. The linger is one sleep, not a wake-up per arriving message.
         """
         try:
             first = self._pending.get(timeout=0.1)
@@ -251,7 +252,8 @@ class Collector:
             return None
         batch, count, messages = [first], first.readings, len(first.packet_ids)
         started = time.monotonic()
-        linger_until = started + min(self.config.batch.max_delay_s, self._linger_s(started))
+        batch_settings = self.config.batch
+        linger_until = started + min(batch_settings.max_delay_s, batch_settings.max_linger_s, self._linger_s(started))
         deadline = started + self.config.batch.max_delay_s
         waited = False
         while count < self.config.batch.max_readings:

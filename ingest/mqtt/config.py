@@ -72,6 +72,9 @@ class BatchSettings:
     per second arriving (the rate measured over the last ~50 ms), so writes grow with the square of the rate:
     at 200 msg/s it lingers 0.4 ms (one reading per write), at 5,000 msg/s 10 ms (~50 per write, 100 writes
     a second instead of several hundred). 0 = off: an idle store gets every message at once."""
+    max_linger_s: float = setting(0.02, check=non_negative("no linger"))
+    """The longest a batch lingers with the store idle (seconds): bursts measure as very high rates, and beyond
+    ~10,000 msg/s a longer linger saves little (at most 50 writes a second at this bound)."""
 
 
 @dataclass(frozen=True)

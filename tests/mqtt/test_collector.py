@@ -140,7 +140,8 @@ def test_the_linger_grows_with_the_measured_arrival_rate(tmp_path):
 
 def test_a_lingering_batch_takes_what_arrives_meanwhile_and_then_goes(tmp_path):
     """With the store idle and the rate high, the batch waits for company instead of leaving with one message."""
-    config = _linger_config(tmp_path, max_delay_s=1.0, linger_us_per_msg_s=10_000)  # 100 msg/s: linger 1 s
+    config = _linger_config(tmp_path, max_delay_s=1.0, max_linger_s=1.0,
+                            linger_us_per_msg_s=10_000)  # 100 msg/s: linger 1 s
     idle = Collector(config, build_pipeline(config), HoldingWriter(b"-"), DeadLetterStore(config.deadletters_path),
                      session_factory=RecordingSession, clock=lambda: NOW)
     idle._rate, idle._rate_since = 100.0, float("inf")  # measured: 100 msg/s (and not measured again here)

@@ -113,20 +113,22 @@ class InfluxV1Client:
     def _post_keepalive(self, body: bytes, headers: dict[str, str]) -> tuple[int, Any, bytes]:
         """POST `body` to /write on this thread's keep-alive connection: (status, headers, body).
 
-        A reused connection the server closed meanwhile fails before any answer:
-        that write is sent once more on a new connection (the server saw nothing of
-        it). Any other failure drops the connection and raises `TransientError`.
+        A reused connection the server closed meanwhile fails without an answer:
+        that write is sent once more on a new connection (had the server taken it,
+        the same points are written again: an overwrite). Any other failure drops
+        the connection and raises `TransientError`.
         """
         for attempt in (1, 2):
             connection = getattr(self._local, "connection", None)
-            reused = connection is not None
+            reused = connection is not None and connection.sock is not None
             if connection is None:
                 connection = self._local.connection = http.client.HTTPConnection(
                     self._host, self._port, timeout=self.settings.timeout_s)
-                with self._connections_lock:
-                    self._connections.append(connection)
             try:
                 if connection.sock is None:
+                    with self._connections_lock:  # kept for close(), also when reopened after one
+                        if connection not in self._connections:
+                            self._connections.append(connection)
                     connection.connect()
                     # Headers and body leave in two sends: without this, Nagle's algorithm may hold the body
                     # until the store acknowledges the headers (a delayed ACK: up to 40 ms).
