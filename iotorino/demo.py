@@ -51,6 +51,8 @@ class Demo:
 
     def __init__(self, state: Path) -> None:
         self.state = Path(state)
+        self._stage = "not started"  # what `run` is doing, for the message of an interrupted demo
+        self._progress = None  # the simulator's last progress report while publishing
 
     def run(self, day: date, hours: float, speed: str, seed: int, fault_rate: float, keep_running: bool,
             history_days: int = HISTORY_DAYS) -> int:
@@ -60,29 +62,37 @@ class Demo:
         self.stop_leftovers()
         shutil.rmtree(self.state, ignore_errors=True)
         self.state.mkdir(parents=True)
-        broker = Mosquitto(self.state / "mosquitto", _port(MQTT_PORT)).start()
-        influxd = Influxd(self.state / "influxd", _port(INFLUX_PORT)).start()
-        (self.state / "influxd.pid").write_text(str(influxd.pid))
-        say(f"Mosquitto on 127.0.0.1:{broker.port}, InfluxDB on {influxd.url} (state in {self.state})")
-        influx = InfluxV1Client(InfluxV1Settings(url=influxd.url, database=DATABASE))
-        influx.create_database()
-        collector = None
+        broker = influxd = collector = None
+        self._stage, self._progress = "starting Mosquitto and InfluxDB", None
+        interrupted = False
         try:
+            broker = Mosquitto(self.state / "mosquitto", _port(MQTT_PORT)).start()
+            influxd = Influxd(self.state / "influxd", _port(INFLUX_PORT)).start()
+            (self.state / "influxd.pid").write_text(str(influxd.pid))
+            say(f"Mosquitto on 127.0.0.1:{broker.port}, InfluxDB on {influxd.url} (state in {self.state})")
+            influx = InfluxV1Client(InfluxV1Settings(url=influxd.url, database=DATABASE))
+            influx.create_database()
+            self._stage = "starting the collector"
             collector = self._start_collector(broker.port, influxd.url)
             start = datetime.combine(day, dtime(0), ROME)
             end = min(start + timedelta(hours=hours), datetime.combine(day + timedelta(days=1), dtime(0), ROME))
             say(f"publishing {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} (Europe/Rome) for the whole fleet, "
                 f"speed {speed}")
+            self._stage = "publishing the simulated day"
             t0 = time.monotonic()
-            summary = simulate("127.0.0.1", broker.port, start, end, speed, seed, fault_rate)
+            summary = simulate("127.0.0.1", broker.port, start, end, speed, seed, fault_rate,
+                               on_progress=self._published_so_far, progress_every=1000)
             say(f"published {summary.published:,} messages in {time.monotonic() - t0:.0f} s")
+            self._stage = "waiting for the collector to store the published messages"
             stored, rejected = self._wait_for_drain(influx, summary.published)
             _stop_collector(collector)
             collector = None
+            self._stage = "running the export DAG"
             export = self._run_export_dag(day, influxd.url)
             t0 = time.monotonic()
             say(f"loading the schools' {history_days - 1} days before {day} into InfluxDB (simulated, in bulk) and "
                 f"exporting the school KPIs of {history_days} days for the dashboards")
+            self._stage = "loading and exporting the schools' days"
             days, loaded = school_history(InfluxV1Settings(url=influxd.url, database=DATABASE, timeout_s=300),
                                           export["dir"], day, history_days, seed)
             say(f"  {loaded.points:,} points of {loaded.schools} schools loaded, {days[0]} to {days[-1]} exported "
@@ -91,15 +101,37 @@ class Demo:
             ok = stored + sum(rejected.values()) == summary.published
             self._print_summary(day, summary, stored, dict(rejected), export, influxd)
             return 0 if ok else 1
+        except KeyboardInterrupt:
+            interrupted = True
+            say(f"interrupted (Ctrl-C) while {self._where()}; stopping the collector, Mosquitto and InfluxDB")
+            return 130
         finally:
+            # Stopping is bounded (SIGTERM, then SIGKILL after a timeout): a second Ctrl-C must not cut it short.
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if interrupted else None
             if collector is not None:
                 _stop_collector(collector)
-            broker.stop()
-            if keep_running:
+            if broker is not None:
+                broker.stop()
+            if influxd is not None and keep_running and not interrupted:
                 say(f"InfluxDB keeps running at {influxd.url}; stop it with: .venv/bin/iotorino demo --stop")
-            else:
+            elif influxd is not None:
                 influxd.stop()
                 (self.state / "influxd.pid").unlink(missing_ok=True)
+            if interrupted:
+                signal.signal(signal.SIGINT, previous)
+                say(f"demo stopped: collector, Mosquitto and InfluxDB stopped; what it wrote so far is in {self.state}")
+
+    def _published_so_far(self, summary) -> None:
+        """The simulator's progress (every 1,000 messages), for the message of an interrupted demo."""
+        self._progress = summary
+
+    def _where(self) -> str:
+        """The stage the demo is in, with how far the publishing got."""
+        progress = self._progress
+        if self._stage.startswith("publishing") and progress is not None and progress.last_time is not None:
+            return (f"{self._stage} ({progress.published:,} messages sent, simulated time up to "
+                    f"{progress.last_time.astimezone(ROME):%Y-%m-%d %H:%M})")
+        return self._stage
 
     def stop_leftovers(self) -> None:
         """Stop the InfluxDB a previous demo left running."""

@@ -57,3 +57,66 @@ def test_demo_school_week_gives_the_dashboards_seven_days(influx, tmp_path):
         mine = frame[(frame["school_id"] == school) & (frame["fuel"] == "electricity")]
         assert len(mine) == 1 and mine["kwh"].iloc[0] > 0
     assert len(list((tmp_path / "classroom_air_daily" / "data").iterdir())) == 7
+
+
+def _processes_naming(text: str) -> list[int]:
+    """Pids of running processes whose command line names `text` (the demo's servers name its state folder)."""
+    from pathlib import Path
+
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            zombie = ") Z " in (proc / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        if proc.name.isdigit() and text in cmdline and not zombie:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.integration
+def test_ctrl_c_while_publishing_stops_the_demo_and_its_servers(tmp_path, cli_env):
+    import os
+    import signal
+    import time
+
+    from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
+    from iotorino.demo import Demo, stored_points
+
+    state = tmp_path / "demo"
+    day = date.today() - timedelta(days=2)
+    # As a terminal's Ctrl-C: SIGINT to the demo's whole process group (the collector it started too).
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "iotorino", "demo", "--day", day.isoformat(), "--history-days", "1",
+         "--state-dir", str(state)],
+        env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    try:
+        url = None
+        for line in demo.stdout:
+            url = url or (re.search(r"InfluxDB on (http://\S+)", line) or [None, None])[1]
+            if "publishing" in line:
+                break
+        assert url, "the demo never started publishing"
+        influx = InfluxV1Client(InfluxV1Settings(url=url, database="iotorino"))
+        for _ in range(600):  # mid-publishing: messages are flowing
+            if sum(stored_points(influx).values()) >= 2000:
+                break
+            assert demo.poll() is None, "the demo ended before it was interrupted"
+            time.sleep(0.5)
+        else:
+            pytest.fail("the collector stored nothing in 5 minutes of publishing")
+        os.killpg(demo.pid, signal.SIGINT)
+        out, _ = demo.communicate(timeout=120)  # it ends: the bound is the wait, not a speed
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait()
+            Demo(state).stop_leftovers()
+    assert demo.returncode == 130, out[-3000:]
+    assert re.search(r"interrupted \(Ctrl-C\) while publishing the simulated day \([\d,]+ messages sent, "
+                     r"simulated time up to \d{4}-\d\d-\d\d \d\d:\d\d\)", out), out[-3000:]
+    assert "demo stopped: collector, Mosquitto and InfluxDB stopped" in out
+    assert "keeps running" not in out and not (state / "influxd.pid").exists()
+    assert _processes_naming(str(state)) == []  # no collector, Mosquitto or InfluxDB left behind

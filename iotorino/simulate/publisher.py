@@ -190,10 +190,12 @@ def simulate(
     catalogue=None,
     on_progress: Callable[[SimSummary], None] | None = None,
     mqtt_settings: MqttClient | None = None,
+    progress_every: int = 50000,
 ) -> SimSummary:
     """Publish the fleet's messages for [start, end) to the broker; the default inventory and catalogue if none given.
 
-    `speed`: simulated seconds per wall-clock second, None or "max" for as fast as possible.
+    `speed`: simulated seconds per wall-clock second, None or "max" for as fast as possible;
+    `on_progress` receives the running summary every `progress_every` messages.
     """
     if isinstance(speed, str):
         speed = parse_speed(speed)
@@ -208,7 +210,8 @@ def simulate(
     messages = iter_messages(inventory, catalogue, start, end, seed, fault_rate)
     began = time.monotonic()
     with MqttSender(broker_host, broker_port, mqtt_settings=mqtt_settings) as sender:
-        summary = publish_messages(messages, sender.send, start, speed, sleep=sender.wait, on_progress=on_progress)
+        summary = publish_messages(messages, sender.send, start, speed, sleep=sender.wait, on_progress=on_progress,
+                                   progress_every=progress_every)
         sender.flush()
     summary.wall_seconds = time.monotonic() - began  # including the wait for the last PUBACKs
     return summary

@@ -4,10 +4,15 @@ teacher and caretaker, and a pupils' page with this week's energy and each class
 Every number comes from `iotorino.schools.views` over the published daily KPIs (`school_data`), so the
 JSON twin of a page holds exactly what it shows; a classroom's CO₂ "now" is the last value of the last
 30 minutes in the store, when the app has one.
+
+A school's figures (its view model: no translated text in it) are computed once per published data
+version and kept in a bounded `ModelCache`; a request after that only renders. The classrooms' CO₂
+now is asked of the store on every request.
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 from starlette.requests import Request
@@ -15,17 +20,31 @@ from starlette.requests import Request
 from iotorino.schools import views
 from iotorino.web.pages import BadRequest, NotFound, Page
 from iotorino.web.sections import sites
-from iotorino.web.sections.school_data import SchoolData
+from iotorino.web.sections.school_data import ModelCache, SchoolData
 
 WEEKS_SHOWN = 8
 DESCENDING, ASCENDING = "decrescente", "crescente"  # `?verso=` of the overview's order
+_STATE_LOCK = threading.Lock()  # one SchoolData and one ModelCache per application, even under concurrent first requests
 
 
 def _data(request: Request) -> SchoolData:
     state = request.app.state
     if not hasattr(state, "school_data"):
-        state.school_data = SchoolData(state.settings.exports_dir)
+        with _STATE_LOCK:
+            if not hasattr(state, "school_data"):
+                state.school_models = ModelCache()
+                state.school_data = SchoolData(state.settings.exports_dir)
     return state.school_data
+
+
+def _model(request: Request, page: str, school, compute) -> dict:
+    """`compute(data, school, today)`: the view model of `page` for `school`, once per published data version."""
+    data = _data(request)
+    version = data.version()
+    today = version[0][-1][0] if version[0] else date.today()  # the last energy day published
+    # What the figures read of the school (an edited inventory makes a new key too), the data and the day.
+    key = (page, school.id, school.level, school.pupils, school.floor_area_m2, school.rooms, version, today)
+    return request.app.state.school_models.get(key, lambda: compute(data, school, today))
 
 
 def _school(request: Request):
@@ -93,8 +112,16 @@ def _overview(request: Request, data: SchoolData, inventory, today: date | None)
 def school(request: Request) -> Page:
     """One school: per fuel the year, the last weeks day by day, baseload, day types, heating, classrooms."""
     school = _school(request)
-    data = _data(request)
-    today = data.last_day() or date.today()
+    model = _model(request, "school", school, _school_model)
+    return Page("scuole/school.html", {
+        "school": {"id": school.id, "name": school.name, "level": school.level, "pupils": school.pupils,
+                   "floor_area_m2": school.floor_area_m2, "heating_system": school.heating_system},
+        **model,
+    }, "scuole.school_title", {"name": school.name})
+
+
+def _school_model(data: SchoolData, school, today: date) -> dict:
+    """The school page's figures over the published frames: the pandas work a warm request skips."""
     first = today - timedelta(weeks=WEEKS_SHOWN) + timedelta(days=1)
     energy = _of_school(data.energy(), school.id)
     fuels = {}
@@ -105,11 +132,8 @@ def school(request: Request) -> Page:
     heat = views.heating_model(energy, school.id, today - timedelta(days=364), today) if len(energy) else None
     air = _of_school(data.air(), school.id)
     rooms = views.classrooms(air, school, today - timedelta(days=27), today) if len(air) else []
-    return Page("scuole/school.html", {
-        "school": {"id": school.id, "name": school.name, "level": school.level, "pupils": school.pupils,
-                   "floor_area_m2": school.floor_area_m2, "heating_system": school.heating_system},
-        "today": today.isoformat(), "first": first.isoformat(), "fuels": fuels, "heating": heat, "classrooms": rooms,
-    }, "scuole.school_title", {"name": school.name})
+    return {"today": today.isoformat(), "first": first.isoformat(), "fuels": fuels, "heating": heat,
+            "classrooms": rooms}
 
 
 def _of_school(frame, school_id: str):
@@ -120,15 +144,17 @@ def _of_school(frame, school_id: str):
 def pupils(request: Request) -> Page:
     """The pupils' page: this week against last week, what it means, and each classroom's air now."""
     school = _school(request)
-    data = _data(request)
-    today = data.last_day() or date.today()
-    energy = _of_school(data.energy(), school.id)
-    week = views.pupil_week(energy, school.id, today) if len(energy) else None
-    now = _co2_now(request, school)
+    week = _model(request, "pupils", school, _pupil_week)["week"]
+    now = _co2_now(request, school)  # live: never cached
     rooms = [{"room_id": r.id, "name": r.name, "co2_ppm": now.get(r.id), "light": views.traffic_light(now.get(r.id))}
              for r in school.rooms]
     return Page("scuole/alunni.html", {"school": {"id": school.id, "name": school.name}, "week": week,
                                         "rooms": rooms}, "scuole.pupils_title", {"name": school.name})
+
+
+def _pupil_week(data: SchoolData, school, today: date) -> dict:
+    energy = _of_school(data.energy(), school.id)
+    return {"week": views.pupil_week(energy, school.id, today) if len(energy) else None}
 
 
 def _co2_now(request: Request, school) -> dict[str, float]:
