@@ -238,7 +238,7 @@ def web_command(settings: StackSettings, target: Target, configs: Path | str | N
 def alerts_command(settings: StackSettings, target: Target, scope: str,
                    configs: Path | str | None = None) -> list[str]:
     """`iotorino alerts <scope>` with its config (in `configs`, default the target's config root), HTTP
-    (/alerts, /healthz) on the target's address."""
+    (/alerts, /metrics, /healthz, /readyz) on the target's address."""
     settings = _ports(settings, target)
     port = settings.alerts_ports[0 if scope == "city" else 1]
     return ["alerts", scope, "--config", f"{configs or target.config_root}/alerts-{scope}.toml",

@@ -263,8 +263,10 @@ def test_prometheus_scrapes_the_running_stack(secure_stack):
     result = _poll(lambda: query("iotorino_mqtt_connected"), lambda r: len(r) == secure_stack.settings.collectors)
     connected = {r["metric"]["instance"]: r["value"][1] for r in result}
     assert connected == {f"127.0.0.1:{p}": "1" for p in secure_stack.settings.metrics_ports}
-    up = _poll(lambda: query("up"), lambda r: {x["metric"]["job"] for x in r} >= {"collector", "monitor", "alerts", "web"})
-    assert {x["metric"]["job"] for x in up if x["value"][1] == "1"} >= {"collector", "monitor", "web"}
+    jobs = {"collector", "monitor", "alerts", "web"}
+    up = _poll(lambda: query("up"), lambda r: {x["metric"]["job"] for x in r if x["value"][1] == "1"} >= jobs)
+    assert {x["metric"]["job"] for x in up if x["value"][1] == "1"} >= jobs
+    assert len([x for x in up if x["metric"]["job"] == "alerts" and x["value"][1] == "1"]) == 2
     # 31 January 2026, 00:00 in Turin: the end of the newest published day.
     end = _poll(lambda: query('iotorino_export_last_partition_timestamp_seconds{dataset="noise_hourly"}'), bool)
     assert float(end[0]["value"][1]) == dt.datetime(2026, 1, 30, 23, tzinfo=dt.timezone.utc).timestamp()
