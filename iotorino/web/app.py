@@ -7,6 +7,7 @@ English, never a stack trace.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from urllib.parse import urlencode
@@ -35,7 +36,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     if missing:
         raise ConfigError("iotorino/web/static/vendor", f"browser libraries missing: {', '.join(missing)}",
                           "run scripts/setup.sh (npm ci in iotorino/web, then iotorino.web.assets.vendor())")
-    app = FastAPI(title="IoTorino", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="IoTorino", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.state.settings = settings
     app.state.templates = _templates(settings)
     app.state.template_helpers = _helpers
@@ -52,6 +53,15 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI):
+    """At start: the city pages' caches are warmed in a background thread (the app answers meanwhile)."""
+    from iotorino.web.sections import city
+
+    city.start_warming(app.state)
+    yield
 
 
 def _endpoint(handler, as_json: bool):
