@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 from datetime import date, datetime, timedelta
 from html import escape
@@ -23,6 +25,7 @@ from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
 from iotorino.services import free_port
 from iotorino.testing import city_exports as gen
 from iotorino.web import WebSettings, create_app
+from iotorino.web.sections import city_data
 from tests.web.test_browser import CONTRAST
 
 LAST = date(2026, 10, 27)  # a Tuesday: the two weeks of hours hold the 25-hour Sunday of 25 October
@@ -361,3 +364,31 @@ def test_city_pages_in_the_browser(city_app, client, browser_page):
             browser_page.screenshot(f"{name}-phone")
     finally:
         running.stop()
+
+
+def test_warm_up_at_start_reads_each_partition_set_once_while_pages_are_asked(city_tree, client, monkeypatch):
+    reads = Counter()
+    real = city_data.read_frame
+
+    def counting(paths, columns):
+        reads[tuple(paths)] += 1
+        time.sleep(0.05)  # a slow disk: pages asked meanwhile must wait for this read, not start their own
+        return real(paths, columns)
+
+    monkeypatch.setattr(city_data, "read_frame", counting)
+    app = create_app(WebSettings(exports_dir=city_tree, base_url="https://dati.example.it"))
+    paths = ["/citta", f"/citta/unita/{UNITS[0].id}", f"/citta/unita/{UNITS[1].id}", f"/citta/circoscrizioni/{UNITS[0].district}",
+             "/citta/circoscrizioni", "/citta/scuole", f"/citta/scuole/{SCHOOLS[0].id}"]
+    with TestClient(app) as warming:  # the lifespan starts the warm-up
+        with ThreadPoolExecutor(4) as pool:
+            pages = list(pool.map(lambda p: warming.get(p + ".json").json(), paths * 2))
+        app.state.city_warming.join(timeout=120)
+        assert not app.state.city_warming.is_alive()
+        assert reads and max(reads.values()) == 1, reads
+        # What the warmed app answers is what an app computing on demand answers.
+        assert pages[: len(paths)] == pages[len(paths):] == [client.get(p + ".json").json() for p in paths]
+        # HTML rendered once per version is the same page in each language.
+        assert warming.get(f"/citta/unita/{UNITS[0].id}?lang=it").text == warming.get(f"/citta/unita/{UNITS[0].id}").text
+        italian, english = (warming.get(f"{prefix}/citta/unita/{UNITS[0].id}").text for prefix in ("", "/en"))
+        assert "Torna alla città" in italian and "Back to the city" not in italian
+        assert "Back to the city" in english and "Torna alla città" not in english

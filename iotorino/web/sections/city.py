@@ -93,6 +93,7 @@ def start_warming(state) -> threading.Thread:
             log.exception("city pages: warming the caches failed; pages compute on demand")
 
     thread = threading.Thread(target=run, name="city-warm-up", daemon=True)
+    state.city_warming = thread
     thread.start()
     return thread
 
