@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 from datetime import date, datetime, timedelta
 from html import escape
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pyarrow.parquet as pq
 import pytest
@@ -24,7 +26,7 @@ from iotorino.core import inventory
 from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
 from iotorino.services import free_port
 from iotorino.testing import city_exports as gen
-from iotorino.web import WebSettings, create_app
+from iotorino.web import WebSettings, create_app, mirror
 from iotorino.web.sections import city_data
 from tests.web.test_browser import CONTRAST
 
@@ -392,3 +394,37 @@ def test_warm_up_at_start_reads_each_partition_set_once_while_pages_are_asked(ci
         italian, english = (warming.get(f"{prefix}/citta/unita/{UNITS[0].id}").text for prefix in ("", "/en"))
         assert "Torna alla città" in italian and "Back to the city" not in italian
         assert "Back to the city" in english and "Torna alla città" not in english
+
+
+class Links(HTMLParser):
+    """The href and src of every element of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.found += [v for k, v in attrs if k in ("href", "src") and v]
+
+
+def test_static_mirror_holds_the_city_pages_and_every_link_they_make(city_tree, tmp_path):
+    out = tmp_path / "mirror"
+    settings = WebSettings(exports_dir=city_tree, base_url="https://dati.example.it")
+    mirror.build(settings, out)
+    pages = sorted((out / "citta").rglob("*.html")) + sorted((out / "en" / "citta").rglob("*.html"))
+    assert len(pages) == 2 * (1 + 1 + 1 + len(FLEET.street_units) + len({u.district for u in FLEET.street_units.values()})
+                              + len(FLEET.schools))
+    assert (out / f"citta/unita/{UNITS[0].id}/index.html").read_text() == TestClient(create_app(settings)).get(
+        f"/citta/unita/{UNITS[0].id}?lang=it").text
+    checked, missing = 0, set()
+    for page in pages:
+        parser = Links()
+        parser.feed(page.read_text())
+        for link in parser.found:
+            target = urlsplit(link)
+            if target.scheme or target.netloc or not target.path.startswith("/"):
+                continue  # another site, or a fragment of this page
+            checked += 1
+            if not (out / mirror.target_of(target.path)).is_file():
+                missing.add((str(page.relative_to(out)), link))
+    assert checked > 10 * len(pages) and not missing, sorted(missing)[:20]
