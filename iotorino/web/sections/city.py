@@ -13,6 +13,10 @@
 
 Every figure is indicative (low-cost sensors, not reference stations); definitions in
 docs/indicators.md. The JSON twin of each page holds every number it shows.
+
+The app's lifespan warms these pages' caches in a background thread (`start_warming`);
+`/citta` and unit pages are built once per version of the data they are read from, and
+their HTML rendered once per version, language and path (`Page.cache_key`).
 """
 
 from __future__ import annotations
