@@ -7,6 +7,7 @@ English, never a stack trace.
 
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -61,10 +62,14 @@ def create_app(settings: WebSettings) -> FastAPI:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
-    """Start the alert board's MQTT feed with the server (when `[mqtt]` is configured); stop it after."""
+    """Start the alert board's MQTT feed with the server (when `[mqtt]` is configured), and warm the city
+    pages' caches in a background thread (the app answers meanwhile); stop the feed after."""
     from prometheus_client import CollectorRegistry
 
     from iotorino.core.supervisor import Supervisor
+    from iotorino.web.sections import city
+
+    city.start_warming(app.state)
 
     board, mqtt = app.state.alert_board, app.state.settings.mqtt
     feed = supervisor = None
@@ -85,8 +90,16 @@ def _endpoint(handler, as_json: bool, panels=()):
         result = await run_in_threadpool(handler, request)
         if isinstance(result, Response):
             return result
-        for panel in panels:  # what other sections add to this page (routes.PANELS)
-            panel(request, result)
+        if panels:  # what other sections add to this page (routes.PANELS), on a copy: `data` may be cached
+            result.data = dict(result.data)
+            added = set()
+            for panel in panels:
+                before = set(result.data)
+                panel(request, result)
+                added |= set(result.data) - before
+            if result.cache_key is not None:  # rendered HTML is kept per version: the panels' data is part of it
+                panel_data = {k: result.data[k] for k in sorted(added)}
+                result.cache_key = (result.cache_key, json.dumps(panel_data, sort_keys=True, default=str))
         return pages.render(request, result, as_json)
 
     endpoint.__name__ = getattr(handler, "__name__", "endpoint")

@@ -1,7 +1,9 @@
 """The open-data portal as static files: `iotorino opendata build --out DIR`.
 
 Every page the app serves for the portal — home and sections in Italian and
-(under en/) English, each dataset's page and change log, their JSON twins —
+(under en/) English, each dataset's page and change log, the city pages (every
+street unit, district and school comparison) and the school pages they link to,
+their JSON twins —
 is rendered by the app itself (called in-process, no server), and written
 where a static web server finds it: `/dati` → `dati/index.html`,
 `/dati.json` → `dati.json`. Data files, manifests, change logs, dictionaries,
@@ -32,7 +34,19 @@ def page_paths(settings: WebSettings) -> list[str]:
     paths = list(SECTION_PAGES)
     for name in registry():
         paths += [f"/dati/{name}", f"/dati/{name}/modifiche"]
-    return paths
+    return paths + city_paths(settings.inventory())
+
+
+def city_paths(inventory) -> list[str]:
+    """The city pages below /citta (units, districts, schools' comparisons) and the school pages they link to."""
+    units = sorted(inventory.street_units)
+    districts = sorted({u.district for u in inventory.street_units.values()})
+    schools = sorted(inventory.schools)
+    return (["/citta/circoscrizioni", "/citta/scuole"]
+            + [f"/citta/circoscrizioni/{n}" for n in districts]
+            + [f"/citta/scuole/{s}" for s in schools]
+            + [f"/citta/unita/{u}" for u in units]
+            + [f"/scuole/{s}" for s in schools] + [f"/scuole/{s}/alunni" for s in schools])
 
 
 def target_of(url_path: str) -> str:
@@ -49,9 +63,9 @@ def build(settings: WebSettings, out: Path, link: bool = True) -> list[Path]:
     app = create_app(settings)
     urls = []
     for path in page_paths(settings):
-        for lang in i18n.LANGUAGES:
-            urls.append(i18n.localized(lang, path))
-        urls.append(("/index" if path == "/" else path) + ".json")
+        twin = ("/index" if path == "/" else path) + ".json"
+        for lang in i18n.LANGUAGES:  # each page and its twin where the page's language links it
+            urls += [i18n.localized(lang, path), i18n.localized(lang, twin)]
     urls += [r.path for r in ROUTES if r.path.startswith("/dati/catalogo.")]
     written = [_write(out / target_of(url), body) for url, body in asyncio.run(_fetch_all(app, urls))]
     for name in registry():

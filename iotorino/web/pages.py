@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,7 @@ class Page:
     data: dict[str, Any]
     title: str
     params: dict[str, Any] = field(default_factory=dict)  # for the title message
+    cache_key: Any = None  # the version of `data`: its HTML is rendered once per version, language and path
 
 
 class NotFound(Exception):
@@ -61,13 +64,40 @@ def render(request: Request, page: Page, as_json: bool) -> Response:
     """The page as HTML through its template, or its data as JSON."""
     if as_json:
         return json_response(page.data)
-    templates = request.app.state.templates
     lang = request.state.lang
-    html = templates.get_template(page.template).render(
+    if page.cache_key is None:
+        return HTMLResponse(_html(request, page, lang))
+    cache = _rendered(request.app.state)
+    key = (page.template, lang, request.state.unprefixed_path, page.cache_key)
+    with _RENDER_LOCK:
+        html = cache.get(key)
+        if html is not None:
+            cache.move_to_end(key)
+    if html is None:
+        html = _html(request, page, lang)
+        with _RENDER_LOCK:
+            cache[key] = html
+            while len(cache) > RENDERED_PAGES:
+                cache.popitem(last=False)
+    return HTMLResponse(html)
+
+
+RENDERED_PAGES = 512  # HTML of versioned pages kept (least recently used dropped): a few MB
+_RENDER_LOCK = threading.Lock()
+
+
+def _rendered(state) -> OrderedDict:
+    with _RENDER_LOCK:
+        if not hasattr(state, "rendered_pages"):
+            state.rendered_pages = OrderedDict()
+        return state.rendered_pages
+
+
+def _html(request: Request, page: Page, lang: str) -> str:
+    return request.app.state.templates.get_template(page.template).render(
         request=request, data=page.data, lang=lang, title=i18n.translate(lang, page.title, **page.params),
         **request.app.state.template_helpers(request),
     )
-    return HTMLResponse(html)
 
 
 def error_response(request: Request, status: int, key: str, params: dict[str, Any]) -> Response:

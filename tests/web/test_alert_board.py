@@ -202,6 +202,17 @@ def test_school_and_city_pages_carry_their_alerts(board_app):
     assert 'id="city-alerts-list"' in client.get("/citta").text
 
 
+def test_a_cached_city_page_shows_the_alerts_as_they_change(board_app):
+    """/citta keeps its rendered HTML per data version: the alert panel is part of that version."""
+    client = TestClient(board_app)
+    first = client.get("/citta").text
+    assert first.count('data-alert-id="') == 1 and NO2_TO_SU_0001.id in first
+    assert client.get("/citta").text == first  # the same version: the same page
+    board_app.state.alert_board.post(*message(ended(NO2_TO_SU_0001, "2026-03-03T10:00:00.000Z")))
+    after = client.get("/citta").text
+    assert 'data-alert-id="' not in after and client.get("/citta.json").json()["alerts"]["active"] == []
+
+
 def test_without_mqtt_the_pages_say_the_board_is_not_configured(tmp_path):
     client = TestClient(create_app(WebSettings(exports_dir=tmp_path)))
     assert client.get("/allerte.json").json()["status"] == "not_configured"

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 from datetime import date, datetime, timedelta
 from html import escape
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pyarrow.parquet as pq
 import pytest
@@ -22,7 +26,8 @@ from iotorino.core import inventory
 from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
 from iotorino.services import free_port
 from iotorino.testing import city_exports as gen
-from iotorino.web import WebSettings, create_app
+from iotorino.web import WebSettings, create_app, mirror
+from iotorino.web.sections import city_data
 from tests.web.test_browser import CONTRAST
 
 LAST = date(2026, 10, 27)  # a Tuesday: the two weeks of hours hold the 25-hour Sunday of 25 October
@@ -361,3 +366,65 @@ def test_city_pages_in_the_browser(city_app, client, browser_page):
             browser_page.screenshot(f"{name}-phone")
     finally:
         running.stop()
+
+
+def test_warm_up_at_start_reads_each_partition_set_once_while_pages_are_asked(city_tree, client, monkeypatch):
+    reads = Counter()
+    real = city_data.read_frame
+
+    def counting(paths, columns):
+        reads[tuple(paths)] += 1
+        time.sleep(0.05)  # a slow disk: pages asked meanwhile must wait for this read, not start their own
+        return real(paths, columns)
+
+    monkeypatch.setattr(city_data, "read_frame", counting)
+    app = create_app(WebSettings(exports_dir=city_tree, base_url="https://dati.example.it"))
+    paths = ["/citta", f"/citta/unita/{UNITS[0].id}", f"/citta/unita/{UNITS[1].id}", f"/citta/circoscrizioni/{UNITS[0].district}",
+             "/citta/circoscrizioni", "/citta/scuole", f"/citta/scuole/{SCHOOLS[0].id}"]
+    with TestClient(app) as warming:  # the lifespan starts the warm-up
+        with ThreadPoolExecutor(4) as pool:
+            pages = list(pool.map(lambda p: warming.get(p + ".json").json(), paths * 2))
+        app.state.city_warming.join(timeout=120)
+        assert not app.state.city_warming.is_alive()
+        assert reads and max(reads.values()) == 1, reads
+        # What the warmed app answers is what an app computing on demand answers.
+        assert pages[: len(paths)] == pages[len(paths):] == [client.get(p + ".json").json() for p in paths]
+        # HTML rendered once per version is the same page in each language.
+        assert warming.get(f"/citta/unita/{UNITS[0].id}?lang=it").text == warming.get(f"/citta/unita/{UNITS[0].id}").text
+        italian, english = (warming.get(f"{prefix}/citta/unita/{UNITS[0].id}").text for prefix in ("", "/en"))
+        assert "Torna alla città" in italian and "Back to the city" not in italian
+        assert "Back to the city" in english and "Torna alla città" not in english
+
+
+class Links(HTMLParser):
+    """The href and src of every element of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.found += [v for k, v in attrs if k in ("href", "src") and v]
+
+
+def test_static_mirror_holds_the_city_pages_and_every_link_they_make(city_tree, tmp_path):
+    out = tmp_path / "mirror"
+    settings = WebSettings(exports_dir=city_tree, base_url="https://dati.example.it")
+    mirror.build(settings, out)
+    pages = sorted((out / "citta").rglob("*.html")) + sorted((out / "en" / "citta").rglob("*.html"))
+    assert len(pages) == 2 * (1 + 1 + 1 + len(FLEET.street_units) + len({u.district for u in FLEET.street_units.values()})
+                              + len(FLEET.schools))
+    assert (out / f"citta/unita/{UNITS[0].id}/index.html").read_text() == TestClient(create_app(settings)).get(
+        f"/citta/unita/{UNITS[0].id}?lang=it").text
+    checked, missing = 0, set()
+    for page in pages:
+        parser = Links()
+        parser.feed(page.read_text())
+        for link in parser.found:
+            target = urlsplit(link)
+            if target.scheme or target.netloc or not target.path.startswith("/"):
+                continue  # another site, or a fragment of this page
+            checked += 1
+            if not (out / mirror.target_of(target.path)).is_file():
+                missing.add((str(page.relative_to(out)), link))
+    assert checked > 10 * len(pages) and not missing, sorted(missing)[:20]

@@ -13,12 +13,17 @@
 
 Every figure is indicative (low-cost sensors, not reference stations); definitions in
 docs/indicators.md. The JSON twin of each page holds every number it shows.
+
+The app's lifespan warms these pages' caches in a background thread (`start_warming`);
+`/citta` and unit pages are built once per version of the data they are read from, and
+their HTML rendered once per version, language and path (`Page.cache_key`).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
@@ -54,11 +59,47 @@ PROFILES = {
 NOISE_COLUMNS = ("l_day", "l_evening", "l_night", "l_den", "dpcm_day", "dpcm_night")
 
 
+_STATE_LOCK = threading.Lock()
+
+
+def data_of(state) -> CityData:
+    """The app's one `CityData` (made on first use; shared by requests and the warm-up)."""
+    with _STATE_LOCK:
+        if not hasattr(state, "city_data"):
+            state.city_data = CityData(state.settings.exports_dir)
+        return state.city_data
+
+
 def _data(request: Request) -> CityData:
-    state = request.app.state
-    if not hasattr(state, "city_data"):
-        state.city_data = CityData(state.settings.exports_dir)
-    return state.city_data
+    return data_of(request.app.state)
+
+
+def warm(state) -> None:
+    """Compute what the city pages read (frames, splits, profiles, schools, every unit's view model) once, so
+    that no visitor waits for the first read of the year; pages asked meanwhile wait for the same computation."""
+    started = time.perf_counter()
+    data = data_of(state)
+    inventory = state.settings.inventory()
+    _index_model(data, inventory, current_index_of(state))
+    for u in sorted(inventory.street_units):
+        _unit_model(data, inventory.street_units[u])
+    _profiles_of(data, inventory)
+    _schools_of(data, inventory)
+    log.info("city pages warmed in %.1f s", time.perf_counter() - started)
+
+
+def start_warming(state) -> threading.Thread:
+    """`warm(state)` in a daemon thread (started by the app's lifespan); a failure is logged, pages compute on demand."""
+    def run():
+        try:
+            warm(state)
+        except Exception:  # noqa: BLE001 - the pages compute what they need themselves
+            log.exception("city pages: warming the caches failed; pages compute on demand")
+
+    thread = threading.Thread(target=run, name="city-warm-up", daemon=True)
+    state.city_warming = thread
+    thread.start()
+    return thread
 
 
 def _plain(value: Any) -> Any:
@@ -86,9 +127,20 @@ def _bands() -> list[dict]:
 
 def index(request: Request) -> Page:
     """Every street unit on a map by its current index band, the count per band, units by district and profile."""
-    inventory = request.app.state.settings.inventory()
-    units = sites.street_units(inventory)
     now = current_index(request)
+    data, key = _index_model(_data(request), request.app.state.settings.inventory(), now)
+    return Page("citta/index.html", data, "citta.title", cache_key=key)
+
+
+def _index_model(city: CityData, inventory, now: dict) -> tuple[dict, tuple]:
+    """The map page's data for the index `now`, and its version; built once per version of `now`."""
+    key = (now["source"], now["store"], now["hour_from"], id(inventory),
+           tuple(sorted((u, v["level"], v["pollutant"], tuple(v["values"].values())) for u, v in now["units"].items())))
+    return city.derived("index_model", key, lambda: _build_index(inventory, now)), key
+
+
+def _build_index(inventory, now: dict) -> dict:
+    units = sites.street_units(inventory)
     per_district = Counter(u["district"] for u in units)
     profiles = Counter(u["profile"] for u in units)
     levels = Counter(now["units"].get(u["id"], {}).get("level") for u in units)
@@ -105,7 +157,7 @@ def index(request: Request) -> Page:
                                         "colour": band["colour"] if band else None,
                                         "band_it": band["name_it"] if band else None,
                                         "band_en": band["name_en"] if band else None}})
-    data = {
+    return {
         "quality": QUALITY_LABEL,
         "index": {k: v for k, v in now.items() if k != "units"},
         "bands": bands,
@@ -115,7 +167,6 @@ def index(request: Request) -> Page:
         "profiles": [{"profile": p, "units": n} for p, n in sorted(profiles.items())],
         "map": {"type": "FeatureCollection", "features": features},
     }
-    return Page("citta/index.html", data, "citta.title")
 
 
 def current_index(request: Request, now_ns: int | None = None) -> dict:
@@ -124,7 +175,12 @@ def current_index(request: Request, now_ns: int | None = None) -> dict:
     Returns {source: store | published | none, store: absent | unreachable | read, hour_from, hour_to,
     hour_local, version, units: {unit: {level, pollutant, values}}}.
     """
-    settings = request.app.state.settings
+    return current_index_of(request.app.state, now_ns)
+
+
+def current_index_of(state, now_ns: int | None = None) -> dict:
+    """`current_index` for the app's `state`."""
+    settings = state.settings
     store_state = "absent"
     if settings.store is not None:
         try:
@@ -132,7 +188,7 @@ def current_index(request: Request, now_ns: int | None = None) -> dict:
         except Exception as exc:  # noqa: BLE001 - a store that is down: the published hour, said so on the page
             log.warning("city map: the store cannot be read (%s); showing the newest published hour", exc)
             store_state = "unreachable"
-    return _published_index(_data(request), store_state)
+    return _published_index(data_of(state), store_state)
 
 
 def _hour_fields(start_ns: int) -> dict:
@@ -202,14 +258,24 @@ def _unit(request: Request):
 def unit(request: Request) -> Page:
     """One unit: the year so far by the law, the PM10 calendar, noise levels and their chart."""
     u = _unit(request)
-    data = _data(request)
+    data, key = _unit_model(_data(request), u)
+    return Page("citta/unit.html", data, "citta.unit_title", {"unit": u.id}, cache_key=key)
+
+
+def _unit_model(data: CityData, u) -> tuple[dict, tuple]:
+    """A unit page's data and its version (the partitions it is read from), built once per version."""
+    key = (data.key(INDICATORS, "newest"), data.key(DAILY, "year"), data.key(NOISE_DAILY, "year"))
+    return data.derived(f"unit_model:{u.id}", key, lambda: _build_unit(data, u)), key
+
+
+def _build_unit(data: CityData, u) -> dict:
     rows = data.by_site(INDICATORS, "newest", "unit_id").get(u.id)
     as_of = data.last_day(INDICATORS)
     regimes = _regimes(rows, as_of)
     daily = data.by_site(DAILY, "year", "unit_id").get(u.id)
     year = as_of.year if as_of else (data.last_day(DAILY) or date.today()).year
     noise_rows = data.by_site(NOISE_DAILY, "year", "unit_id").get(u.id)
-    return Page("citta/unit.html", {
+    return {
         "unit": {"id": u.id, "district": u.district, "profile": u.profile, "installed": u.installed.isoformat(),
                  "lon": u.lon, "lat": u.lat},
         "quality": QUALITY_LABEL,
@@ -218,7 +284,7 @@ def unit(request: Request) -> Page:
         "regimes": regimes,
         "calendar": _calendar(daily, year, data.last_day(DAILY)),
         "noise": _noise(noise_rows, data.last_day(NOISE_DAILY)),
-    }, "citta.unit_title", {"unit": u.id})
+    }
 
 
 INDICATOR_FIELDS = ("limit_id", "pollutant", "averaging", "limit_value", "unit", "allowed_exceedances",
@@ -344,8 +410,11 @@ def _district_of(inventory) -> dict[str, int]:
 
 def _profiles(request: Request) -> dict:
     """District and unit profiles of every quantity over the recent published hours, kept until a partition changes."""
-    data = _data(request)
-    inventory = request.app.state.settings.inventory()
+    return _profiles_of(_data(request), request.app.state.settings.inventory())
+
+
+def _profiles_of(data: CityData, inventory) -> dict:
+    """`_profiles` for `data` and `inventory`."""
     key = (data.key(INDEX_HOURLY, "recent"), data.key(NOISE_HOURLY, "recent"))
     return data.derived("profiles", key, lambda: compute_profiles(data, _district_of(inventory)))
 
@@ -507,8 +576,11 @@ def verdict(pairs: dict) -> dict:
 
 
 def _schools(request: Request) -> list[dict]:
-    data = _data(request)
-    inventory = request.app.state.settings.inventory()
+    return _schools_of(_data(request), request.app.state.settings.inventory())
+
+
+def _schools_of(data: CityData, inventory) -> list[dict]:
+    """Every school's comparisons, kept until a partition of the four datasets changes."""
     key = tuple(data.key(d, "recent") for d in (CLASSROOMS, SCHOOL_OUTDOOR, INDEX_HOURLY, WEATHER))
 
     def compute():

@@ -7,9 +7,12 @@ Daily partitions (`<dataset>/data/date=YYYY-MM-DD/part-0.parquet`) of:
 - `air_quality_index_hourly`, `noise_hourly`, and for the schools `classroom_environment_hourly`,
   `school_outdoor_hourly`, `weather_hourly`: the last `RECENT_DAYS` days published.
 
-Only the columns the pages use are read. A dataset with nothing published is an
-empty frame, so a page says "no data yet" rather than fail. Frames split by
-site are kept with their frame (`by_site`), so a unit's page does not scan the city.
+Only the columns the pages use are read, all partitions of a scope in one pyarrow
+dataset read. A dataset with nothing published is an empty frame, so a page says
+"no data yet" rather than fail. Frames split by site are kept with their frame
+(`by_site`), so a unit's page does not scan the city. Every cached value is computed
+once: a request arriving while it is being computed (by another request or the
+start-up warm-up) waits for that computation instead of starting its own.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 RECENT_DAYS = 28  # four weeks: four weekends for the weekend profiles, enough hours for a lag
@@ -55,9 +60,9 @@ class CityData:
     def __init__(self, exports_dir: Path) -> None:
         self.exports_dir = Path(exports_dir)
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, str], tuple[tuple, pd.DataFrame]] = {}
         self._derived: dict[str, tuple[tuple, object]] = {}
         self._listings: dict[str, tuple[float, list]] = {}
+        self._flights: dict[str, threading.Lock] = {}  # one lock per cached name: a value is computed once
 
     def partitions(self, dataset: str) -> list[tuple[date, Path, int]]:
         """(day, file, mtime ns) of every published day of `dataset`, oldest first.
@@ -113,15 +118,30 @@ class CityData:
         return tuple((d, m) for d, _, m in self.scope(dataset, scope))
 
     def derived(self, name: str, key: tuple, compute):
-        """`compute()` kept under `name` until `key` (what it was computed from) changes."""
+        """`compute()` kept under `name` until `key` (what it was computed from) changes.
+
+        Callers asking for the same name while it is computed wait for that one computation.
+        """
         with self._lock:
             cached = self._derived.get(name)
             if cached is not None and cached[0] == key:
                 return cached[1]
-        value = compute()
+            flight = self._flights.setdefault(name, threading.Lock())
+        with flight:
+            with self._lock:
+                cached = self._derived.get(name)
+                if cached is not None and cached[0] == key:
+                    return cached[1]
+            value = compute()
+            with self._lock:
+                self._derived[name] = (key, value)
+            return value
+
+    def ready(self, name: str, key: tuple) -> bool:
+        """Whether `name` is cached for `key` (nothing to compute)."""
         with self._lock:
-            self._derived[name] = (key, value)
-        return value
+            cached = self._derived.get(name)
+            return cached is not None and cached[0] == key
 
     def by_site(self, dataset: str, scope: str, site: str) -> dict[str, pd.DataFrame]:
         """The frame of `dataset` in `scope` split by its `site` column (kept until a partition changes)."""
@@ -133,19 +153,28 @@ class CityData:
     def frame(self, dataset: str, scope: str) -> pd.DataFrame:
         """The partitions of `dataset` in `scope` as one frame (only the columns the pages use)."""
         parts = self.scope(dataset, scope)
-        key = tuple((d, m) for d, _, m in parts)
-        with self._lock:
-            cached = self._cache.get((dataset, scope))
-            if cached is not None and cached[0] == key:
-                return cached[1]
-        columns = COLUMNS.get(dataset)
-        tables = [pq.read_table(p, columns=_present(p, columns)).to_pandas() for _, p, _ in parts]
-        frame = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns or [])
-        if "local_date" in frame and len(frame):
-            frame["local_date"] = pd.to_datetime(frame["local_date"]).dt.date
-        with self._lock:
-            self._cache[(dataset, scope)] = (key, frame)
-        return frame
+        return self.derived(f"frame:{dataset}:{scope}", tuple((d, m) for d, _, m in parts),
+                            lambda: read_frame([p for _, p, _ in parts], COLUMNS.get(dataset)))
+
+
+def read_frame(paths: list[Path], columns: list[str] | None) -> pd.DataFrame:
+    """`paths` (parquet files) as one frame of `columns` (those the newest file has; None: all).
+
+    One pyarrow dataset read over every file (threads over files, one conversion to pandas);
+    files whose schema differs from the newest one are read one by one instead.
+    """
+    if not paths:
+        return pd.DataFrame(columns=columns or [])
+    present = _present(paths[-1], columns)
+    try:
+        schema = pq.read_schema(paths[-1])
+        table = ds.dataset([str(p) for p in paths], schema=schema, format="parquet").to_table(columns=present)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        table = pa.concat_tables([pq.read_table(p, columns=_present(p, columns)) for p in paths], promote_options="default")
+    frame = table.to_pandas()
+    if "local_date" in frame and len(frame) and type(frame["local_date"].iloc[0]) is not date:
+        frame["local_date"] = pd.to_datetime(frame["local_date"]).dt.date
+    return frame
 
 
 def _present(path: Path, wanted: list[str] | None) -> list[str] | None:
