@@ -236,16 +236,21 @@ class Monitor:
                 return
 
     def _fold_loop(self) -> None:
-        """Once restored, keep the snapshot of the replayed span's fold (snapshot.py): written at once, then
-        every `SNAPSHOT_S` with the buckets closed meanwhile, and once more at a clean stop."""
-        if not self._wait(self.restored.is_set) or self._fold is None:
-            return
+        """Once restored, keep the snapshot of the replayed span's fold (snapshot.py): the restore's written at
+        once, then every `SNAPSHOT_S` the buckets closed meanwhile, and once more at a clean stop (a monitor
+        started on an empty store builds its fold from the store's next buckets)."""
+        while not self.restored.is_set():
+            if self._stop.wait(0.05) and not self.restored.is_set():
+                return
         span_s = lookback_s(self.health.beacons, self.settings.thresholds)
-        self.fold_snapshot.write(self._fold)
+        with self._lock:
+            fold = self._fold or Fold(0, 0, ())
+        if fold.until_ns:
+            self.fold_snapshot.write(fold)
         while True:
             stopping = self._stop.wait(SNAPSHOT_S)
             try:
-                self._fold = refresh_fold(self.store, self.fold_snapshot, self._fold, self._wall_clock(), span_s)
+                fold = refresh_fold(self.store, self.fold_snapshot, fold, self._wall_clock(), span_s)
             except IotorinoError as error:  # the store is down: the next round asks for the same buckets
                 log.warning("snapshot of the folded sightings not refreshed: %s", error)
             if stopping:

@@ -56,6 +56,8 @@ RULE_FIELDS = ("sightings", "addresses", "battery_mv", "adv_count", "uptime_s")
 BUCKET_NS = BUCKET_S * S
 # The replayed span is asked in this many time slices at once (InfluxDB answers each on its own core).
 SIGHTING_PARTS = 4
+# ... but never in slices shorter than this (seconds).
+SLICE_MIN_S = 600
 
 
 def parse_status(payload: bytes) -> BeaconStatus:
@@ -280,8 +282,10 @@ def _sighting_summaries(client: InfluxV1Client, start_ns: int, end_ns: int) -> t
         body = client.query_csv(f'SELECT {select} FROM "{SIGHTING}" WHERE {_between(*bounds)} GROUP BY "beacon", "gateway"')
         return pacsv.read_csv(io.BytesIO(body), convert_options=options) if body.strip() else None
 
-    step = -(-(end_ns - start_ns) // SIGHTING_PARTS)
-    with ThreadPoolExecutor(max_workers=SIGHTING_PARTS, thread_name_prefix="beacon-restore-sightings") as pool:
+    # Each query opens every series whatever its span: a short span (a snapshot's tail) is asked whole.
+    parts = max(1, min(SIGHTING_PARTS, (end_ns - start_ns) // (SLICE_MIN_S * S)))
+    step = -(-(end_ns - start_ns) // parts)
+    with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="beacon-restore-sightings") as pool:
         parts = [t for t in pool.map(part, [(a, min(a + step, end_ns)) for a in range(start_ns, end_ns, step)]) if t]
     if not parts:
         return [], 0, 0
