@@ -8,15 +8,21 @@
   folded per beacon and gateway), take it into `FleetHealth`, evaluate. Once
   first without the file (an older installation: 60 days of hourly last() from
   the store, which fills the file), then `repeat` times with it. Baseline: the
-  same statements sent to the store the same way, answers not parsed.
+  same statements sent to the store the same way, answers not parsed. Then
+  `repeat` times from the fold snapshot (snapshot.py) the monitor's thread
+  wrote 60 s before the restart: whole buckets from the file, the span's
+  head and tail from the store.
 - steady state: the monitor's work per message as it runs (parse the gateway's
   MQTT message, validate it, observe it) for `beacons` x 10 gateways every 30 s,
   and an evaluation every 5 s; CPU seconds per wall second of that load, in
-  percent of one core (no broker: its share is mosquitto's).
+  percent of one core (no broker: its share is mosquitto's), plus the snapshot
+  thread's refresh (one bucket asked and the fold written every `BUCKET_S`),
+  with influxd's CPU for answering it beside.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 import time
@@ -28,7 +34,8 @@ from iotorino.core.beacon_messages import reading_message
 from iotorino.beacons.battery import BatteryHistory
 from iotorino.beacons.health import FleetHealth, Thresholds
 from iotorino.beacons.monitor import parse_reading
-from iotorino.beacons.restore import stored_evidence
+from iotorino.beacons.restore import lookback_s, refresh_fold, stored_evidence
+from iotorino.beacons.snapshot import BUCKET_S, Fold, FoldSnapshot, bucket_of
 from iotorino.core import inventory
 from iotorino.core.reading import Reading
 from iotorino.core.store.influx_v1 import InfluxV1Client, InfluxV1Settings
@@ -126,12 +133,14 @@ class RecordingClient(TimedClient):
 
 
 def restore_once(client: InfluxV1Client, beacons, gateways, thresholds: Thresholds,
-                 history: BatteryHistory | None) -> tuple[float, list[tuple[str, str]], int]:
+                 history: BatteryHistory | None, snapshot: FoldSnapshot | None = None,
+                 ) -> tuple[float, list[tuple[str, str]], int]:
     """(seconds of the whole restore, its statements, readings folded); prints the parts. As the monitor does it
-    (Monitor._take_evidence): battery history, folded sightings, evaluation."""
+    (Monitor._take_evidence): battery history, folded sightings (from `snapshot` and the store's tail, or from
+    the store alone), evaluation."""
     started = time.perf_counter()
     timed = RecordingClient(client)
-    evidence = stored_evidence(timed, beacons, thresholds, history)
+    evidence = stored_evidence(timed, beacons, thresholds, history, snapshot)
     read_s = time.perf_counter() - started
     health = FleetHealth(beacons, gateways, thresholds, time.time_ns())
     for beacon_id, samples in evidence.battery.items():
@@ -142,8 +151,8 @@ def restore_once(client: InfluxV1Client, beacons, gateways, thresholds: Threshol
     total = time.perf_counter() - started
     parts = ", ".join(f"{kind} {s:.1f} s" for kind, s in timed.seconds.items())
     print(f"    queries (summed over parallel threads): {parts}; reading and folding {read_s:.1f} s, "
-          f"{evidence.battery_from_file:,} battery hours from the file; taking and evaluating {total - read_s:.1f} s",
-          flush=True)
+          f"{evidence.battery_from_file:,} battery hours from the file; {evidence.rows_read:,} sighting rows read "
+          f"({evidence.fold_source}); taking and evaluating {total - read_s:.1f} s", flush=True)
     return total, timed.statements, evidence.readings
 
 
@@ -156,6 +165,26 @@ def queries_alone(client: InfluxV1Client, statements: list[tuple[str, str]]) -> 
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda st: (client.query_csv if st[0] == "csv" else client.query)(st[1]), statements[1:]))
     return time.perf_counter() - started
+
+
+def _influxd_cpu_s(server: Influxd) -> float:
+    """CPU seconds influxd has used (user + system), from /proc."""
+    fields = Path(f"/proc/{server._process.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def take_snapshot(client: InfluxV1Client, server: Influxd, snapshot: FoldSnapshot, beacons, thresholds: Thresholds,
+                  at_ns: int) -> tuple[float, float]:
+    """The fold the running monitor keeps, as its thread leaves it at `at_ns`: built up to one bucket before, then
+    the timed refresh that adds the bucket closed since (asked of the store, the whole fold written). Returns the
+    monitor's and influxd's CPU seconds for that refresh (one every `BUCKET_S`)."""
+    span_s = lookback_s(beacons, thresholds)
+    keep_from = bucket_of(at_ns - BUCKET_S * S - round(span_s * S)) * BUCKET_S * S
+    fold = refresh_fold(client, snapshot, Fold(keep_from, keep_from, ()), at_ns - BUCKET_S * S, span_s)
+    cpu, store_cpu = time.process_time(), _influxd_cpu_s(server)
+    refreshed = refresh_fold(client, snapshot, fold, at_ns, span_s)
+    assert refreshed.until_ns == fold.until_ns + BUCKET_S * S
+    return time.process_time() - cpu, _influxd_cpu_s(server) - store_cpu
 
 
 def steady_cpu(beacons, gateways, thresholds: Thresholds, windows: int) -> float:
@@ -197,19 +226,42 @@ def run(count: int, repeat: int) -> list[Figure]:
                 reads.append(queries_alone(client, statements))
                 print(f"  restore run {i + 1}: {total:.1f} s (the store's queries alone {reads[-1]:.1f} s), "
                       f"{replayed:,} readings folded", flush=True)
+            # The monitor ran until one 30-s window after the newest stored one; its snapshot thread last wrote 60 s
+            # before that restart.
+            snapshot = FoldSnapshot(Path(tmp) / "battery-history.fold.sqlite", "bench", "fleet")
+            restart_ns = max(int(row[0]) for row in client.query(
+                'SELECT last("sightings") FROM "beacon_sighting"', epoch="ns")[0]["values"]) + WINDOW_S * S
+            fold_cpu, fold_store_cpu = take_snapshot(client, server, snapshot, beacons, thresholds, restart_ns - 60 * S)
+            print(f"  snapshot refresh (one {BUCKET_S}-s bucket, every {BUCKET_S} s): monitor {fold_cpu:.2f} CPU s, "
+                  f"influxd {fold_store_cpu:.2f} CPU s", flush=True)
+            warm = []
+            for i in range(repeat):
+                total, _, replayed = restore_once(client, beacons, gateways, thresholds, history, snapshot)
+                warm.append(total)
+                print(f"  restore from the snapshot run {i + 1}: {total:.1f} s, {replayed:,} readings folded",
+                      flush=True)
             history.close()
+            snapshot.close()
         finally:
             server.stop()
     cpu = steady_cpu(beacons, gateways, thresholds, 10)
+    fold_share = 100 * fold_cpu / BUCKET_S
+    print(f"  steady state: observing and evaluating {cpu:.2f} % of a core, the snapshot thread {fold_share:.2f} % "
+          f"(influxd answering it {100 * fold_store_cpu / BUCKET_S:.2f} %)", flush=True)
     size = (f"{len(beacons)} beacons x {HISTORY_DAYS} days hourly battery + 1 h of {GATEWAYS} gateways' "
             f"30-s windows ({points:,} points)")
     return [
+        Figure("beacon monitor: restore from the fold snapshot", median(warm), "s", median(reads),
+               "store queries alone (full read)", 10.0, True,
+               f"{size}; the folded hour from the snapshot written 60 s before the restart, the rest from the store; "
+               f"battery history from the file; median of {repeat}"),
         Figure("beacon monitor: start-up restore", median(totals), "s", median(reads), "store queries alone", 10.0,
                True, f"{size}; battery history from the monitor's file; median of {repeat}; retained statuses "
                      "not included"),
         Figure("beacon monitor: restore without the history file", cold, "s", None, "", None, True,
                f"{size}; an older installation's first restart: 60 days of hourly last() from the store; 1 run"),
-        Figure("beacon monitor: steady-state CPU", cpu, "% core", None, "", 5.0, True,
+        Figure("beacon monitor: steady-state CPU", cpu + fold_share, "% core", None, "", 5.0, True,
                f"{len(beacons)} beacons x {GATEWAYS} gateways x 30-s windows: parse, validate, observe, "
-               "evaluate every 5 s; 10 windows"),
+               f"evaluate every 5 s (10 windows), and the snapshot thread's refresh ({fold_share:.2f} %; "
+               f"influxd {100 * fold_store_cpu / BUCKET_S:.2f} % more)"),
     ]

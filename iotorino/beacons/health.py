@@ -145,6 +145,35 @@ def summarize(readings: Iterable[Reading]) -> list[SeriesSummary]:
             for (beacon, gateway), s in series.items()]
 
 
+def merge_summaries(earlier: SeriesSummary, later: SeriesSummary) -> SeriesSummary:
+    """One beacon's summary at one gateway over two spans, `later` holding only readings newer than any of
+    `earlier`'s: the same as `summarize` of both spans' readings together."""
+    if (earlier.beacon, earlier.gateway) != (later.beacon, later.gateway):
+        raise ValueError(f"summaries of two series: {earlier.beacon}@{earlier.gateway}, {later.beacon}@{later.gateway}")
+    if later.last_ns <= earlier.last_ns:
+        raise ValueError(f"readings of {later.beacon} at {later.gateway} not newer than the earlier span")
+    battery = {t // HOUR_NS: (t, mv) for t, mv in (*earlier.battery, *later.battery)}  # the later of an hour
+    reboot = later.reboot_ns
+    before, first = earlier.last_counters, later.first_counters
+    if reboot is None and before is not None and first is not None and (first[1] < before[1] or first[2] < before[2]):
+        reboot = first[0]
+    return SeriesSummary(
+        earlier.beacon, earlier.gateway, later.last_ns, max(earlier.best_sightings, later.best_sightings),
+        tuple(battery.values()), earlier.first_counters or later.first_counters,
+        later.last_counters or earlier.last_counters, earlier.reboot_ns if reboot is None else reboot,
+        earlier.clone_ns if later.clone_ns is None else later.clone_ns, earlier.readings + later.readings)
+
+
+def merge_spans(summaries: Iterable[SeriesSummary]) -> list[SeriesSummary]:
+    """Summaries of consecutive spans (of several series, each series' spans disjoint in time) merged into
+    one per beacon and gateway, in time order of each series' spans."""
+    merged: dict[tuple[str, str], SeriesSummary] = {}
+    for summary in sorted(summaries, key=lambda s: (s.beacon, s.gateway, s.last_ns)):
+        key = (summary.beacon, summary.gateway)
+        merged[key] = summary if key not in merged else merge_summaries(merged[key], summary)
+    return list(merged.values())
+
+
 @dataclass
 class _Track:
     last_seen_ns: int | None = None

@@ -37,7 +37,9 @@ from iotorino.beacons.gateways import GatewayStatus, GatewayWatch
 from iotorino.beacons.health import PRECEDENCE, S, BeaconStatus, FleetHealth
 from iotorino.beacons.metrics import MonitorMetrics
 from iotorino.beacons.battery import REFRESH_S, BatteryHistory
-from iotorino.beacons.restore import RetainedStatuses, StoredEvidence, refresh_battery_history, stored_evidence
+from iotorino.beacons.restore import (RetainedStatuses, StoredEvidence, lookback_s, refresh_battery_history,
+                                      refresh_fold, stored_evidence)
+from iotorino.beacons.snapshot import SNAPSHOT_S, Fold, FoldSnapshot, fleet_key, snapshot_path
 from iotorino.core import contract as topics
 from iotorino.core.beacon_messages import HEARTBEAT, HEARTBEATS_FILTER, SIGHTING, SIGHTINGS_FILTER, STATUS
 from iotorino.core.beacon_messages import checked, reading_message
@@ -55,7 +57,8 @@ SIGHTINGS_TOPIC = SIGHTINGS_FILTER
 HEARTBEATS_TOPIC = HEARTBEATS_FILTER
 STATUS_TOPIC = "iotorino/beacons/{beacon}/status"
 # The supervised components' names (threads, `iotorino_thread_restarts_total{thread}`, /readyz).
-SUBSCRIBER, RESTORER, EVALUATOR, BATTERY = "beacon-mqtt", "beacon-restore", "beacon-health", "beacon-battery"
+SUBSCRIBER, RESTORER, EVALUATOR, BATTERY, FOLD = (
+    "beacon-mqtt", "beacon-restore", "beacon-health", "beacon-battery", "beacon-fold")
 
 
 def status_document(status: BeaconStatus) -> dict:
@@ -137,8 +140,11 @@ class Monitor:
         self._client = self._subscriber("in", [SIGHTINGS_TOPIC, HEARTBEATS_TOPIC], lambda: self.subscribed.set(),
                                         self._on_message)
         self._threads: list[threading.Thread] = []
-        self.battery_history = None if store is None else BatteryHistory(
-            settings.battery_history_path, f"{store.settings.url} {store.settings.database}")
+        store_id = None if store is None else f"{store.settings.url} {store.settings.database}"
+        self.battery_history = None if store is None else BatteryHistory(settings.battery_history_path, store_id)
+        self.fold_snapshot = None if store is None else FoldSnapshot(
+            snapshot_path(settings.battery_history_path), store_id, fleet_key(beacons, settings.gateways))
+        self._fold: Fold | None = None  # the replayed span's closed buckets, as last written to the snapshot
 
     def start(self, supervisor: Supervisor | None = None) -> None:
         """Subscribe, restore and start evaluating, all in the background, under `supervisor` (a private
@@ -152,6 +158,7 @@ class Monitor:
                          supervisor.spawn(EVALUATOR, self._evaluate_loop)]
         if self.battery_history is not None:
             self._threads.append(supervisor.spawn(BATTERY, self._battery_loop))
+            self._threads.append(supervisor.spawn(FOLD, self._fold_loop))
 
     def stop(self) -> None:
         """Stop restoring or evaluating, and unsubscribe."""
@@ -161,6 +168,7 @@ class Monitor:
             thread.join(10)
         if self.battery_history is not None:
             self.battery_history.close()
+            self.fold_snapshot.close()
 
     def not_ready(self) -> str | None:
         """None once restored, else what the start-up is waiting for."""
@@ -227,6 +235,27 @@ class Monitor:
             if self._stop.wait(REFRESH_S):
                 return
 
+    def _fold_loop(self) -> None:
+        """Once restored, keep the snapshot of the replayed span's fold (snapshot.py): the restore's written at
+        once, then every `SNAPSHOT_S` the buckets closed meanwhile, and once more at a clean stop (a monitor
+        started on an empty store builds its fold from the store's next buckets)."""
+        while not self.restored.is_set():
+            if self._stop.wait(0.05) and not self.restored.is_set():
+                return
+        span_s = lookback_s(self.health.beacons, self.settings.thresholds)
+        with self._lock:
+            fold = self._fold or Fold(0, 0, ())
+        if fold.until_ns:
+            self.fold_snapshot.write(fold)
+        while True:
+            stopping = self._stop.wait(SNAPSHOT_S)
+            try:
+                fold = refresh_fold(self.store, self.fold_snapshot, fold, self._wall_clock(), span_s)
+            except IotorinoError as error:  # the store is down: the next round asks for the same buckets
+                log.warning("snapshot of the folded sightings not refreshed: %s", error)
+            if stopping:
+                return
+
     @staticmethod
     def _network_loop(client: mqtt.Client, done: threading.Event) -> None:
         """paho's network loop in this (supervised) thread, until `done` is set and the client disconnected."""
@@ -265,6 +294,9 @@ class Monitor:
             reader.disconnect()
             reader_thread.join(10)
         evidence = self._stored_evidence()
+        if evidence is not None and evidence.fold_source != "snapshot":
+            log.info("the last hour of sightings read whole from the store (slower, the same result): %s",
+                     evidence.fold_source.removeprefix("full read: "))
         with self._lock:
             for status in self._retained.statuses.values():
                 self.health.restore(status, with_evidence=evidence is not None)
@@ -277,9 +309,10 @@ class Monitor:
         self._set_phase("restored")
         if evidence is not None and evidence.skipped:
             self.metrics.rejected.labels(reason="bad_stored_row").inc(evidence.skipped)
-        log.info("restored %d retained statuses (%d unreadable) and %d stored sightings (%d stored rows skipped; "
-                 "%d hours of battery history from %s)", len(self._retained.statuses), self._retained.rejected,
-                 evidence.readings if evidence else 0, evidence.skipped if evidence else 0,
+        log.info("restored %d retained statuses (%d unreadable) and %d stored sightings (%d read from the store, the "
+                 "rest from the snapshot; %d stored rows skipped; %d hours of battery history from %s)",
+                 len(self._retained.statuses), self._retained.rejected, evidence.readings if evidence else 0,
+                 evidence.rows_read if evidence else 0, evidence.skipped if evidence else 0,
                  evidence.battery_from_file if evidence else 0, self.battery_history.path if evidence else "-")
 
     def _take_evidence(self, evidence: StoredEvidence) -> None:
@@ -294,6 +327,7 @@ class Monitor:
         for reading in evidence.heartbeats:
             self._take(reading)
         self.observed += evidence.readings
+        self._fold = evidence.fold
 
     def _wait(self, done) -> bool:
         while not done():
@@ -319,7 +353,7 @@ class Monitor:
         while True:
             try:
                 return stored_evidence(self.store, self.health.beacons, self.settings.thresholds,
-                                       self.battery_history)
+                                       self.battery_history, self.fold_snapshot)
             except IotorinoError as error:
                 if time.monotonic() >= deadline or self._stop.wait(1.0):
                     log.warning("restoring without the stored sightings: %s", error)

@@ -39,7 +39,8 @@ import pyarrow.csv as pacsv
 
 from iotorino.beacons.battery import LATE_H, BatteryHistory
 from iotorino.beacons.health import (BATTERY_HISTORY_H, HOUR_NS, PRECEDENCE, S, STATUS_CODES, BeaconStatus,
-                                     SeriesSummary, Thresholds)
+                                     SeriesSummary, Thresholds, merge_spans)
+from iotorino.beacons.snapshot import BUCKET_S, LATE_S, Fold, FoldSnapshot, advance, bucket_of
 from iotorino.core import catalogue
 from iotorino.core.beacon_messages import HEARTBEAT, SIGHTING
 from iotorino.core.errors import Rejected
@@ -52,8 +53,11 @@ BATTERY_CHUNK_H = 24 * 7
 NEWEST_FIRST_LOOK = "1d"
 # The sighting fields the health rules use: the only ones a restore reads.
 RULE_FIELDS = ("sightings", "addresses", "battery_mv", "adv_count", "uptime_s")
+BUCKET_NS = BUCKET_S * S
 # The replayed span is asked in this many time slices at once (InfluxDB answers each on its own core).
 SIGHTING_PARTS = 4
+# ... but never in slices shorter than this (seconds).
+SLICE_MIN_S = 600
 
 
 def parse_status(payload: bytes) -> BeaconStatus:
@@ -122,6 +126,9 @@ class StoredEvidence:
     readings: int = 0  # sighting rows folded into `sightings`
     skipped: int = 0  # stored rows that are not valid readings
     battery_from_file: int = 0  # hours of battery history read from the monitor's file, not the store
+    fold: Fold | None = None  # the span's closed buckets, for the snapshot (snapshot.py)
+    fold_source: str = ""  # "snapshot", or "full read: " and why no snapshot was taken
+    rows_read: int = 0  # sighting rows read from the store (the rest of `readings` came from the snapshot)
 
 
 def lookback_s(beacons: Mapping, thresholds: Thresholds) -> float:
@@ -132,11 +139,13 @@ def lookback_s(beacons: Mapping, thresholds: Thresholds) -> float:
 
 
 def stored_evidence(client: InfluxV1Client, beacons: Mapping, thresholds: Thresholds,
-                    history: BatteryHistory | None = None) -> StoredEvidence:
+                    history: BatteryHistory | None = None, snapshot: FoldSnapshot | None = None) -> StoredEvidence:
     """Read the evidence of the `lookback_s` before the newest stored sighting; empty if there is none.
 
     The battery history comes from `history` (the monitor's file) for the hours it covers and from the store
-    for the rest, which is then recorded there; the queries run in parallel."""
+    for the rest, which is then recorded there. The folded sightings come from `snapshot` for the buckets it
+    covers within the span and from the store for the rest (all from the store without a usable one, and
+    `fold_source` says why). The queries run in parallel."""
     newest = _newest_sighting(client)
     if newest is None:
         return StoredEvidence({}, [], [])
@@ -147,8 +156,9 @@ def stored_evidence(client: InfluxV1Client, beacons: Mapping, thresholds: Thresh
     covered = (history.covered_until_ns() or 0) if history is not None else 0
     cached_until = max(first_whole, min(covered, last_whole))
     spans = [(history_start, first_whole), (cached_until, start)] if cached_until > first_whole else [(history_start, start)]
+    kept, fold_spans, source = _usable_fold(snapshot, start, end)
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="beacon-restore-query") as pool:
-        sightings = pool.submit(_sighting_summaries, client, start, end)
+        sightings = [pool.submit(_sighting_summaries, client, a, b) for a, b in fold_spans]
         heartbeats = pool.submit(_latest_heartbeats, client)
         cached = pool.submit(history.read, first_whole, cached_until) if cached_until > first_whole else None
         queried = [pool.submit(battery_hours, client, chunk, min(chunk + BATTERY_CHUNK_H * HOUR_NS, span_end))
@@ -161,7 +171,11 @@ def stored_evidence(client: InfluxV1Client, beacons: Mapping, thresholds: Thresh
             samples, bad = chunk.result()
             from_store += samples
             skipped += bad
-        summaries, rows, bad_rows = sightings.result()
+        buckets, rows, bad_rows = list(kept), 0, 0
+        for part in sightings:
+            summaries, n, bad = part.result()
+            buckets += summaries
+            rows, bad_rows = rows + n, bad_rows + bad
         latest, bad_heartbeats = heartbeats.result()
     for beacon, t, mv in sorted(from_store, key=lambda s: s[1]):
         battery.setdefault(beacon, []).append((t, mv))
@@ -170,7 +184,28 @@ def stored_evidence(client: InfluxV1Client, beacons: Mapping, thresholds: Thresh
     if history is not None:
         # The closed hours asked of the store; the coverage never goes back (the refresher may be ahead).
         history.record([s for s in from_store if first_whole <= s[1] < last_whole], max(covered, last_whole))
-    return StoredEvidence(battery, summaries, latest, rows, skipped + bad_rows + bad_heartbeats, from_file)
+    head = -(-start // BUCKET_NS) * BUCKET_NS
+    closed = max(head, bucket_of(end - LATE_S * S) * BUCKET_NS)  # buckets whose late windows are in by now
+    fold = Fold(head, closed, tuple(b for b in buckets if head <= bucket_of(b.last_ns) * BUCKET_NS < closed))
+    return StoredEvidence(battery, merge_spans(buckets), latest, rows + sum(b.readings for b in kept),
+                          skipped + bad_rows + bad_heartbeats, from_file, fold, source, rows)
+
+
+def _usable_fold(snapshot: FoldSnapshot | None, start: int, end: int) -> tuple[tuple[SeriesSummary, ...],
+                                                                                  list[tuple[int, int]], str]:
+    """The snapshot's buckets lying within [start, end), the spans to ask the store for, and where the fold
+    comes from ("snapshot", or why the store is asked for all of it)."""
+    fold, why = snapshot.read() if snapshot is not None else (None, "no snapshot file")
+    if fold is not None:
+        usable_from = max(-(-start // BUCKET_NS) * BUCKET_NS, fold.from_ns)
+        if fold.until_ns > end:
+            why = "a snapshot ahead of the store's newest sighting"
+        elif fold.until_ns - usable_from < BUCKET_NS:
+            why = "a stale snapshot (older than the replayed span)"
+        else:
+            spans = [(a, b) for a, b in ((start, usable_from), (fold.until_ns, end)) if b > a]
+            return tuple(fold.within(usable_from, fold.until_ns)), spans, "snapshot"
+    return (), [(start, end)], f"full read: {why}"
 
 
 def battery_hours(client: InfluxV1Client, start_ns: int, end_ns: int) -> tuple[list[tuple[str, int, int]], int]:
@@ -203,6 +238,21 @@ def refresh_battery_history(client: InfluxV1Client, history: BatteryHistory, now
     return (until - since) // HOUR_NS
 
 
+def refresh_fold(client: InfluxV1Client, snapshot: FoldSnapshot, fold: Fold, now_ns: int, span_s: float) -> Fold:
+    """`fold` with the buckets closed `LATE_S` before `now_ns` asked of the store and added, those that have left
+    every span a restore would replay (`span_s`) dropped, and written to `snapshot` if it changed."""
+    closed = bucket_of(now_ns - LATE_S * S) * BUCKET_NS
+    keep_from = bucket_of(now_ns - round(span_s * S)) * BUCKET_NS
+    if closed <= fold.until_ns:
+        return fold
+    if fold.until_ns < keep_from:  # stopped asking for a span longer than the replayed one: start afresh
+        fold = Fold(keep_from, keep_from, ())
+    new, _, _ = _sighting_summaries(client, fold.until_ns, closed)
+    fold = advance(fold, new, closed, keep_from)
+    snapshot.write(fold)
+    return fold
+
+
 def _newest_sighting(client: InfluxV1Client) -> int | None:
     """Time of the newest stored sighting: looked for in the last day first (an unbounded `last()` reads every
     point the store holds), then in all time."""
@@ -214,8 +264,8 @@ def _newest_sighting(client: InfluxV1Client) -> int | None:
 
 
 def _sighting_summaries(client: InfluxV1Client, start_ns: int, end_ns: int) -> tuple[list[SeriesSummary], int, int]:
-    """Every sighting in [start, end) folded per beacon and gateway (`health.summarize`, computed on columns),
-    with how many rows were folded and how many skipped as invalid.
+    """Every sighting in [start, end) folded per beacon, gateway and snapshot bucket (`health.summarize` of each
+    bucket, computed on columns), with how many rows were folded and how many skipped as invalid.
 
     Only the fields the rules use are read, as CSV parsed by pyarrow (a full fleet's hour is 600,000 rows);
     a row is skipped when a tag is missing or one of those fields is outside the catalogue's range, as the
@@ -232,8 +282,10 @@ def _sighting_summaries(client: InfluxV1Client, start_ns: int, end_ns: int) -> t
         body = client.query_csv(f'SELECT {select} FROM "{SIGHTING}" WHERE {_between(*bounds)} GROUP BY "beacon", "gateway"')
         return pacsv.read_csv(io.BytesIO(body), convert_options=options) if body.strip() else None
 
-    step = -(-(end_ns - start_ns) // SIGHTING_PARTS)
-    with ThreadPoolExecutor(max_workers=SIGHTING_PARTS, thread_name_prefix="beacon-restore-sightings") as pool:
+    # Each query opens every series whatever its span: a short span (a snapshot's tail) is asked whole.
+    parts = max(1, min(SIGHTING_PARTS, (end_ns - start_ns) // (SLICE_MIN_S * S)))
+    step = -(-(end_ns - start_ns) // parts)
+    with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="beacon-restore-sightings") as pool:
         parts = [t for t in pool.map(part, [(a, min(a + step, end_ns)) for a in range(start_ns, end_ns, step)]) if t]
     if not parts:
         return [], 0, 0
@@ -253,6 +305,11 @@ def _sighting_summaries(client: InfluxV1Client, start_ns: int, end_ns: int) -> t
             valid &= ~present[name] | ((values[name] >= field.low) & (values[name] <= field.high))
     skipped = int(len(valid) - valid.sum())
     times = _numbers(table["time"].combine_chunks(), np.int64)  # every CSV row has its time
+    # One summary per beacon, gateway and snapshot bucket: series code = tags code * buckets + bucket.
+    buckets = times // (BUCKET_S * S)
+    first_bucket = int(buckets.min()) if len(buckets) else 0
+    per_tags = int(buckets.max()) - first_bucket + 1 if len(buckets) else 1
+    series = series * per_tags + (buckets - first_bucket)
     keep = np.flatnonzero(valid)
     keep = keep[np.lexsort((times[keep], series[keep]))]
     if len(keep) == 0:
@@ -288,7 +345,7 @@ def _sighting_summaries(client: InfluxV1Client, start_ns: int, end_ns: int) -> t
     summaries = []
     for code, first, last, most, cloned in zip(series[starts].tolist(), starts.tolist(), ends.tolist(), best.tolist(),
                                               clone.tolist()):
-        beacon, gateway = keys[code]
+        beacon, gateway = keys[code // per_tags]
         first_counters, last_counters, reboot = counters.get(code, (None, None, None))
         summaries.append(SeriesSummary(beacon, gateway, int(times[last - 1]), most, tuple(battery.get(code, ())),
                                        first_counters, last_counters, reboot, None if cloned < 0 else cloned,

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iotorino.beacons.health import BeaconStatus, FleetHealth, SeriesSummary, Thresholds, summarize
+from iotorino.beacons.health import (BeaconStatus, FleetHealth, SeriesSummary, Thresholds, merge_spans, merge_summaries,
+                                     summarize)
 from iotorino.core.reading import Reading
 from tests.beacons.test_health import GATEWAYS, T0
 from tests.ble_beacons.fleet import REGISTRY
@@ -76,3 +77,28 @@ def test_summaries_older_than_the_counters_already_seen_are_refused():
                           {"sightings": 3, "adv_count": 5, "uptime_s": 1.0}, T0 + W))
     with pytest.raises(ValueError, match="older than its counters"):
         fleet.observe_summaries([SeriesSummary(beacon, "GW-NEAR", T0, 3, (), (T0, 4, 0.5), (T0, 4, 0.5))])
+
+
+@settings(max_examples=300, deadline=None)
+@given(readings, st.lists(st.sampled_from([0, 1, 2, 60, 61, 120, 121, 200, 241]), max_size=4), prior_status)
+def test_spans_folded_apart_and_merged_are_the_fold_of_all(batch, cuts, status):
+    # The store keeps one point per series and time: so do these histories.
+    stored = list({(r.tags["beacon"], r.tags["gateway"], r.time_ns): r for r in batch}.values())
+    bounds = [T0 + c * W for c in sorted(set(cuts))]
+    spans = [[r for r in stored if lo <= r.time_ns < hi] for lo, hi in zip([0, *bounds], [*bounds, 2 ** 62])]
+    merged = merge_spans(s for span in spans for s in summarize(span))
+    key = lambda s: (s.beacon, s.gateway)  # noqa: E731
+    assert sorted(merged, key=key) == sorted(summarize(stored), key=key)
+    whole, parts = fleet_before(status, True, True), fleet_before(status, True, True)
+    whole.observe_summaries(summarize(stored))
+    parts.observe_summaries(merged)
+    assert parts._tracks == whole._tracks
+
+
+def test_a_later_span_must_be_newer_and_of_the_same_series():
+    beacon = sorted(REGISTRY.beacons)[0]
+    early = SeriesSummary(beacon, "GW-NEAR", T0 + W, 3)
+    with pytest.raises(ValueError, match="not newer"):
+        merge_summaries(early, SeriesSummary(beacon, "GW-NEAR", T0, 2))
+    with pytest.raises(ValueError, match="two series"):
+        merge_summaries(early, SeriesSummary(beacon, "GW-FAR", T0 + 2 * W, 2))

@@ -92,8 +92,10 @@ def test_restart_restores_statuses_and_battery_trend_and_republishes_nothing(
 
     # With InfluxDB twice: first without the battery history file (as an older installation), then with
     # the file the first restart wrote; then without InfluxDB.
-    for with_influx in (True, True, False):
+    for n, with_influx in enumerate((True, True, False)):
         had_file = (tmp_path / "second" / "var/beacons/battery-history.sqlite").exists()  # before the monitor opens it
+        had_fold = (tmp_path / "second" / "var/beacons/battery-history.fold.sqlite").exists()
+        assert had_fold == (n > 0)  # the first restart's snapshot thread wrote it
         watcher = Recorder(mosquitto.port, "#")
         again = RunningMonitor(settings_for(mosquitto, influx, tmp_path / "second", with_influx=with_influx),
                                beacons, influx if with_influx else None, now=NOW + 5 * S)
@@ -110,6 +112,9 @@ def test_restart_restores_statuses_and_battery_trend_and_republishes_nothing(
             if with_influx:  # 12 hours of history: from the store the first time, from the file the next
                 found = wait_until(lambda: re.search(r"(\d+) hours of battery history from", caplog.text), 10, "the log")
                 assert (int(found.group(1)) > 0) == had_file, (found.group(0), had_file)
+                # The first restart reads the hour whole (no snapshot yet) and its thread writes one; the next finds it.
+                whole = re.search(r"read whole from the store \(slower, the same result\): (.*)", caplog.text)
+                assert (whole is not None and whole.group(1) == "no snapshot") == (not had_fold), caplog.text
             assert again.statuses() == before
             assert again.monitor.evaluate() == 0 and again.monitor.evaluate() == 0
             draining = again.monitor.statuses()[beacons["draining"].id]
