@@ -90,9 +90,16 @@ def published_day(secure_stack):
 
 
 def _alert_services(stack) -> dict[str, dict]:
-    """Each alert service's /healthz: messages read and rejected by reason since it started."""
-    return {scope: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()
-            for scope, port in zip(("city", "school"), stack.settings.alerts_ports)}
+    """Each alert service's /metrics: messages read and rejected by reason since it started."""
+    found = {}
+    for scope, port in zip(("city", "school"), stack.settings.alerts_ports):
+        samples = [s for family in text_string_to_metric_families(
+            requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text) for s in family.samples]
+        found[scope] = {
+            "messages": sum(s.value for s in samples if s.name == "iotorino_alert_readings_evaluated_total"),
+            "rejected": {s.labels["reason"]: s.value for s in samples
+                         if s.name == "iotorino_alert_messages_rejected_total"}}
+    return found
 
 
 def _web(stack, path: str, **kwargs) -> requests.Response:
