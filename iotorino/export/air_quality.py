@@ -379,24 +379,35 @@ def unit_statuses(day_lists: Mapping[str, list[list[float | None]]], day_hours_c
                 yield regime, days, status
 
 
+def year_statuses(values: Mapping[str, np.ndarray], hours_per_day: Sequence[int], year: int, rules: limits.Rules
+                  ) -> dict[tuple[str, str], list[air.LimitStatus]]:
+    """Every regime's limit statuses for every unit after the days of `hours_per_day`, by (regime id, limit id).
+
+    `values` are the hourly values by pollutant, units × hours (NaN: invalid); a status list has one entry
+    per unit row. The array twin of `unit_statuses` (same rules, same arithmetic: tests/export/test_air_year.py).
+    """
+    days_in_year = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+    out: dict[tuple[str, str], list[air.LimitStatus]] = {}
+    tallies: dict[tuple[str, str], air_year.Tallies] = {}
+    for regime in rules.regimes:
+        for limit in regime.limits:
+            if limit.pollutant not in values:
+                continue
+            key = (limit.pollutant, "day" if limit.averaging == "day" else "hour")
+            if key not in tallies:
+                hourly = values[limit.pollutant]
+                tallies[key] = air_year.Tallies(
+                    air_year.day_means(hourly, hours_per_day, rules.validity) if key[1] == "day" else hourly)
+            periods = days_in_year if key[1] == "day" else days_in_year * 24
+            out[(regime.id, limit.id)] = air_year.statuses(limit, tallies[key], periods, rules.validity)
+    return out
+
+
 def build_indicators(ctx: ExportContext) -> Built:
     """`air_quality_indicators` for one local day: one row per unit, regime and limit, year to date."""
     rules = limits.default()
     year = year_values(ctx, ctx.out_dir)
-    days_in_year = (date(ctx.window.day.year + 1, 1, 1) - date(ctx.window.day.year, 1, 1)).days
-    by_limit: dict[tuple[str, str], list[air.LimitStatus]] = {}  # (regime, limit) -> status per unit row
-    tallies: dict[tuple[str, str], air_year.Tallies] = {}
-    for regime in rules.regimes:
-        for limit in regime.limits:
-            if limit.pollutant not in year.values:
-                continue
-            key = (limit.pollutant, "day" if limit.averaging == "day" else "hour")
-            if key not in tallies:
-                hourly = year.values[limit.pollutant]
-                tallies[key] = air_year.Tallies(
-                    air_year.day_means(hourly, year.hours_per_day, rules.validity) if key[1] == "day" else hourly)
-            periods = days_in_year if key[1] == "day" else days_in_year * 24
-            by_limit[(regime.id, limit.id)] = air_year.statuses(limit, tallies[key], periods, rules.validity)
+    by_limit = year_statuses(year.values, year.hours_per_day, ctx.window.day.year, rules)
     regimes = {r.id: r for r in rules.regimes}
     data: dict[str, list] = {c.name: [] for c in INDICATOR_COLUMNS}
     spec = catalogue_mod.default().measurement(MEASUREMENT)

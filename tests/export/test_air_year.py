@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from iotorino.export import air_year
+from iotorino.export.air_quality import limited_pollutants, unit_statuses, year_statuses
 from iotorino.export.window import local_day
 from iotorino.indicators import air, limits
 
@@ -100,3 +101,18 @@ def test_the_order_of_additions_is_the_references():
     want = air.day_value(day, 24, VALIDITY).mean
     assert want != float(np.sum(hourly)) / 24  # the case tells the two apart
     assert same(float(air_year.day_means(hourly, [24], VALIDITY)[0, 0]), want)
+
+
+def test_year_statuses_equal_the_per_unit_reference_for_every_regime():
+    """`year_statuses` (the export's path) against `unit_statuses` (per-unit lists and `air.limit_statuses`)."""
+    rng = random.Random(7)
+    counts = hours_per_day(300)
+    kept = limited_pollutants(RULES)
+    limit_values = sorted({x.value for r in RULES.regimes for x in r.limits})
+    units = [{p: random_unit(rng, counts, limit_values) for p in kept} for _ in range(12)]
+    got = year_statuses({p: as_array([u[p] for u in units], sum(counts)) for p in kept}, counts, YEAR, RULES)
+    for u, unit in enumerate(units):
+        want = list(unit_statuses(unit, counts, YEAR, RULES))
+        assert [(regime.id, s.limit.id) for regime, _, s in want] == list(got)
+        for (regime, _, s), statuses in zip(want, got.values()):
+            assert all(same(a, b) for a, b in zip(vars(statuses[u]).values(), vars(s).values())), (regime.id, s.limit.id, u)
