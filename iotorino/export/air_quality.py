@@ -354,6 +354,9 @@ def unit_statuses(day_lists: Mapping[str, list[list[float | None]]], day_hours_c
                   ) -> Iterable[tuple[limits.Regime, int, air.LimitStatus]]:
     """Every regime's limit statuses for one unit from its day-by-day hourly values of the year so far.
 
+    The per-unit path, over lists and `air.limit_statuses` (a backfill's day ends); one day's export
+    takes every unit at once through `year_statuses`.
+
     Yields (regime, days elapsed, status) after each number of days in `ends`
     (default: only after all the days given); a backfill asks for every day at once.
     """
