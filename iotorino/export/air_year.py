@@ -33,15 +33,18 @@ def day_means(hourly: np.ndarray, hours_per_day: Sequence[int], validity: Validi
     valid hours summed in hour order.
     """
     counts = np.asarray(hours_per_day, dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    width = int(counts.max(initial=0))
+    day_of = np.repeat(np.arange(len(counts)), counts)
+    hour_in_day = np.arange(len(day_of)) - np.repeat(np.cumsum(counts) - counts, counts)
+    padded = np.full((hourly.shape[0], len(counts) * width), np.nan)  # units × days × hours, NaN past a day's end
+    padded[:, day_of * width + hour_in_day] = hourly
+    padded = padded.reshape(hourly.shape[0], len(counts), width)
+    ok = ~np.isnan(padded)
+    valid = ok.sum(axis=2)
+    zeroed = np.where(ok, padded, 0.0)
     total = np.zeros((hourly.shape[0], len(counts)))
-    valid = np.zeros((hourly.shape[0], len(counts)), dtype=np.int64)
-    for i in range(int(counts.max(initial=0))):
-        has = counts > i  # the days with an hour i (23-hour days have no 24th)
-        x = hourly[:, starts[has] + i]
-        ok = ~np.isnan(x)
-        total[:, has] += np.where(ok, x, 0.0)
-        valid[:, has] += ok
+    for i in range(width):  # hour by hour: left-to-right addition (adding 0.0 for a missing hour changes nothing)
+        total += zeroed[:, :, i]
     need = np.array([air.required_hours(int(n), validity) for n in counts], dtype=np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(valid >= need, total / valid, np.nan)
