@@ -283,35 +283,56 @@ def year_values(ctx: ExportContext, out_dir: Path | None) -> YearValues:
     first = date(ctx.window.day.year, 1, 1)
     days = [first + timedelta(days=k) for k in range((ctx.window.day - first).days + 1)]
     kept = limited_pollutants(limits.default())  # a year of values only for pollutants with a limit: memory
-    by_day: dict[date, _DayBlock | None] = {}
+    hours_per_day = [local_day(d).hours for d in days]
+    offsets = dict(zip(days, np.concatenate([[0], np.cumsum(hours_per_day)[:-1]]).tolist()))
+    year = _Growing(kept, sum(hours_per_day))
+    seen: dict[date, tuple[list[str], list[int | None]]] = {}  # each day's units and districts; values go into `year`
+
+    def take(day: date, block: _DayBlock) -> None:
+        year.add(block, offsets[day])
+        seen[day] = (block.units, block.districts)
+
     for day in days[:-1]:
-        by_day[day] = _read_index_partition(out_dir, local_day(day), kept) if out_dir is not None else None
+        block = _read_index_partition(out_dir, local_day(day), kept) if out_dir is not None else None
+        if block is not None:
+            take(day, block)
     # The day itself: the statistics the run's other air-quality datasets share (read once).
-    by_day[ctx.window.day] = _block(day_hours(ctx), ctx.window.hours, kept)
-    missing = [d for d in days if by_day[d] is None]
+    take(ctx.window.day, _block(day_hours(ctx), ctx.window.hours, kept))
+    missing = [d for d in days if d not in seen]
     while missing:  # runs of up to a week of consecutive days without a partition: one store read each
         run = [missing.pop(0)]
         while missing and missing[0] == run[-1] + timedelta(days=1) and len(run) < 7:
             run.append(missing.pop(0))
         for day, units in store_hours(ctx.client, [local_day(d) for d in run], ctx.inventory, YEAR_CHUNK_HOURS).items():
-            by_day[day] = _block(units, local_day(day).hours, kept)
-    hours_per_day = [local_day(d).hours for d in days]
-    offsets = np.concatenate([[0], np.cumsum(hours_per_day)[:-1]])
-    row_of: dict[str, int] = {}
-    districts: list[int | None] = []
+            take(day, _block(units, local_day(day).hours, kept))
+    districts: dict[str, int | None] = {}
     for day in days:  # a unit's district: from the first day it has data
-        block = by_day[day]
-        for unit, district in zip(block.units, block.districts):
-            if unit not in row_of:
-                row_of[unit] = len(districts)
-                districts.append(district)
-    values = {p: np.full((len(row_of), sum(hours_per_day)), np.nan) for p in kept}
-    for k, day in enumerate(days):
-        block = by_day[day]
-        rows = np.array([row_of[u] for u in block.units], dtype=np.int64)[block.unit_of]
-        for p in kept:
-            values[p][rows, offsets[k] + block.hour_of] = block.values[p]
-    return YearValues(list(row_of), districts, hours_per_day, values)
+        for unit, district in zip(*seen[day]):
+            districts.setdefault(unit, district)
+    units = list(year.row_of)
+    return YearValues(units, [districts[u] for u in units], hours_per_day,
+                      {p: v[:len(units)] for p, v in year.values.items()})
+
+
+class _Growing:
+    """Units × hours arrays that gain a row for each unit first met, in any order of the days."""
+
+    def __init__(self, pollutants: Sequence[str], hours: int):
+        self.row_of: dict[str, int] = {}
+        self.values = {p: np.full((0, hours), np.nan) for p in pollutants}
+
+    def add(self, block: _DayBlock, offset: int) -> None:
+        """Put one day's `block` at hour `offset` of the year."""
+        for unit in block.units:
+            self.row_of.setdefault(unit, len(self.row_of))
+        for p, v in self.values.items():
+            if len(v) < len(self.row_of):  # the first day's units exactly, later a quarter more room (few copies)
+                grown = np.full((len(self.row_of) + (len(self.row_of) // 4 + 8 if len(v) else 0), v.shape[1]), np.nan)
+                grown[:len(v)] = v
+                self.values[p] = grown
+        rows = np.array([self.row_of[u] for u in block.units], dtype=np.int64)[block.unit_of]
+        for p, v in self.values.items():
+            v[rows, offset + block.hour_of] = block.values[p]
 
 
 def _block(units: Mapping[str, UnitHours], hours: int, pollutants: Sequence[str]) -> _DayBlock:

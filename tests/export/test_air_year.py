@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from iotorino.export import air_year
-from iotorino.export.air_quality import limited_pollutants, unit_statuses, year_statuses
+from iotorino.export.air_quality import _DayBlock, _Growing, limited_pollutants, unit_statuses, year_statuses
 from iotorino.export.window import local_day
 from iotorino.indicators import air, limits
 
@@ -116,3 +116,17 @@ def test_year_statuses_equal_the_per_unit_reference_for_every_regime():
         assert [(regime.id, s.limit.id) for regime, _, s in want] == list(got)
         for (regime, _, s), statuses in zip(want, got.values()):
             assert all(same(a, b) for a, b in zip(vars(statuses[u]).values(), vars(s).values())), (regime.id, s.limit.id, u)
+
+
+def test_the_year_arrays_gain_a_row_for_each_unit_first_met_on_a_later_day():
+    """Units met on later days (or in store reads after the partitions) keep every earlier row's values."""
+    year = _Growing(["no2"], 48)
+    for offset, units in ((24, ["b", "a"]), (0, ["c", "a", "d", "e", "f", "g", "h", "i", "j", "k"])):
+        n = len(units)
+        year.add(_DayBlock(units, [None] * n, np.repeat(np.arange(n), 24), np.tile(np.arange(24), n),
+                           {"no2": np.repeat(np.arange(n, dtype=np.float64), 24) + offset}), offset)
+    rows = {u: year.values["no2"][r] for u, r in year.row_of.items()}
+    assert list(year.row_of) == ["b", "a", "c", "d", "e", "f", "g", "h", "i", "j", "k"]
+    assert (rows["b"][24:] == 24).all() and np.isnan(rows["b"][:24]).all()
+    assert (rows["a"][24:] == 25).all() and (rows["a"][:24] == 1).all()
+    assert (rows["k"][:24] == 9).all() and np.isnan(rows["k"][24:]).all()
