@@ -11,6 +11,10 @@ store, no Parquet):
 - one day, 31 December (the costliest: the year so far is a whole year):
   the day's hourly values, daily means and hourly index, and every regime's
   limit statuses from the year's validated hourly values;
+- the same day as the export computes it since the year so far became arrays:
+  the day's values as above, then every limit's status for all units at once
+  from units × hours arrays (`year_statuses`); the per-unit lists above are
+  the before, measured in the same run;
 - the whole year as a backfill: all 8760 hourly values and index hours, 365
   daily means per pollutant, and every limit's standing after each of the 365
   days, in one pass per unit.
@@ -32,7 +36,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from benchmarks.report import Figure, now, table
-from iotorino.export.air_quality import POLLUTANTS, unit_statuses
+from iotorino.export.air_quality import POLLUTANTS, limited_pollutants, unit_statuses, year_statuses
 from iotorino.export.window import local_day
 from iotorino.indicators import air, eaqi, limits
 
@@ -82,6 +86,21 @@ def one_day(stats, earlier: dict[str, list[list[float | None]]], hours_per_day, 
     return sum(1 for _ in unit_statuses(year_values, hours_per_day, YEAR, rules))
 
 
+def day_values(stats, hours_per_day, rules) -> dict[str, list[float | None]]:
+    """31 December per unit, as the export does before the year: hourly values, daily means and index."""
+    values = validated({p: [days[-1]] for p, days in stats.items()}, rules)
+    for p in POLLUTANTS:
+        air.day_value(values[p][0], hours_per_day[-1], rules.validity)
+    for i in range(hours_per_day[-1]):
+        eaqi.index_hour(rules.eaqi, {p: values[p][0][i] for p in POLLUTANTS})
+    return {p: values[p][0] for p in POLLUTANTS}
+
+
+def one_day_arrays(year: dict[str, np.ndarray], hours_per_day, rules) -> int:
+    """31 December's limit statuses for every unit at once from units × hours arrays (the export's path)."""
+    return sum(len(v) for v in year_statuses(year, hours_per_day, YEAR, rules).values())
+
+
 def whole_year(stats, hours_per_day, rules) -> int:
     """Every hour, day and day-end standing of the year, in one pass."""
     values = validated(stats, rules)
@@ -105,13 +124,22 @@ def measure(units: int, repeat: int) -> dict:
     rules = limits.default()
     first = date(YEAR, 1, 1)
     hours_per_day = [local_day(first + timedelta(days=k)).hours for k in range(365)]
-    runs: dict[str, list[float]] = {"day": [], "year": [], "floor": []}
+    runs: dict[str, list[float]] = {"day": [], "year": [], "floor": [], "arrays": []}
     rows = {"day": 0, "year": 0}
+    kept = limited_pollutants(rules)
     for r in range(repeat):
-        spent = {"day": 0.0, "year": 0.0, "floor": 0.0}
+        spent = {"day": 0.0, "year": 0.0, "floor": 0.0, "arrays": 0.0}
+        year = {p: np.full((units, sum(hours_per_day)), np.nan) for p in kept}
         for unit in range(units):
             stats = simulated_unit(unit, hours_per_day)  # not timed
             earlier = validated({p: days[:-1] for p, days in stats.items()}, rules)  # not timed
+            for p in kept:  # the earlier days as the export reads them from the index partitions: not timed
+                year[p][unit, :-hours_per_day[-1]] = np.array([v for day in earlier[p] for v in day], dtype=np.float64)
+            t = CLOCK()
+            today = day_values(stats, hours_per_day, rules)
+            spent["arrays"] += CLOCK() - t
+            for p in kept:
+                year[p][unit, -hours_per_day[-1]:] = np.array(today[p], dtype=np.float64)
             t0 = CLOCK()
             floor_pass(stats)
             t1 = CLOCK()
@@ -123,9 +151,14 @@ def measure(units: int, repeat: int) -> dict:
             spent["day"] += t2 - t1
             spent["year"] += t3 - t2
             rows["day"], rows["year"] = n_day, n_year
+        t = CLOCK()
+        statuses = one_day_arrays(year, hours_per_day, rules)
+        spent["arrays"] += CLOCK() - t
+        assert statuses == rows["day"] * units, (statuses, rows["day"])
+        del year
         for k, v in spent.items():
             runs[k].append(v)
-        print(f"run {r + 1}: day {spent['day']:.2f} s, year {spent['year']:.2f} s, floor {spent['floor']:.3f} s "
+        print(f"run {r + 1}: day {spent['day']:.2f} s, day (arrays) {spent['arrays']:.2f} s, year {spent['year']:.2f} s, floor {spent['floor']:.3f} s "
               "(CPU)", flush=True)
     return {"runs": runs, "rows": rows, "hours": sum(hours_per_day)}
 
@@ -142,6 +175,9 @@ def run(units: int = 500, repeat: int = 3) -> list[Figure]:
     return [
         Figure(f"indicators: one day (31 Dec, year so far), {units} units", med["day"], "s", med["floor"], floor,
                note=note),
+        Figure(f"indicators: one day (31 Dec, year so far) as arrays (the export's path), {units} units",
+               med["arrays"], "s", med["day"], "the same day from per-unit lists (before)",
+               note=f"runs {', '.join(f'{x:.2f}' for x in runs['arrays'])} s"),
         Figure(f"indicators: whole-year backfill (365 day ends), {units} units", med["year"], "s", med["floor"], floor),
     ]
 

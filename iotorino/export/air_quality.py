@@ -27,11 +27,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from iotorino.core import catalogue as catalogue_mod
-from iotorino.export import expected, query
+from iotorino.export import air_year, expected, query
 from iotorino.export.columns import HOUR_COLUMNS, Column
 from iotorino.export.model import Built, ExportContext
 from iotorino.export.parquet import PART_NAME, partition_dir
@@ -247,45 +249,98 @@ INDICATOR_COLUMNS = [
 ]
 
 
-def year_hours(ctx: ExportContext, out_dir: Path | None) -> tuple[dict[str, list[list[float | None]]], dict, int]:
-    """Per unit, the day-by-day validated hourly values from 1 January to the context's day.
+@dataclass
+class YearValues:
+    """Every unit's validated hourly values from 1 January to a day: one array per pollutant, units × hours.
 
-    Returns ({unit: {pollutant: [day values...]}}, {unit: district}, number of days).
+    `units[u]` is row u's unit id and `districts[u]` its district (from the first day it has data);
+    NaN marks an invalid or missing hour; `hours_per_day` are the local days' hours (23, 24 or 25).
+    """
+
+    units: list[str]
+    districts: list[int | None]
+    hours_per_day: list[int]
+    values: dict[str, np.ndarray]
+
+
+@dataclass
+class _DayBlock:
+    """One local day's hourly values as flat rows: the unit (index into `units`), the hour, a value per pollutant."""
+
+    units: list[str]
+    districts: list[int | None]
+    unit_of: np.ndarray
+    hour_of: np.ndarray
+    values: dict[str, np.ndarray]
+
+
+def year_values(ctx: ExportContext, out_dir: Path | None) -> YearValues:
+    """Every unit's validated hourly values from 1 January to the context's day, for the limited pollutants.
+
     The day itself comes from the run's shared hourly statistics (`ExportContext.hourly_stats`);
-    earlier days from `air_quality_index_hourly` partitions when present, else the store.
+    earlier days from `air_quality_index_hourly` partitions when present (read column-wise), else the store.
     """
     first = date(ctx.window.day.year, 1, 1)
     days = [first + timedelta(days=k) for k in range((ctx.window.day - first).days + 1)]
     kept = limited_pollutants(limits.default())  # a year of values only for pollutants with a limit: memory
-    by_day: dict[date, dict[str, UnitHours] | None] = {}
+    hours_per_day = [local_day(d).hours for d in days]
+    offsets = dict(zip(days, np.concatenate([[0], np.cumsum(hours_per_day)[:-1]]).tolist()))
+    year = _Growing(kept, sum(hours_per_day))
+    seen: dict[date, tuple[list[str], list[int | None]]] = {}  # each day's units and districts; values go into `year`
+
+    def take(day: date, block: _DayBlock) -> None:
+        year.add(block, offsets[day])
+        seen[day] = (block.units, block.districts)
+
     for day in days[:-1]:
-        by_day[day] = _read_index_partition(out_dir, local_day(day), kept) if out_dir is not None else None
+        block = _read_index_partition(out_dir, local_day(day), kept) if out_dir is not None else None
+        if block is not None:
+            take(day, block)
     # The day itself: the statistics the run's other air-quality datasets share (read once).
-    by_day[ctx.window.day] = {u: UnitHours(e.district, {p: e.values[p] for p in kept}, {})
-                              for u, e in day_hours(ctx).items()}
-    missing = [d for d in days if by_day[d] is None]
+    take(ctx.window.day, _block(day_hours(ctx), ctx.window.hours, kept))
+    missing = [d for d in days if d not in seen]
     while missing:  # runs of up to a week of consecutive days without a partition: one store read each
         run = [missing.pop(0)]
         while missing and missing[0] == run[-1] + timedelta(days=1) and len(run) < 7:
             run.append(missing.pop(0))
         for day, units in store_hours(ctx.client, [local_day(d) for d in run], ctx.inventory, YEAR_CHUNK_HOURS).items():
-            by_day[day] = {u: UnitHours(e.district, {p: e.values[p] for p in kept}, {}) for u, e in units.items()}
-    per_unit: dict[str, dict[str, list]] = defaultdict(lambda: {p: [] for p in kept})
+            take(day, _block(units, local_day(day).hours, kept))
     districts: dict[str, int | None] = {}
-    for k, day in enumerate(days):
-        for unit, entry in by_day[day].items():
-            districts.setdefault(unit, entry.district)
-            lists = per_unit[unit]
-            for p in kept:
-                # pad any day before the unit's first data with empty days
-                while len(lists[p]) < k:
-                    lists[p].append([None] * local_day(days[len(lists[p])]).hours)
-                lists[p].append(entry.values[p])
-    for unit, lists in per_unit.items():
-        for p in kept:
-            while len(lists[p]) < len(days):
-                lists[p].append([None] * local_day(days[len(lists[p])]).hours)
-    return per_unit, districts, len(days)
+    for day in days:  # a unit's district: from the first day it has data
+        for unit, district in zip(*seen[day]):
+            districts.setdefault(unit, district)
+    units = list(year.row_of)
+    return YearValues(units, [districts[u] for u in units], hours_per_day,
+                      {p: v[:len(units)] for p, v in year.values.items()})
+
+
+class _Growing:
+    """Units × hours arrays that gain a row for each unit first met, in any order of the days."""
+
+    def __init__(self, pollutants: Sequence[str], hours: int):
+        self.row_of: dict[str, int] = {}
+        self.values = {p: np.full((0, hours), np.nan) for p in pollutants}
+
+    def add(self, block: _DayBlock, offset: int) -> None:
+        """Put one day's `block` at hour `offset` of the year."""
+        for unit in block.units:
+            self.row_of.setdefault(unit, len(self.row_of))
+        for p, v in self.values.items():
+            if len(v) < len(self.row_of):  # the first day's units exactly, later a quarter more room (few copies)
+                grown = np.full((len(self.row_of) + (len(self.row_of) // 4 + 8 if len(v) else 0), v.shape[1]), np.nan)
+                grown[:len(v)] = v
+                self.values[p] = grown
+        rows = np.array([self.row_of[u] for u in block.units], dtype=np.int64)[block.unit_of]
+        for p, v in self.values.items():
+            v[rows, offset + block.hour_of] = block.values[p]
+
+
+def _block(units: Mapping[str, UnitHours], hours: int, pollutants: Sequence[str]) -> _DayBlock:
+    n = len(units)
+    return _DayBlock(list(units), [e.district for e in units.values()],
+                     np.repeat(np.arange(n), hours), np.tile(np.arange(hours), n),
+                     {p: np.array([v for e in units.values() for v in e.values[p]], dtype=np.float64).reshape(-1)
+                      if n else np.empty(0) for p in pollutants})
 
 
 def limited_pollutants(rules: limits.Rules) -> tuple[str, ...]:
@@ -294,30 +349,34 @@ def limited_pollutants(rules: limits.Rules) -> tuple[str, ...]:
     return tuple(p for p in POLLUTANTS if p in wanted)
 
 
-def _read_index_partition(out_dir: Path, window: DayWindow, pollutants: Sequence[str]) -> dict[str, UnitHours] | None:
+def _read_index_partition(out_dir: Path, window: DayWindow, pollutants: Sequence[str]) -> _DayBlock | None:
     path = partition_dir(out_dir, INDEX_DATASET, window.day) / PART_NAME
     if not path.exists():
         return None
     names = ["unit_id", "district", "date_observed_from"] + [f"{p}_hourly" for p in pollutants]
-    table = pq.read_table(path, columns=names).to_pydict()
-    slot = {t: i for i, t in enumerate(window.hour_starts_ns())}
-    units: dict[str, UnitHours] = {}
-    for r in range(len(table["unit_id"])):
-        unit = table["unit_id"][r]
-        entry = units.get(unit)
-        if entry is None:
-            entry = units[unit] = UnitHours(table["district"][r], {p: [None] * window.hours for p in pollutants}, {})
-        i = slot.get(int(table["date_observed_from"][r].timestamp()) * 1_000_000_000)
-        if i is not None:
-            for p in pollutants:
-                entry.values[p][i] = table[f"{p}_hourly"][r]
-    return units
+    table = pq.read_table(path, columns=names)
+    table = table.filter(pc.is_valid(table["unit_id"]))
+    encoded = table["unit_id"].combine_chunks().dictionary_encode()  # dictionary in order of first appearance
+    unit_of = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    first_row = np.unique(unit_of, return_index=True)[1]
+    districts = table["district"].take(pa.array(first_row)).to_pylist()
+    stamps = table["date_observed_from"]
+    per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[stamps.type.unit]
+    seconds = stamps.cast(pa.int64()).to_numpy(zero_copy_only=False) // per_second  # whole seconds, as the hour slots
+    since = seconds * 1_000_000_000 - window.start_ns
+    hour_of = since // HOUR_NS
+    at = (since % HOUR_NS == 0) & (hour_of >= 0) & (hour_of < window.hours)
+    return _DayBlock(encoded.dictionary.to_pylist(), districts, unit_of[at], hour_of[at],
+                     {p: table[f"{p}_hourly"].to_numpy(zero_copy_only=False).astype(np.float64)[at] for p in pollutants})
 
 
 def unit_statuses(day_lists: Mapping[str, list[list[float | None]]], day_hours_counts: list[int], year: int,
                   rules: limits.Rules, ends: Sequence[int] | None = None
                   ) -> Iterable[tuple[limits.Regime, int, air.LimitStatus]]:
     """Every regime's limit statuses for one unit from its day-by-day hourly values of the year so far.
+
+    The per-unit path, over lists and `air.limit_statuses` (a backfill's day ends); one day's export
+    takes every unit at once through `year_statuses`.
 
     Yields (regime, days elapsed, status) after each number of days in `ends`
     (default: only after all the days given); a backfill asks for every day at once.
@@ -344,19 +403,45 @@ def unit_statuses(day_lists: Mapping[str, list[list[float | None]]], day_hours_c
                 yield regime, days, status
 
 
+def year_statuses(values: Mapping[str, np.ndarray], hours_per_day: Sequence[int], year: int, rules: limits.Rules
+                  ) -> dict[tuple[str, str], list[air.LimitStatus]]:
+    """Every regime's limit statuses for every unit after the days of `hours_per_day`, by (regime id, limit id).
+
+    `values` are the hourly values by pollutant, units × hours (NaN: invalid); a status list has one entry
+    per unit row. The array twin of `unit_statuses` (same rules, same arithmetic: tests/export/test_air_year.py).
+    """
+    days_in_year = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+    out: dict[tuple[str, str], list[air.LimitStatus]] = {}
+    tallies: dict[tuple[str, str], air_year.Tallies] = {}
+    for regime in rules.regimes:
+        for limit in regime.limits:
+            if limit.pollutant not in values:
+                continue
+            key = (limit.pollutant, "day" if limit.averaging == "day" else "hour")
+            if key not in tallies:
+                hourly = values[limit.pollutant]
+                tallies[key] = air_year.Tallies(
+                    air_year.day_means(hourly, hours_per_day, rules.validity) if key[1] == "day" else hourly)
+            periods = days_in_year if key[1] == "day" else days_in_year * 24
+            out[(regime.id, limit.id)] = air_year.statuses(limit, tallies[key], periods, rules.validity)
+    return out
+
+
 def build_indicators(ctx: ExportContext) -> Built:
     """`air_quality_indicators` for one local day: one row per unit, regime and limit, year to date."""
     rules = limits.default()
-    per_unit, districts, n_days = year_hours(ctx, ctx.out_dir)
-    first = date(ctx.window.day.year, 1, 1)
-    hours_per_day = [local_day(first + timedelta(days=k)).hours for k in range(n_days)]
+    year = year_values(ctx, ctx.out_dir)
+    by_limit = year_statuses(year.values, year.hours_per_day, ctx.window.day.year, rules)
+    regimes = {r.id: r for r in rules.regimes}
     data: dict[str, list] = {c.name: [] for c in INDICATOR_COLUMNS}
     spec = catalogue_mod.default().measurement(MEASUREMENT)
-    for unit in sorted(per_unit):
-        for regime, _, s in unit_statuses(per_unit[unit], hours_per_day, ctx.window.day.year, rules):
+    for row in sorted(range(len(year.units)), key=year.units.__getitem__):
+        unit = year.units[row]
+        for (regime_id, _), per_unit in by_limit.items():
+            regime, s = regimes[regime_id], per_unit[row]
             limit = s.limit
             for name, value in (
-                ("unit_id", unit), ("district", districts.get(unit)), ("local_date", ctx.window.day), ("regime", regime.id),
+                ("unit_id", unit), ("district", year.districts[row]), ("local_date", ctx.window.day), ("regime", regime.id),
                 ("regime_applies", regime.applies_to(ctx.window.day.year)), ("limit_id", limit.id),
                 ("pollutant", limit.pollutant), ("averaging", limit.averaging), ("limit_value", float(limit.value)),
                 ("unit", spec.fields[limit.pollutant].unit), ("allowed_exceedances", limit.allowed),

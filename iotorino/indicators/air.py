@@ -145,7 +145,6 @@ def limit_statuses(limit: Limit, values: Sequence[float | None], ends: Sequence[
     recomputing the year so far day by day.
     """
     floor = exceedance_floor(limit.value)
-    allowed = limit.allowed if limit.allowed is not None else 0
     ordered: list[float] = []  # the valid values so far, sorted (percentiles)
     total, count, valid, at = 0.0, 0, 0, 0
     out = []
@@ -160,24 +159,32 @@ def limit_statuses(limit: Limit, values: Sequence[float | None], ends: Sequence[
             if limit.percentile is not None:
                 insort(ordered, v)
         at = end
-        capture = valid / end if end else 0.0
-        capture_ok = end > 0 and capture >= validity.year_min_share - 1e-12
-        if limit.averaging == "year":
-            mean = total / valid if valid and capture_ok else None
-            out.append(LimitStatus(limit, end, valid, capture, capture_ok, None, None, None, None, None, None, mean))
-            continue
-        projected = count + count / valid * max(0, periods_in_year - end) if valid else None
-        out.append(LimitStatus(
-            limit, end, valid, capture, capture_ok,
-            exceedances=count,
-            remaining=max(0, allowed - count),
-            broken=count > allowed,
-            projected=projected,
-            projected_broken=None if projected is None else exceeds(projected, allowed),
-            percentile_value=_ranked(ordered, limit.percentile) if limit.percentile is not None else None,
-            annual_mean=None,
-        ))
+        ranked = _ranked(ordered, limit.percentile) if limit.percentile is not None else None
+        out.append(standing(limit, end, valid, count, total, ranked, periods_in_year, validity))
     return out
+
+
+def standing(limit: Limit, end: int, valid: int, count: int, total: float, percentile_value: float | None,
+             periods_in_year: int, validity: Validity) -> LimitStatus:
+    """`limit`'s status after `end` periods from their tallies: `valid` values summing (in period order) to
+    `total`, `count` of them exceeding, and the nearest-rank `percentile_value` of the valid values."""
+    allowed = limit.allowed if limit.allowed is not None else 0
+    capture = valid / end if end else 0.0
+    capture_ok = end > 0 and capture >= validity.year_min_share - 1e-12
+    if limit.averaging == "year":
+        mean = total / valid if valid and capture_ok else None
+        return LimitStatus(limit, end, valid, capture, capture_ok, None, None, None, None, None, None, mean)
+    projected = count + count / valid * max(0, periods_in_year - end) if valid else None
+    return LimitStatus(
+        limit, end, valid, capture, capture_ok,
+        exceedances=count,
+        remaining=max(0, allowed - count),
+        broken=count > allowed,
+        projected=projected,
+        projected_broken=None if projected is None else exceeds(projected, allowed),
+        percentile_value=percentile_value,
+        annual_mean=None,
+    )
 
 
 def _ranked(ordered: list[float], percentile: float) -> float | None:
