@@ -22,17 +22,11 @@ from iotorino.export.run import run_export
 from iotorino.provision import render
 from iotorino.provision.secrets import SecretStore
 from iotorino.simulate.generator import iter_messages
-from tests.provision.clients import Session
+from tests.provision.clients import device_user, publish_as_devices
 
 pytestmark = pytest.mark.integration
 ROME = ZoneInfo("Europe/Rome")
 DATASETS = ("air_quality_hourly", "school_energy_daily", "classroom_air_daily")
-
-
-def _device_user(topic: str) -> str:
-    """The broker user a native topic belongs to (the ACL lets no one else publish it)."""
-    parts = topic.split("/")
-    return parts[3] if parts[2] == "street" else f"{parts[3]}.{parts[4]}"
 
 
 def _stored(stack, reader: InfluxV1Settings, measurement: str, start: datetime, end: datetime) -> int:
@@ -61,21 +55,9 @@ def published_day(secure_stack):
     settings = secure_stack.settings
     secrets = SecretStore(settings.output / "secrets")
     before = _alert_services(secure_stack)
-    users = {_device_user(m.topic) for m in messages}
+    users = {device_user(m.topic) for m in messages}
     assert len(users) > len(units) + 3  # the school's rooms, meters and outdoor station each have their own
-    sessions = {user: Session(settings.broker_port, secure_stack.ca, user, secrets.devices([user])[user])
-                for user in users}
-    try:
-        last = {}
-        for message in messages:
-            last[_device_user(message.topic)] = sessions[_device_user(message.topic)].client.publish(
-                message.topic, message.payload, qos=1)
-        for info in last.values():
-            info.wait_for_publish(30)
-            assert info.is_published()
-    finally:
-        for session in sessions.values():
-            session.close()
+    publish_as_devices(settings.broker_port, secure_stack.ca, secrets, messages)
     reader = InfluxV1Settings(url=secure_stack.influx_url, database=settings.database, username="exports",
                               password=secrets.service("influx-exports"))
     sent = {m: sum(1 for x in messages if x.topic.endswith("/" + m)) for m in ("air_quality", "indoor_climate")}

@@ -18,16 +18,10 @@ from iotorino.core.store.influx_v1 import InfluxV1Settings
 from iotorino.export.run import run_export
 from iotorino.provision.secrets import SecretStore
 from iotorino.simulate.generator import iter_messages
-from tests.provision.clients import Session
+from tests.provision.clients import publish_as_devices
 
 pytestmark = pytest.mark.integration
 ROME = ZoneInfo("Europe/Rome")
-
-
-def _device_user(topic: str) -> str:
-    """The broker user a native topic belongs to (the ACL lets no one else publish it)."""
-    parts = topic.split("/")
-    return parts[3] if parts[2] == "street" else f"{parts[3]}.{parts[4]}"
 
 
 def test_two_hours_of_three_street_units_reach_the_export(secure_stack, tmp_path):
@@ -43,19 +37,7 @@ def test_two_hours_of_three_street_units_reach_the_export(secure_stack, tmp_path
 
     settings = secure_stack.settings
     secrets = SecretStore(settings.output / "secrets")
-    sessions = {user: Session(settings.broker_port, settings.output / "tls" / "ca.pem", user,
-                              secrets.devices([user])[user]) for user in {_device_user(m.topic) for m in messages}}
-    try:
-        last = {}
-        for message in messages:
-            user = _device_user(message.topic)
-            last[user] = sessions[user].client.publish(message.topic, message.payload, qos=1)
-        for info in last.values():
-            info.wait_for_publish(30)
-            assert info.is_published()
-    finally:
-        for session in sessions.values():
-            session.close()
+    publish_as_devices(settings.broker_port, secure_stack.ca, secrets, messages)
 
     sent = Counter(m.topic.split("/")[3] for m in messages if m.topic.endswith("/air_quality"))
     reader = InfluxV1Settings(url=secure_stack.influx_url, database=settings.database, username="exports",
