@@ -152,6 +152,7 @@ class AlertService:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         self.metrics = AlertMetrics(scope.name)
         self.supervisor = supervisor or Supervisor(f"{scope.name}-alerts", registry=self.metrics.registry)
         self.rejected: CounterOf[str] = CounterOf()
@@ -213,6 +214,14 @@ class AlertService:
             log.error("MQTT broker refused the connection: %s", reason_code)
             return
         client.subscribe([(t, QOS) for t in self.scope.topics])
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        """Ready once the broker has granted every subscription (SUBACK): from then on nothing is missed."""
+        refused = [str(code) for code in reason_codes if code.is_failure]
+        if refused:
+            log.error("%s alerts: the broker refused a subscription: %s", self.scope.name, ", ".join(refused))
+            self.supervisor.set_ready(self._broker, False, f"subscription refused by the broker: {', '.join(refused)}")
+            return
         self.supervisor.set_ready(self._broker, True)
         self.subscribed.set()
 
